@@ -1,0 +1,87 @@
+#include "vmm/event/event_loop.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace runvm::vmm {
+
+EventLoop::EventLoop() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epfd_ >= 0 && wakefd_ >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wakefd_;
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) {
+      close(wakefd_);
+      wakefd_ = -1;
+    }
+  }
+}
+
+EventLoop::~EventLoop() {
+  if (wakefd_ >= 0) close(wakefd_);
+  if (epfd_ >= 0) close(epfd_);
+}
+
+bool EventLoop::add(int fd, uint32_t events, Handler h) {
+  std::lock_guard lk(mu_);
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return false;
+  handlers_[fd] = std::make_shared<Handler>(std::move(h));
+  return true;
+}
+
+bool EventLoop::modify(int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+bool EventLoop::remove(int fd) {
+  std::lock_guard lk(mu_);
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  return handlers_.erase(fd) > 0;
+}
+
+bool EventLoop::run() {
+  std::vector<epoll_event> evs(64);
+  while (!stop_.load()) {
+    int n = epoll_wait(epfd_, evs.data(), static_cast<int>(evs.size()), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    for (int i = 0; i < n && !stop_.load(); ++i) {
+      int fd = evs[i].data.fd;
+      if (fd == wakefd_) {
+        uint64_t v;
+        [[maybe_unused]] auto r = read(wakefd_, &v, sizeof v);
+        continue;
+      }
+      std::shared_ptr<Handler> h;
+      {
+        std::lock_guard lk(mu_);
+        auto it = handlers_.find(fd);
+        if (it == handlers_.end()) continue;
+        h = it->second;
+      }
+      (*h)(evs[i].events);
+    }
+  }
+  return true;
+}
+
+void EventLoop::stop() {
+  stop_.store(true);
+  uint64_t one = 1;
+  [[maybe_unused]] auto r = write(wakefd_, &one, sizeof one);
+}
+
+}  // namespace runvm::vmm
