@@ -1,0 +1,186 @@
+// Split virtqueue (virtio 1.x section 2.7) as seen by the device.
+//
+// Everything in the rings is guest-controlled and hostile: every index, address
+// and length read from guest memory is validated before use, descriptor walks
+// are bounded by the queue size, and a malformed chain fails only that request
+// (it is returned to the guest as used with length 0). Descriptors are copied
+// out of guest memory once, so later guest writes cannot change a chain we
+// already validated.
+//
+// Thread-safety: a Queue is used by one thread at a time (the device serialises).
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vmm/memory/guest_memory.h"
+
+namespace runvm::vmm::virtio {
+
+// Ring layout constants (virtio 1.x 2.7.5 - 2.7.8).
+inline constexpr uint16_t kDescFNext = 1;
+inline constexpr uint16_t kDescFWrite = 2;
+inline constexpr uint16_t kDescFIndirect = 4;
+inline constexpr uint16_t kAvailFNoInterrupt = 1;
+inline constexpr uint16_t kMaxQueueSize = 32768;
+
+// One guest buffer of a chain, already checked to lie inside guest memory.
+struct ChainBuffer {
+  uint64_t gpa = 0;
+  uint32_t len = 0;
+  uint8_t* host = nullptr;  // translate(gpa, len); valid while guest memory lives
+  bool writable = false;
+};
+
+// A validated descriptor chain popped from the avail ring. Move-only: it stands
+// for a buffer the guest lent us and must be handed back with Queue::add_used.
+// Readable buffers all come before writable ones (enforced when popped).
+class DescriptorChain {
+ public:
+  DescriptorChain(DescriptorChain&&) noexcept = default;
+  DescriptorChain& operator=(DescriptorChain&&) noexcept = default;
+  DescriptorChain(const DescriptorChain&) = delete;
+  DescriptorChain& operator=(const DescriptorChain&) = delete;
+
+  uint16_t head() const { return head_; }
+  const std::vector<ChainBuffer>& buffers() const { return buffers_; }
+  std::span<const ChainBuffer> readable() const;
+  std::span<const ChainBuffer> writable() const;
+  uint64_t readable_len() const { return readable_len_; }
+  uint64_t writable_len() const { return writable_len_; }
+
+ private:
+  friend class Queue;
+  DescriptorChain() = default;
+  uint16_t head_ = 0;
+  size_t first_writable_ = 0;  // index into buffers_
+  uint64_t readable_len_ = 0;
+  uint64_t writable_len_ = 0;
+  std::vector<ChainBuffer> buffers_;
+};
+
+// Sequential reader over a chain's readable buffers; never reads past them.
+class ChainReader {
+ public:
+  explicit ChainReader(const DescriptorChain& chain);
+  uint64_t remaining() const { return remaining_; }
+  // Copies exactly len bytes or nothing (false when fewer remain).
+  [[nodiscard]] bool read(void* dst, size_t len);
+  template <typename T>
+  [[nodiscard]] bool read_obj(T* out) {
+    return read(out, sizeof(T));
+  }
+  // Copies up to dst.size() bytes; returns how many.
+  size_t read_some(std::span<uint8_t> dst);
+  // Skips up to n bytes; returns how many.
+  size_t skip(size_t n);
+  // Host iovecs for up to max_bytes of the unread data (does not advance).
+  std::vector<iovec> iovecs(size_t max_bytes) const;
+
+ private:
+  std::span<const ChainBuffer> bufs_;
+  size_t idx_ = 0;
+  size_t off_ = 0;
+  uint64_t remaining_ = 0;
+};
+
+// Sequential writer over a chain's writable buffers; never writes past them.
+class ChainWriter {
+ public:
+  explicit ChainWriter(const DescriptorChain& chain);
+  uint64_t remaining() const { return remaining_; }
+  uint64_t written() const { return written_; }
+  // Copies exactly len bytes or nothing (false when less room remains).
+  [[nodiscard]] bool write(const void* src, size_t len);
+  template <typename T>
+  [[nodiscard]] bool write_obj(const T& v) {
+    return write(&v, sizeof(T));
+  }
+  // Copies up to src.size() bytes; returns how many.
+  size_t write_some(std::span<const uint8_t> src);
+  // Host iovecs for up to max_bytes of the unwritten room (does not advance);
+  // fill them (readv, getrandom) and then call advance().
+  std::vector<iovec> iovecs(size_t max_bytes) const;
+  // Marks up to n bytes as written; returns how many.
+  size_t advance(size_t n);
+
+ private:
+  std::span<const ChainBuffer> bufs_;
+  size_t idx_ = 0;
+  size_t off_ = 0;
+  uint64_t remaining_ = 0;
+  uint64_t written_ = 0;
+};
+
+// Guest-programmed queue registers, as the transport collected them.
+struct QueueConfig {
+  uint16_t size = 0;
+  uint64_t desc_addr = 0;
+  uint64_t avail_addr = 0;
+  uint64_t used_addr = 0;
+};
+
+class Queue {
+ public:
+  // Validates the layout: size a power of two in [1, max_size], rings aligned
+  // (desc 16, avail 2, used 4) and each ring wholly inside guest memory.
+  // `mem` must outlive the queue.
+  static std::optional<Queue> create(const GuestMemory& mem, const QueueConfig& cfg,
+                                     uint16_t max_size, std::string* error);
+
+  Queue(Queue&&) noexcept = default;
+  Queue& operator=(Queue&&) noexcept = default;
+
+  uint16_t size() const { return size_; }
+
+  // Next available chain, or nullopt when the ring is empty or the queue is
+  // broken (see broken()). A malformed chain is returned to the guest as used
+  // with length 0, counted in malformed_chains(), and skipped.
+  std::optional<DescriptorChain> pop();
+  // Gives the guest back a chain with `len` bytes written into its buffers.
+  // len is clamped to the chain's writable length.
+  void add_used(DescriptorChain&& chain, uint32_t len);
+  // Returns the head of an unconsumed chain to the avail side (peek-and-put-back
+  // for devices that find they cannot serve it yet).
+  void undo_pop(DescriptorChain&& chain);
+
+  // True when the driver wants an interrupt for what was added since the last
+  // call (honours VIRTQ_AVAIL_F_NO_INTERRUPT; EVENT_IDX is not offered).
+  bool needs_notification();
+  // True if any chain is waiting in the avail ring.
+  bool has_available() const;
+
+  // The guest moved avail->idx more than size entries ahead: an impossible
+  // state. The queue stops serving (until the device is reset).
+  bool broken() const { return broken_; }
+  const std::string& last_error() const { return last_error_; }
+  uint64_t malformed_chains() const { return malformed_; }
+  uint16_t next_avail() const { return next_avail_; }
+  uint16_t next_used() const { return next_used_; }
+
+ private:
+  Queue() = default;
+  bool walk(uint16_t head, DescriptorChain* out, std::string* error) const;
+  bool read_desc(uint64_t table_gpa, uint32_t table_len, uint16_t index, struct VirtqDesc* d) const;
+  void write_used(uint16_t id, uint32_t len);
+  uint16_t avail_idx_acquire() const;
+  uint16_t avail_flags() const;
+
+  const GuestMemory* mem_ = nullptr;
+  uint16_t size_ = 0;
+  uint64_t desc_ = 0, avail_ = 0, used_ = 0;
+  uint16_t next_avail_ = 0;
+  uint16_t next_used_ = 0;
+  uint16_t signalled_used_ = 0;  // next_used_ at the last needs_notification()
+  bool broken_ = false;
+  uint64_t malformed_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace runvm::vmm::virtio
