@@ -1,0 +1,54 @@
+// Wires the machine's devices from a VmConfig: the legacy PC devices on the
+// port-I/O bus (COM1 8250, i8042, CMOS/RTC, port 0x80) and the PCI root.
+// Other device areas plug in through the accessors: the virtio helper's
+// `add_virtio_devices(DeviceManager&, const VmConfig&)` (declared in
+// vmm/devices/virtio/attach.h) adds its PCI devices with pci_root().add_device().
+// Everything here happens during setup, before vCPUs run.
+#pragma once
+
+#include <memory>
+
+#include "oci/result.h"
+#include "vmm/bus/bus.h"
+#include "vmm/event/event_loop.h"
+#include "vmm/kvm/vm_stop.h"
+#include "vmm/memory/guest_memory.h"
+#include "vmm/pci/pci_device.h"
+#include "vmm/pci/pci_root.h"
+#include "vmm/vm_config.h"
+
+namespace runvm::vmm {
+
+class Serial8250;
+
+class DeviceManager {
+ public:
+  // All references must outlive the manager.
+  DeviceManager(const GuestMemory& memory, Bus& pio, Bus& mmio, EventLoop& loop,
+                PciVmServices& vm, VmStop& stop);
+
+  // Adds COM1 (console per cfg.console), i8042, CMOS/RTC, port 0x80 and the
+  // PCI root's config ports.
+  [[nodiscard]] Status add_legacy_devices(const VmConfig& cfg);
+
+  PciRoot& pci_root() { return *pci_; }
+  Bus& mmio_bus() { return mmio_; }
+  Bus& pio_bus() { return pio_; }
+  EventLoop& event_loop() { return loop_; }
+  const GuestMemory& memory() const { return memory_; }
+  PciVmServices& vm_services() { return vm_; }
+  // Devices that end the VM (pvpanic: StopReason::GuestPanic) call vm_stop().request().
+  VmStop& vm_stop() { return stop_; }
+
+ private:
+  const GuestMemory& memory_;
+  Bus& pio_;
+  Bus& mmio_;
+  EventLoop& loop_;
+  PciVmServices& vm_;
+  VmStop& stop_;
+  std::shared_ptr<PciRoot> pci_;
+  std::shared_ptr<Serial8250> serial_;
+};
+
+}  // namespace runvm::vmm

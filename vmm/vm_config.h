@@ -1,0 +1,33 @@
+// The plain machine description runvm-vmm is started with (no OCI here).
+// Filled from the command line in vmm/main; read by the device wiring.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace runvm::vmm {
+
+struct ConsoleConfig {
+  enum class Kind { Stdio, File, None };
+  Kind kind = Kind::Stdio;
+  std::string path;  // Kind::File only
+};
+
+struct VmConfig {
+  std::string kernel;   // bzImage or ELF vmlinux
+  std::string initrd;   // optional initramfs
+  std::string cmdline;  // kernel command line
+  uint64_t memory_mib = 256;
+  unsigned cpus = 1;  // 1..kMaxCpus
+
+  // virtio-vsock (used by vmm/devices/virtio): guest CID and the host unix socket.
+  std::optional<uint32_t> vsock_cid;
+  std::string vsock_uds;
+
+  ConsoleConfig console;
+
+  static constexpr unsigned kMaxCpus = 64;
+};
+
+}  // namespace runvm::vmm
