@@ -144,12 +144,8 @@ size_t ChainWriter::advance(size_t n) {
 
 // ---- queue -----------------------------------------------------------------
 
-std::optional<Queue> Queue::create(const GuestMemory& mem, const QueueConfig& cfg,
-                                   uint16_t max_size, std::string* error) {
-  auto fail = [&](std::string msg) -> std::optional<Queue> {
-    if (error) *error = std::move(msg);
-    return std::nullopt;
-  };
+Result<Queue> Queue::create(const GuestMemory& mem, const QueueConfig& cfg, uint16_t max_size) {
+  auto fail = [](std::string msg) -> Result<Queue> { return Error("virtqueue: " + msg); };
   if (!is_pow2(cfg.size) || cfg.size > max_size || cfg.size > kMaxQueueSize)
     return fail("queue size " + std::to_string(cfg.size) +
                 " is not a power of two <= " + std::to_string(max_size));

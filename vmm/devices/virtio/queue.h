@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/result.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace runvm::vmm::virtio {
@@ -131,8 +132,8 @@ class Queue {
   // Validates the layout: size a power of two in [1, max_size], rings aligned
   // (desc 16, avail 2, used 4) and each ring wholly inside guest memory.
   // `mem` must outlive the queue.
-  static std::optional<Queue> create(const GuestMemory& mem, const QueueConfig& cfg,
-                                     uint16_t max_size, std::string* error);
+  [[nodiscard]] static Result<Queue> create(const GuestMemory& mem, const QueueConfig& cfg,
+                                            uint16_t max_size);
 
   Queue(Queue&&) noexcept = default;
   Queue& operator=(Queue&&) noexcept = default;

@@ -12,10 +12,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "oci/result.h"
 #include "vmm/devices/virtio/queue.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -69,12 +71,11 @@ class VirtioDevice {
 
   // Starts the device with the driver's queues (one per queue_max_sizes()
   // entry; a queue the driver did not enable is nullopt). `mem` outlives the
-  // device. Returns false (with *error set) if the device cannot run with
-  // this setup; the transport then sets DEVICE_NEEDS_RESET.
-  [[nodiscard]] virtual bool activate(const GuestMemory& mem,
-                                      std::vector<std::optional<Queue>> queues,
-                                      std::shared_ptr<VirtioInterrupt> interrupt,
-                                      std::string* error) = 0;
+  // device. An error means the device cannot run with this setup; the
+  // transport then sets DEVICE_NEEDS_RESET.
+  [[nodiscard]] virtual Status activate(const GuestMemory& mem,
+                                        std::vector<std::optional<Queue>> queues,
+                                        std::shared_ptr<VirtioInterrupt> interrupt) = 0;
   // The driver kicked queue `index`.
   virtual void queue_notify(uint16_t index) = 0;
   // Drops the queues and interrupt handed over by activate() and returns to the
