@@ -23,7 +23,7 @@ namespace runvm::oci {
 // Parses config.json text.
 [[nodiscard]] Result<Spec> parse_config(std::string_view text);
 // Parses an already decoded JSON document.
-[[nodiscard]] Result<Spec> parse_config(const nlohmann::json& doc);
+[[nodiscard]] Result<Spec> config_from_json(const nlohmann::json& doc);
 // Reads and parses a file. Errors: "open <path>: <strerror>" (err = errno), or the
 // parse error wrapped as "<path>: ...".
 [[nodiscard]] Result<Spec> parse_config_file(const std::string& path);
@@ -31,10 +31,10 @@ namespace runvm::oci {
 // A process.json as given to `runvm exec --process`. Paths in errors are relative
 // to the document ("args[0]: expected string, got number").
 [[nodiscard]] Result<Process> parse_process(std::string_view text);
-[[nodiscard]] Result<Process> parse_process(const nlohmann::json& doc);
+[[nodiscard]] Result<Process> process_from_json(const nlohmann::json& doc);
 // A resources document as given to `runvm update -r` (linux.resources shape).
 [[nodiscard]] Result<Resources> parse_resources(std::string_view text);
-[[nodiscard]] Result<Resources> parse_resources(const nlohmann::json& doc);
+[[nodiscard]] Result<Resources> resources_from_json(const nlohmann::json& doc);
 
 // Serialises back to JSON; parse_config(to_json(s)) == s for every Spec s.
 // Keys are sorted (nlohmann::json).

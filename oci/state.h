@@ -5,7 +5,9 @@
 // bookkeeping under the "runvm" key:
 //   {"ociVersion":"1.2.0","id":"abc","status":"created","pid":4242,
 //    "bundle":"/b","annotations":{...},
-//    "runvm":{"created":"2026-...Z","owner":"","rootfs":"/b/rootfs",...}}
+//    "runvm":{"created":"2026-...Z","owner":"","rootfs":"/b/rootfs","pidStartTime":123,
+//             "controlSocket":"...","vsockSocket":"...","configPath":"...","extra":{}}}
+// "annotations" is omitted when empty, "runvm" members when empty/zero.
 // Tools that only know the spec ignore "runvm".
 #pragma once
 
@@ -46,7 +48,7 @@ struct State {
   std::string ociVersion;
   std::string id;
   ContainerStatus status = ContainerStatus::kCreating;
-  int pid = 0;  // 0 when there is no process (written only when > 0)
+  int pid = 0;  // the VMM's pid; 0 when there is no process (always written, as runc does)
   std::string bundle;  // absolute path
   std::map<std::string, std::string> annotations;
   RunvmState runvm;

@@ -1,0 +1,44 @@
+#include "oci/json_io.h"
+
+namespace runvm::oci::detail {
+
+std::string_view type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    default:
+      return "binary";
+  }
+}
+
+std::string quote(std::string_view s) {
+  return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string join(const std::string& base, std::string_view name) {
+  if (base.empty()) return std::string(name);
+  std::string p = base;
+  p += '.';
+  p += name;
+  return p;
+}
+
+std::string index(const std::string& base, size_t i) {
+  return base + "[" + std::to_string(i) + "]";
+}
+
+std::string key(const std::string& base, std::string_view k) { return base + "[" + quote(k) + "]"; }
+
+}  // namespace runvm::oci::detail
