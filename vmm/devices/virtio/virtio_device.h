@@ -76,7 +76,8 @@ class VirtioDevice {
   [[nodiscard]] virtual Status activate(const GuestMemory& mem,
                                         std::vector<std::optional<Queue>> queues,
                                         std::shared_ptr<VirtioInterrupt> interrupt) = 0;
-  // The driver kicked queue `index`.
+  // The driver kicked queue `index`. May arrive before activate() or after
+  // reset() (a stale doorbell): ignore it then.
   virtual void queue_notify(uint16_t index) = 0;
   // Drops the queues and interrupt handed over by activate() and returns to the
   // initial state.
