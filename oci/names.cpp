@@ -129,14 +129,14 @@ constexpr std::string_view kRootfsPropagations[] = {
 
 // runc 1.1's `features` mountOptions.
 constexpr std::string_view kMountOptions[] = {
-    "acl",         "async",       "atime",      "bind",        "defaults",  "dev",
-    "diratime",    "dirsync",     "exec",       "iversion",    "lazytime",  "loud",
-    "mand",        "noacl",       "noatime",    "nodev",       "nodiratime", "noexec",
-    "noiversion",  "nolazytime",  "nomand",     "norelatime",  "nostrictatime", "nosuid",
-    "nosymfollow", "private",     "rbind",      "relatime",    "remount",   "ro",
-    "rprivate",    "rshared",     "rslave",     "runbindable", "rw",        "shared",
-    "silent",      "slave",       "strictatime", "suid",       "symfollow", "sync",
-    "tmpcopyup",   "unbindable",
+    "acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
+    "lazytime", "loud", "mand", "noacl", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
+    "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
+    "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
+    "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
+    "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
+    "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
+    "symfollow", "sync", "tmpcopyup", "unbindable",
 };
 
 constexpr std::string_view kHookNames[] = {"prestart",       "createRuntime", "createContainer",

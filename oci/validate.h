@@ -34,6 +34,10 @@ struct ValidateOptions {
 [[nodiscard]] std::vector<Violation> validate_process(const Process& process,
                                                      std::string_view path = "process");
 
+// Checks a resources document on its own (for `runvm update -r`), same path rule.
+[[nodiscard]] std::vector<Violation> validate_resources(const Resources& resources,
+                                                       std::string_view path = "linux.resources");
+
 // "path: reason" (or just "reason" when path is empty).
 [[nodiscard]] std::string to_string(const Violation& v);
 // One violation per line, no trailing newline.
