@@ -7,3 +7,7 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/transport/msix.cpp
   devices/virtio/transport/virtio_pci.cpp
 )
+list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/rng/rng.cpp
+  devices/pvpanic/pvpanic_pci.cpp
+)
