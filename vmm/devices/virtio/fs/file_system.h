@@ -77,8 +77,7 @@ class FileSystem {
   virtual void forget(uint64_t node, uint64_t nlookup) = 0;
   virtual int getattr(const Context& ctx, uint64_t node, std::optional<uint64_t> fh,
                       struct stat* out) = 0;
-  virtual int setattr(const Context& ctx, uint64_t node, const SetAttr& attr,
-                      struct stat* out) = 0;
+  virtual int setattr(const Context& ctx, uint64_t node, const SetAttr& attr, struct stat* out) = 0;
   virtual int readlink(const Context& ctx, uint64_t node, std::string* target) = 0;
   virtual int symlink(const Context& ctx, uint64_t parent, std::string_view name,
                       std::string_view target, Entry* out) = 0;
@@ -89,10 +88,10 @@ class FileSystem {
   virtual int unlink(const Context& ctx, uint64_t parent, std::string_view name) = 0;
   virtual int rmdir(const Context& ctx, uint64_t parent, std::string_view name) = 0;
   // flags: RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT (0 for plain RENAME).
-  virtual int rename(const Context& ctx, uint64_t olddir, std::string_view oldname,
-                     uint64_t newdir, std::string_view newname, uint32_t flags) = 0;
-  virtual int link(const Context& ctx, uint64_t node, uint64_t newparent,
-                   std::string_view newname, Entry* out) = 0;
+  virtual int rename(const Context& ctx, uint64_t olddir, std::string_view oldname, uint64_t newdir,
+                     std::string_view newname, uint32_t flags) = 0;
+  virtual int link(const Context& ctx, uint64_t node, uint64_t newparent, std::string_view newname,
+                   Entry* out) = 0;
 
   // flags are the guest's open(2) flags. *fh receives a handle; *open_flags FOPEN_*.
   virtual int open(const Context& ctx, uint64_t node, uint32_t flags, uint64_t* fh,

@@ -35,9 +35,13 @@ std::vector<iovec> slice(const std::vector<iovec>& bufs, size_t idx, size_t off,
 
 }  // namespace
 
-FuseReader::FuseReader(std::span<const iovec> bufs) { bufs_ = compact(bufs, &remaining_); }
+FuseReader::FuseReader(std::span<const iovec> bufs) {
+  bufs_ = compact(bufs, &remaining_);
+}
 
-void FuseReader::limit(size_t n) { remaining_ = std::min(remaining_, n); }
+void FuseReader::limit(size_t n) {
+  remaining_ = std::min(remaining_, n);
+}
 
 bool FuseReader::read(void* dst, size_t len) {
   if (len > remaining_) return false;
@@ -78,7 +82,9 @@ std::vector<iovec> FuseReader::iovecs(size_t max_bytes) const {
   return slice(bufs_, idx_, off_, std::min(max_bytes, remaining_));
 }
 
-FuseWriter::FuseWriter(std::span<const iovec> bufs) { bufs_ = compact(bufs, &remaining_); }
+FuseWriter::FuseWriter(std::span<const iovec> bufs) {
+  bufs_ = compact(bufs, &remaining_);
+}
 
 bool FuseWriter::write(const void* src, size_t len) {
   if (len > remaining_) return false;

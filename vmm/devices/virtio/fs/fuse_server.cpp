@@ -447,8 +447,8 @@ size_t FuseServer::dispatch(Request& r) {
     case FUSE_UNLINK:
     case FUSE_RMDIR: {
       if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      int rc = r.in.opcode == FUSE_UNLINK ? fs_->unlink(ctx, node, name)
-                                          : fs_->rmdir(ctx, node, name);
+      int rc =
+          r.in.opcode == FUSE_UNLINK ? fs_->unlink(ctx, node, name) : fs_->rmdir(ctx, node, name);
       return r.reply(rc);
     }
     case FUSE_RENAME:
@@ -498,9 +498,8 @@ size_t FuseServer::dispatch(Request& r) {
       if (rc < 0) return r.reply(rc);
       fuse_entry_out eo;
       to_entry_out(e, &eo);
-      std::span<const uint8_t> parts[2] = {
-          {reinterpret_cast<const uint8_t*>(&eo), sizeof(eo)},
-          {reinterpret_cast<const uint8_t*>(&o), sizeof(o)}};
+      std::span<const uint8_t> parts[2] = {{reinterpret_cast<const uint8_t*>(&eo), sizeof(eo)},
+                                           {reinterpret_cast<const uint8_t*>(&o), sizeof(o)}};
       return r.reply(0, parts);
     }
     case FUSE_READ:

@@ -6,8 +6,12 @@
 
 namespace runvm::vmm::virtio::fs {
 
-Inode::~Inode() { ::close(fd); }
-Handle::~Handle() { ::close(fd); }
+Inode::~Inode() {
+  ::close(fd);
+}
+Handle::~Handle() {
+  ::close(fd);
+}
 
 void InodeTable::set_root(int fd, const struct stat& st) {
   auto inode = std::make_shared<Inode>(fd, st.st_dev, st.st_ino, st.st_mode & S_IFMT);

@@ -433,7 +433,7 @@ void VirtioPciDevice::activate_locked() {
     }
     auto q = Queue::create(mem_, QueueConfig{r.size, r.desc, r.driver, r.device}, r.max_size);
     if (!q) {
-      std::fprintf(stderr, "%s: queue %u: %s\n", name().c_str(), i, q.error().what().c_str());
+      log_error("queue " + std::to_string(i) + ": " + q.error().what());
       status_ |= kStatusNeedsReset;
       interrupt_->notify_config();
       return;
@@ -442,12 +442,19 @@ void VirtioPciDevice::activate_locked() {
   }
   Status st = device_->activate(mem_, std::move(queues), interrupt_);
   if (!st) {
-    std::fprintf(stderr, "%s: activate: %s\n", name().c_str(), st.error().what().c_str());
+    log_error("activate: " + st.error().what());
     status_ |= kStatusNeedsReset;
     interrupt_->notify_config();
     return;
   }
   activated_ = true;
+}
+
+void VirtioPciDevice::log_error(const std::string& msg) {
+  // A hostile guest can fail activation in a loop: only the first few are logged.
+  if (logged_errors_ >= 8) return;
+  ++logged_errors_;
+  std::fprintf(stderr, "%s: %s\n", name().c_str(), msg.c_str());
 }
 
 void VirtioPciDevice::reset_locked() {

@@ -117,6 +117,7 @@ class VirtioPciDevice : public PciDevice {
   void common_write(uint64_t offset, std::span<const uint8_t> data);
   void set_status(uint8_t v);
   void reset_locked();
+  void log_error(const std::string& msg);
   void activate_locked();
   void kick(uint16_t queue);
   void register_doorbells();
@@ -143,6 +144,7 @@ class VirtioPciDevice : public PciDevice {
   uint16_t queue_select_ = 0;
   std::vector<QueueRegs> queues_;
   std::atomic<bool> activated_{false};
+  int logged_errors_ = 0;
 };
 
 }  // namespace runvm::vmm::virtio

@@ -1,0 +1,10 @@
+# virtio-fs: FUSE server, filesystems and the device (owned by the fs area).
+# Paths are relative to vmm/.
+list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/fs/fuse_buffers.cpp
+  devices/virtio/fs/fuse_server.cpp
+  devices/virtio/fs/inode_table.cpp
+  devices/virtio/fs/passthrough_fs.cpp
+  devices/virtio/fs/passthrough_io.cpp
+  devices/virtio/fs/read_only_fs.cpp
+)
