@@ -68,7 +68,9 @@ namespace runvm::vmm::virtio::fs {
 
 namespace {
 
-int neg_errno() { return errno > 0 ? -errno : -EIO; }
+int neg_errno() {
+  return errno > 0 ? -errno : -EIO;
+}
 
 int stat_fd(int fd, struct stat* st) {
   return ::fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? neg_errno() : 0;
@@ -138,8 +140,8 @@ int PassthroughFs::make_entry(int fd, Entry* out) {
 
 // Gives a freshly created object the caller's ids and the exact mode asked for,
 // then registers it. fd is the new object's O_PATH fd (or -1 with errno set).
-int PassthroughFs::finish_create(const Context& ctx, const Inode& parent, int fd,
-                                 mode_t want_type, uint32_t mode, Entry* out) {
+int PassthroughFs::finish_create(const Context& ctx, const Inode& parent, int fd, mode_t want_type,
+                                 uint32_t mode, Entry* out) {
   if (fd < 0) return neg_errno();
   struct stat st {};
   if (int rc = stat_fd(fd, &st); rc < 0) {
@@ -192,7 +194,9 @@ int PassthroughFs::lookup(const Context&, uint64_t parent, std::string_view name
   return make_entry(fd, out);
 }
 
-void PassthroughFs::forget(uint64_t node, uint64_t nlookup) { inodes_.forget(node, nlookup); }
+void PassthroughFs::forget(uint64_t node, uint64_t nlookup) {
+  inodes_.forget(node, nlookup);
+}
 
 int PassthroughFs::getattr(const Context&, uint64_t node, std::optional<uint64_t> fh,
                            struct stat* out) {
@@ -224,7 +228,7 @@ int PassthroughFs::setattr(const Context&, uint64_t node, const SetAttr& a, stru
       return neg_errno();
   }
   if (a.valid & FATTR_MODE) {
-    int rc = h       ? ::fchmod(h->fd, a.mode & 07777)
+    int rc = h         ? ::fchmod(h->fd, a.mode & 07777)
              : is_link ? (errno = EOPNOTSUPP, -1)
                        : ::fchmodat(proc_fd_, self.c_str(), a.mode & 07777, 0);
     if (rc < 0) return neg_errno();
@@ -248,7 +252,7 @@ int PassthroughFs::setattr(const Context&, uint64_t node, const SetAttr& a, stru
     timespec ts[2];
     ts[0] = (a.valid & FATTR_ATIME) ? a.atime : timespec{0, UTIME_OMIT};
     ts[1] = (a.valid & FATTR_MTIME) ? a.mtime : timespec{0, UTIME_OMIT};
-    int rc = h       ? ::futimens(h->fd, ts)
+    int rc = h         ? ::futimens(h->fd, ts)
              : is_link ? (errno = EOPNOTSUPP, -1)
                        : ::utimensat(proc_fd_, self.c_str(), ts, 0);
     if (rc < 0) return neg_errno();
@@ -277,14 +281,13 @@ int PassthroughFs::symlink(const Context& ctx, uint64_t parent, std::string_view
   return finish_create(ctx, *p, fd, S_IFLNK, 0, out);
 }
 
-int PassthroughFs::mknod(const Context& ctx, uint64_t parent, std::string_view name,
-                         uint32_t mode, uint32_t rdev, uint32_t, Entry* out) {
+int PassthroughFs::mknod(const Context& ctx, uint64_t parent, std::string_view name, uint32_t mode,
+                         uint32_t rdev, uint32_t, Entry* out) {
   auto p = inodes_.get(parent);
   if (!p) return -ENOENT;
   mode_t type = mode & S_IFMT;
   if (type == 0) type = S_IFREG;
-  if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
-      type != S_IFSOCK)
+  if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK)
     return -EINVAL;
   std::string n(name);
   if (::mknodat(p->fd, n.c_str(), type | (mode & 07777), decode_dev(rdev)) < 0) return neg_errno();
@@ -292,8 +295,8 @@ int PassthroughFs::mknod(const Context& ctx, uint64_t parent, std::string_view n
   return finish_create(ctx, *p, fd, type, mode, out);
 }
 
-int PassthroughFs::mkdir(const Context& ctx, uint64_t parent, std::string_view name,
-                         uint32_t mode, uint32_t, Entry* out) {
+int PassthroughFs::mkdir(const Context& ctx, uint64_t parent, std::string_view name, uint32_t mode,
+                         uint32_t, Entry* out) {
   auto p = inodes_.get(parent);
   if (!p) return -ENOENT;
   std::string n(name);
@@ -319,13 +322,13 @@ int PassthroughFs::rename(const Context&, uint64_t olddir, std::string_view oldn
   auto op = inodes_.get(olddir);
   auto np = inodes_.get(newdir);
   if (!op || !np) return -ENOENT;
-  int rc = ::renameat2(op->fd, std::string(oldname).c_str(), np->fd,
-                       std::string(newname).c_str(), flags);
+  int rc = ::renameat2(op->fd, std::string(oldname).c_str(), np->fd, std::string(newname).c_str(),
+                       flags);
   return rc < 0 ? neg_errno() : 0;
 }
 
-int PassthroughFs::link(const Context&, uint64_t node, uint64_t newparent,
-                        std::string_view newname, Entry* out) {
+int PassthroughFs::link(const Context&, uint64_t node, uint64_t newparent, std::string_view newname,
+                        Entry* out) {
   auto in = inodes_.get(node);
   auto np = inodes_.get(newparent);
   if (!in || !np) return -ENOENT;

@@ -20,7 +20,9 @@ namespace runvm::vmm::virtio::fs {
 
 namespace {
 
-int neg_errno() { return errno > 0 ? -errno : -EIO; }
+int neg_errno() {
+  return errno > 0 ? -errno : -EIO;
+}
 
 int host_open_flags(uint32_t flags) {
   // O_CREAT/O_EXCL/O_NOCTTY/O_PATH/O_TMPFILE/O_DIRECTORY are handled by us or
@@ -51,7 +53,9 @@ int64_t rw_all(bool write, int fd, std::span<const iovec> v, uint64_t off) {
   return total;
 }
 
-bool xattr_type_ok(mode_t type) { return type == S_IFREG || type == S_IFDIR; }
+bool xattr_type_ok(mode_t type) {
+  return type == S_IFREG || type == S_IFDIR;
+}
 
 }  // namespace
 
@@ -79,8 +83,8 @@ int PassthroughFs::open(const Context&, uint64_t node, uint32_t flags, uint64_t*
   return 0;
 }
 
-int PassthroughFs::create(const Context& ctx, uint64_t parent, std::string_view name,
-                          uint32_t mode, uint32_t flags, uint32_t, Entry* out, uint64_t* fh,
+int PassthroughFs::create(const Context& ctx, uint64_t parent, std::string_view name, uint32_t mode,
+                          uint32_t flags, uint32_t, Entry* out, uint64_t* fh,
                           uint32_t* open_flags) {
   auto p = inodes_.get(parent);
   if (!p) return -ENOENT;
@@ -266,8 +270,8 @@ int PassthroughFs::removexattr(const Context&, uint64_t node, std::string_view n
   return ::removexattr(proc_path(*in).c_str(), n.c_str()) < 0 ? neg_errno() : 0;
 }
 
-int PassthroughFs::fallocate(const Context&, uint64_t, uint64_t fh, uint32_t mode,
-                             uint64_t offset, uint64_t length) {
+int PassthroughFs::fallocate(const Context&, uint64_t, uint64_t fh, uint32_t mode, uint64_t offset,
+                             uint64_t length) {
   auto h = handles_.get(fh, false);
   if (!h) return -EBADF;
   int rc = ::fallocate(h->fd, static_cast<int>(mode), static_cast<off_t>(offset),

@@ -7,8 +7,7 @@
 
 namespace runvm::vmm::virtio::fs {
 
-int ReadOnlyFs::open(const Context& c, uint64_t node, uint32_t flags, uint64_t* fh,
-                     uint32_t* of) {
+int ReadOnlyFs::open(const Context& c, uint64_t node, uint32_t flags, uint64_t* fh, uint32_t* of) {
   // Write access or truncation would modify the share.
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT))) return -EROFS;
   return in_->open(c, node, flags, fh, of);
