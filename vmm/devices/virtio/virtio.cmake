@@ -11,3 +11,6 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/rng/rng.cpp
   devices/pvpanic/pvpanic_pci.cpp
 )
+list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/attach.cpp
+)
