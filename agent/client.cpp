@@ -1,0 +1,195 @@
+#include "agent/client.h"
+
+#include <poll.h>
+
+#include <cerrno>
+
+namespace runvm::agent {
+
+using json = nlohmann::json;
+
+Result<HelloReply> Client::hello() {
+  if (auto s = write_all(fd_, encode_frame(MsgType::kHello, encode_hello(Hello{}))); !s)
+    return s.error().wrap("agent hello");
+  auto f = read_frame(fd_);
+  if (!f) return f.error().wrap("agent hello");
+  if (f->type != MsgType::kHelloReply)
+    return Error("agent hello: unexpected message type " +
+                 std::to_string(static_cast<int>(f->type)));
+  auto r = decode_hello_reply(f->body);
+  if (!r) return r.error().wrap("agent hello");
+  if (r->version != kProtocolVersion)
+    return Error("agent hello: agent chose unsupported version " + std::to_string(r->version));
+  return r;
+}
+
+Status Client::read_one(std::optional<Response>* resp) {
+  auto f = read_frame(fd_);
+  if (!f) return f.error();
+  switch (f->type) {
+    case MsgType::kResponse: {
+      auto r = decode_response(f->body);
+      if (!r) return r.error();
+      *resp = std::move(*r);
+      return {};
+    }
+    case MsgType::kEvent: {
+      auto e = decode_event(f->body);
+      if (!e) return e.error();
+      events_.push_back(std::move(*e));
+      return {};
+    }
+    case MsgType::kData: {
+      auto d = decode_data(f->body);
+      if (!d) return d.error();
+      if (d->stream == Stream::kStdin) return Error("data: agent sent a stdin frame");
+      events_.push_back(std::move(*d));
+      return {};
+    }
+    case MsgType::kCredit: {
+      auto c = decode_credit(f->body);
+      if (!c) return c.error();
+      uint64_t sum = uint64_t{credit_[c->handle]} + c->bytes;
+      // Credit returned never exceeds what was sent plus the initial window.
+      if (sum > kInitialStdinCredit) return Error("credit: agent granted more than the window");
+      credit_[c->handle] = static_cast<uint32_t>(sum);
+      return {};
+    }
+    default:
+      return Error("unexpected message type " + std::to_string(static_cast<int>(f->type)));
+  }
+}
+
+Result<json> Client::call(RequestBody body) {
+  std::string op(op_name(body));
+  Request req{next_id_++, std::move(body)};
+  if (auto s = write_all(fd_, encode_frame(MsgType::kRequest, encode_request(req))); !s)
+    return s.error().wrap("agent " + op);
+  for (;;) {
+    std::optional<Response> resp;
+    if (auto s = read_one(&resp); !s) return s.error().wrap("agent " + op);
+    if (!resp) continue;
+    if (resp->id != req.id)
+      return Error("agent " + op + ": response to unknown request " + std::to_string(resp->id));
+    if (!resp->ok) return Error("agent: " + resp->error, resp->err);
+    return std::move(resp->result);
+  }
+}
+
+Result<ProcessInfo> Client::create(const std::string& container_id, const json& config,
+                                   bool stdin) {
+  auto r = call(CreateReq{container_id, config, stdin});
+  if (!r) return r.error();
+  auto p = process_info_from_json(*r);
+  if (!p) return p.error().wrap("agent create: result");
+  credit_[p->handle] = kInitialStdinCredit;
+  return p;
+}
+
+Status Client::start() {
+  auto r = call(StartReq{});
+  if (!r) return r.error();
+  return {};
+}
+
+Result<ProcessInfo> Client::exec(const std::string& process_id, const json& process, bool stdin) {
+  auto r = call(ExecReq{process_id, process, stdin});
+  if (!r) return r.error();
+  auto p = process_info_from_json(*r);
+  if (!p) return p.error().wrap("agent exec: result");
+  credit_[p->handle] = kInitialStdinCredit;
+  return p;
+}
+
+Status Client::signal(const std::string& process_id, int sig) {
+  auto r = call(SignalReq{process_id, sig, false});
+  if (!r) return r.error();
+  return {};
+}
+
+Status Client::signal_all(int sig) {
+  auto r = call(SignalReq{"", sig, true});
+  if (!r) return r.error();
+  return {};
+}
+
+Status Client::close_stdin(const std::string& process_id) {
+  auto r = call(CloseStdinReq{process_id});
+  if (!r) return r.error();
+  return {};
+}
+
+Status Client::resize(const std::string& process_id, uint16_t rows, uint16_t cols) {
+  auto r = call(ResizeReq{process_id, rows, cols});
+  if (!r) return r.error();
+  return {};
+}
+
+Result<std::vector<int>> Client::ps() {
+  auto r = call(PsReq{});
+  if (!r) return r.error();
+  auto it = r->find("pids");
+  if (it == r->end() || !it->is_array()) return Error("agent ps: result: pids missing");
+  std::vector<int> out;
+  for (const auto& p : *it) {
+    if (!p.is_number_unsigned() || p.get<uint64_t>() > INT32_MAX)
+      return Error("agent ps: result: invalid pid");
+    out.push_back(p.get<int>());
+  }
+  return out;
+}
+
+Result<ExitStatus> Client::wait(const std::string& process_id) {
+  auto r = call(WaitReq{process_id});
+  if (!r) return r.error();
+  auto it = r->find("status");
+  if (it == r->end()) return Error("agent wait: result: status missing");
+  auto s = exit_status_from_json(*it);
+  if (!s) return s.error().wrap("agent wait: result");
+  return s;
+}
+
+uint32_t Client::stdin_credit(uint32_t handle) const {
+  auto it = credit_.find(handle);
+  return it == credit_.end() ? 0 : it->second;
+}
+
+Status Client::write_stdin(uint32_t handle, std::string_view bytes) {
+  if (!credit_.count(handle)) return Error("write stdin: unknown process handle");
+  while (!bytes.empty()) {
+    uint32_t& c = credit_[handle];
+    if (c == 0) {
+      std::optional<Response> resp;
+      if (auto s = read_one(&resp); !s) return s.error().wrap("write stdin");
+      if (resp) return Error("write stdin: unexpected response");
+      continue;
+    }
+    size_t n = std::min<size_t>({bytes.size(), c, kMaxDataChunk});
+    DataMsg d{handle, Stream::kStdin, std::string(bytes.substr(0, n))};
+    if (auto s = write_all(fd_, encode_frame(MsgType::kData, encode_data(d))); !s)
+      return s.error().wrap("write stdin");
+    c -= static_cast<uint32_t>(n);
+    bytes.remove_prefix(n);
+  }
+  return {};
+}
+
+Result<Event> Client::next_event(int timeout_ms) {
+  while (events_.empty()) {
+    pollfd pf{fd_, POLLIN, 0};
+    int n = poll(&pf, 1, timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno("agent: poll");
+    }
+    if (n == 0) return Error("agent: timed out waiting for an event", ETIMEDOUT);
+    std::optional<Response> resp;
+    if (auto s = read_one(&resp); !s) return s.error().wrap("agent");
+    if (resp) return Error("agent: response to no pending request");
+  }
+  Event e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+}  // namespace runvm::agent

@@ -1,0 +1,73 @@
+// The host side of the agent protocol over a connected stream fd (for the
+// runtime: the VMM's vsock unix socket after "CONNECT 1024\n" -> "OK ..."; for
+// tests: a socketpair end).
+//
+// Synchronous: each request call sends the request and reads frames until its
+// response arrives; stdio data and exit events read meanwhile are queued and
+// returned by next_event(). Not thread-safe; one Client per connection.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/protocol.h"
+#include "oci/result.h"
+
+namespace runvm::agent {
+
+using Event = std::variant<DataMsg, ExitEvent>;
+
+class Client {
+ public:
+  // Does not take ownership of fd; it must stay open while the Client is used.
+  explicit Client(int fd) : fd_(fd) {}
+
+  // Version handshake; must be the first call.
+  [[nodiscard]] Result<HelloReply> hello();
+
+  // Creates the container from its config.json document; its process is held
+  // until start(). With stdin=false the process's stdin is /dev/null.
+  [[nodiscard]] Result<ProcessInfo> create(const std::string& container_id,
+                                           const nlohmann::json& config, bool stdin = false);
+  [[nodiscard]] Status start();
+  // Starts another process (OCI process object) in the running container.
+  [[nodiscard]] Result<ProcessInfo> exec(const std::string& process_id,
+                                         const nlohmann::json& process, bool stdin = false);
+  [[nodiscard]] Status signal(const std::string& process_id, int sig);
+  [[nodiscard]] Status signal_all(int sig);
+  [[nodiscard]] Status close_stdin(const std::string& process_id);
+  [[nodiscard]] Status resize(const std::string& process_id, uint16_t rows, uint16_t cols);
+  [[nodiscard]] Result<std::vector<int>> ps();
+  // Blocks until the process exits (or returns at once if it has).
+  [[nodiscard]] Result<ExitStatus> wait(const std::string& process_id);
+
+  // Sends stdin bytes, in chunks, waiting for credit from the agent as needed
+  // (reading and queueing other frames meanwhile).
+  [[nodiscard]] Status write_stdin(uint32_t handle, std::string_view bytes);
+  // Bytes of stdin that can be sent now without waiting.
+  uint32_t stdin_credit(uint32_t handle) const;
+
+  // Next queued or incoming data/exit event. timeout_ms < 0 waits forever;
+  // on timeout returns an Error with err == ETIMEDOUT.
+  [[nodiscard]] Result<Event> next_event(int timeout_ms = -1);
+
+  int fd() const { return fd_; }
+
+ private:
+  [[nodiscard]] Result<nlohmann::json> call(RequestBody body);
+  // Reads one frame and queues/records it; a Response is returned in *resp.
+  [[nodiscard]] Status read_one(std::optional<Response>* resp);
+
+  int fd_;
+  uint64_t next_id_ = 1;
+  std::deque<Event> events_;
+  std::map<uint32_t, uint32_t> credit_;  // handle -> stdin bytes allowed
+};
+
+}  // namespace runvm::agent

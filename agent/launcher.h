@@ -1,0 +1,40 @@
+// How the agent turns a ProcessSpec into a running process. The agent owns
+// fork, stdio, the hold until Start and the final execve; a Launcher supplies
+// the container specifics around them. guest-init's launcher applies the OCI
+// config (rootfs, mounts, user, capabilities, seccomp, ...); HostLauncher only
+// what makes sense for a plain process on the host (used by unit tests).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/protocol.h"
+#include "oci/result.h"
+
+namespace runvm::agent {
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // In the agent, once, on Create, before the init process is forked.
+  [[nodiscard]] virtual Status prepare(const std::string& container_id,
+                                       const nlohmann::json& config) = 0;
+  // In the forked child, stdio already on fds 0..2, before the hold. `init_pid`
+  // is the container's init process for an exec (to join its namespaces), 0 for init.
+  [[nodiscard]] virtual Status setup_child(const ProcessSpec& p, int init_pid) = 0;
+  // In the forked child right before execve (after Start for init): the steps
+  // that must come last, such as loading the seccomp filter.
+  [[nodiscard]] virtual Status finish_child(const ProcessSpec& p) = 0;
+};
+
+// Plain processes: umask, additional gids/gid/uid (only when they differ from
+// the agent's own, so unprivileged test runs work), cwd.
+class HostLauncher : public Launcher {
+ public:
+  [[nodiscard]] Status prepare(const std::string&, const nlohmann::json&) override { return {}; }
+  [[nodiscard]] Status setup_child(const ProcessSpec& p, int init_pid) override;
+  [[nodiscard]] Status finish_child(const ProcessSpec&) override { return {}; }
+};
+
+}  // namespace runvm::agent

@@ -1,0 +1,558 @@
+#include "agent/server.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "agent/spawn.h"
+
+namespace runvm::agent {
+namespace {
+
+using json = nlohmann::json;
+
+// Stop reading process output while a connection has this much unsent: the
+// back-pressure that keeps a slow host from growing the agent without bound.
+constexpr size_t kMaxConnBacklog = 1u << 20;
+
+struct Conn {
+  int fd = -1;
+  FrameDecoder dec;
+  std::string out;
+  bool hello = false;
+  bool dead = false;  // close after flushing nothing more
+};
+
+struct Proc {
+  std::string id;
+  uint32_t handle = 0;
+  uint64_t owner = 0;  // connection that created it and receives its stdio and exit event
+  bool init = false;
+  bool terminal = false;
+  Spawned sp;
+  std::string in_buf;  // stdin bytes not yet written to the process
+  bool close_in_after = false;
+  std::optional<ExitStatus> exit;
+  std::vector<std::pair<uint64_t, uint64_t>> waiters;  // (connection, request id)
+};
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Launcher& launcher;
+  ServerOptions opts;
+  int listen_fd = -1;
+  int sig_fd = -1;
+  uint64_t next_conn = 1;
+  uint32_t next_handle = 1;
+  std::map<uint64_t, Conn> conns;
+  std::map<std::string, Proc> procs;
+  bool created = false;
+
+  Impl(Launcher& l, ServerOptions o) : launcher(l), opts(std::move(o)) {}
+
+  // ---- output to connections ----
+  void send(uint64_t cid, MsgType t, std::string_view body) {
+    auto it = conns.find(cid);
+    if (it == conns.end() || it->second.dead) return;
+    it->second.out += encode_frame(t, body);
+  }
+  void respond_ok(uint64_t cid, uint64_t id, json result = json::object()) {
+    Response r;
+    r.id = id;
+    r.ok = true;
+    r.result = std::move(result);
+    send(cid, MsgType::kResponse, encode_response(r));
+  }
+  void respond_err(uint64_t cid, uint64_t id, const Error& e) {
+    Response r;
+    r.id = id;
+    r.error = e.message;
+    r.err = e.err;
+    send(cid, MsgType::kResponse, encode_response(r));
+  }
+  bool owner_backlogged(const Proc& p) {
+    auto it = conns.find(p.owner);
+    return it != conns.end() && it->second.out.size() > kMaxConnBacklog;
+  }
+
+  Proc* find_proc(const std::string& id) {
+    auto it = procs.find(id);
+    return it == procs.end() ? nullptr : &it->second;
+  }
+  Proc* find_handle(uint32_t h) {
+    for (auto& [_, p] : procs)
+      if (p.handle == h) return &p;
+    return nullptr;
+  }
+
+  // ---- process stdio ----
+  // Reads once from an output fd: 1 forwarded data, 0 nothing to read now,
+  // -1 the stream ended (EOF sent to the owner, fd closed).
+  int pump_output(Proc& p, int& fd, Stream stream) {
+    char buf[kMaxDataChunk];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    if (n <= 0) {  // EOF, or EIO from a pty master whose slave side is gone
+      send(p.owner, MsgType::kData, encode_data(DataMsg{p.handle, stream, {}}));
+      close_fd(fd);
+      if (p.terminal) {  // in_fd and pty_fd are the same pty: it is finished
+        p.in_buf.clear();
+        close_fd(p.sp.in_fd);
+        close_fd(p.sp.pty_fd);
+      }
+      return -1;
+    }
+    send(p.owner, MsgType::kData,
+         encode_data(DataMsg{p.handle, stream, std::string(buf, static_cast<size_t>(n))}));
+    return 1;
+  }
+  void drain_output(Proc& p) {
+    // The process is gone: what it wrote is already buffered, forward all of it
+    // before the exit event.
+    while (p.sp.out_fd >= 0 && pump_output(p, p.sp.out_fd, Stream::kStdout) == 1) {
+    }
+    while (p.sp.err_fd >= 0 && pump_output(p, p.sp.err_fd, Stream::kStderr) == 1) {
+    }
+  }
+  void flush_stdin(Proc& p) {
+    if (p.sp.in_fd < 0) return;
+    while (!p.in_buf.empty()) {
+      ssize_t n = ::write(p.sp.in_fd, p.in_buf.data(), p.in_buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      size_t done = n < 0 ? p.in_buf.size() : static_cast<size_t>(n);  // EPIPE: drop it
+      p.in_buf.erase(0, done);
+      send(p.owner, MsgType::kCredit,
+           encode_credit(CreditMsg{p.handle, static_cast<uint32_t>(done)}));
+      if (n < 0) {
+        close_stdin_now(p);
+        return;
+      }
+    }
+    if (p.close_in_after) close_stdin_now(p);
+  }
+  void close_stdin_now(Proc& p) {
+    if (!p.in_buf.empty())
+      send(p.owner, MsgType::kCredit,
+           encode_credit(CreditMsg{p.handle, static_cast<uint32_t>(p.in_buf.size())}));
+    p.in_buf.clear();
+    p.close_in_after = false;
+    close_fd(p.sp.in_fd);
+  }
+
+  // ---- children ----
+  void reap() {
+    for (;;) {
+      int ws;
+      pid_t pid = waitpid(-1, &ws, WNOHANG);
+      if (pid <= 0) return;  // 0: none left exited; -1 ECHILD: no children
+      for (auto& [_, p] : procs) {
+        if (p.sp.pid != pid || p.exit) continue;
+        p.exit = exit_status_from_wait(ws);
+        drain_output(p);
+        if (p.sp.in_fd >= 0 && !p.terminal) close_stdin_now(p);
+        close_fd(p.sp.hold_fd);
+        close_fd(p.sp.status_fd);
+        send(p.owner, MsgType::kEvent, encode_exit_event(ExitEvent{p.id, p.handle, *p.exit}));
+        for (auto [cid, rid] : p.waiters) respond_ok(cid, rid, json{{"status", to_json(*p.exit)}});
+        p.waiters.clear();
+      }
+    }
+  }
+
+  // ---- requests ----
+  Result<json> start_process(uint64_t cid, const std::string& id, const json& spec_json,
+                             bool stdin_pipe, bool init) {
+    if (Proc* old = find_proc(id)) {
+      if (!old->exit) return Error("process \"" + id + "\" already exists", EEXIST);
+      close_spawned(old->sp);
+      procs.erase(id);
+    }
+    auto spec = parse_process_spec(spec_json);
+    if (!spec) return spec.error();
+    SpawnOptions o;
+    o.stdin_pipe = stdin_pipe;
+    o.hold = init;
+    if (!init) {
+      Proc* ip = find_proc(std::string(kInitProcessId));
+      if (!ip || ip->exit) return Error("the container's process is not running", ESRCH);
+      if (ip->sp.hold_fd >= 0) return Error("the container has not been started", EBUSY);
+      o.init_pid = ip->sp.pid;
+    }
+    auto sp = spawn_process(*spec, launcher, o);
+    if (!sp) return sp.error();
+    Proc p;
+    p.id = id;
+    p.handle = next_handle++;
+    p.owner = cid;
+    p.init = init;
+    p.terminal = spec->terminal;
+    p.sp = *sp;
+    ProcessInfo info{p.handle, p.sp.pid};
+    procs.emplace(id, std::move(p));
+    return to_json(info);
+  }
+
+  void handle_request(uint64_t cid, Request& r) {
+    auto fail = [&](const Error& e) {
+      respond_err(cid, r.id, e.wrap(std::string(op_name(r.body))));
+    };
+    if (auto* c = std::get_if<CreateReq>(&r.body)) {
+      if (created) return fail(Error("container already created", EEXIST));
+      if (auto s = launcher.prepare(c->container_id, c->config); !s) return fail(s.error());
+      auto res =
+          start_process(cid, std::string(kInitProcessId), c->config["process"], c->stdin, true);
+      if (!res) return fail(res.error());
+      created = true;
+      return respond_ok(cid, r.id, *res);
+    }
+    if (std::holds_alternative<StartReq>(r.body)) {
+      Proc* p = find_proc(std::string(kInitProcessId));
+      if (!p) return fail(Error("no container created", ENOENT));
+      if (p->sp.hold_fd < 0) return fail(Error("container already started", EBUSY));
+      if (auto s = release_hold(p->sp); !s) return fail(s.error());
+      return respond_ok(cid, r.id);
+    }
+    if (auto* e = std::get_if<ExecReq>(&r.body)) {
+      auto res = start_process(cid, e->process_id, e->process, e->stdin, false);
+      if (!res) return fail(res.error());
+      return respond_ok(cid, r.id, *res);
+    }
+    if (auto* s = std::get_if<SignalReq>(&r.body)) {
+      if (s->all) {
+        for (int pid : descendant_pids()) ::kill(pid, s->signal);
+        return respond_ok(cid, r.id);
+      }
+      Proc* p = find_proc(s->process_id);
+      if (!p) return fail(Error("no process \"" + s->process_id + "\"", ESRCH));
+      if (p->exit) return fail(Error("process \"" + s->process_id + "\" has exited", ESRCH));
+      if (::kill(p->sp.pid, s->signal) < 0) return fail(Error::from_errno("kill"));
+      return respond_ok(cid, r.id);
+    }
+    if (auto* c = std::get_if<CloseStdinReq>(&r.body)) {
+      Proc* p = find_proc(c->process_id);
+      if (!p) return fail(Error("no process \"" + c->process_id + "\"", ESRCH));
+      if (p->terminal) {
+        // A pty has no half-close: send the EOF character, as a typing user would.
+        if (p->sp.in_fd >= 0) p->in_buf += '\x04';
+        flush_stdin(*p);
+      } else {
+        p->close_in_after = true;
+        flush_stdin(*p);
+      }
+      return respond_ok(cid, r.id);
+    }
+    if (auto* z = std::get_if<ResizeReq>(&r.body)) {
+      Proc* p = find_proc(z->process_id);
+      if (!p) return fail(Error("no process \"" + z->process_id + "\"", ESRCH));
+      if (!p->terminal) return fail(Error("process has no terminal", ENOTTY));
+      if (p->sp.pty_fd < 0) return fail(Error("terminal is closed", EIO));
+      struct winsize ws {};
+      ws.ws_row = z->rows;
+      ws.ws_col = z->cols;
+      if (ioctl(p->sp.pty_fd, TIOCSWINSZ, &ws) < 0) return fail(Error::from_errno("TIOCSWINSZ"));
+      return respond_ok(cid, r.id);
+    }
+    if (std::holds_alternative<PsReq>(r.body)) {
+      return respond_ok(cid, r.id, json{{"pids", descendant_pids()}});
+    }
+    if (auto* w = std::get_if<WaitReq>(&r.body)) {
+      Proc* p = find_proc(w->process_id);
+      if (!p) return fail(Error("no process \"" + w->process_id + "\"", ESRCH));
+      if (p->exit) return respond_ok(cid, r.id, json{{"status", to_json(*p->exit)}});
+      p->waiters.emplace_back(cid, r.id);
+      return;
+    }
+  }
+
+  // Handles one frame; an error drops the connection (it broke the protocol).
+  Status handle_frame(uint64_t cid, Conn& c, Frame& f) {
+    if (!c.hello) {
+      if (f.type != MsgType::kHello) return Error("expected hello first");
+      auto h = decode_hello(f.body);
+      if (!h) return h.error();
+      if (h->min_version > kProtocolVersion || h->max_version < kProtocolVersion)
+        return Error("no common protocol version (agent speaks " +
+                     std::to_string(kProtocolVersion) + ")");
+      c.hello = true;
+      send(cid, MsgType::kHelloReply,
+           encode_hello_reply(HelloReply{kProtocolVersion, opts.agent_name}));
+      return {};
+    }
+    switch (f.type) {
+      case MsgType::kRequest: {
+        uint64_t id = 0;
+        auto r = decode_request(f.body, &id);
+        // A well-framed but invalid request fails only that request.
+        if (!r) {
+          respond_err(cid, id, r.error());
+          return {};
+        }
+        handle_request(cid, *r);
+        return {};
+      }
+      case MsgType::kData: {
+        auto d = decode_data(f.body);
+        if (!d) return d.error();
+        if (d->stream != Stream::kStdin) return Error("data: host may only send stdin");
+        Proc* p = find_handle(d->handle);
+        if (!p || p->owner != cid) return Error("data: unknown process handle");
+        if (p->in_buf.size() + d->bytes.size() > kInitialStdinCredit)
+          return Error("data: stdin beyond the granted credit");
+        if (p->sp.in_fd < 0 || p->close_in_after) {
+          // Stdin closed: discard, but return the credit so the host is not stuck.
+          send(cid, MsgType::kCredit,
+               encode_credit(CreditMsg{p->handle, static_cast<uint32_t>(d->bytes.size())}));
+          return {};
+        }
+        p->in_buf += d->bytes;
+        flush_stdin(*p);
+        return {};
+      }
+      default:
+        return Error("unexpected message type " + std::to_string(static_cast<int>(f.type)));
+    }
+  }
+
+  void read_conn(uint64_t cid, Conn& c) {
+    char buf[65536];
+    ssize_t n = ::read(c.fd, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+      c.dead = true;
+      return;
+    }
+    c.dec.feed(buf, static_cast<size_t>(n));
+    for (;;) {
+      auto f = c.dec.next();
+      if (!f) {
+        c.dead = true;  // out of sync: nothing after this can be trusted
+        return;
+      }
+      if (!*f) return;
+      if (auto s = handle_frame(cid, c, **f); !s) {
+        c.dead = true;
+        return;
+      }
+      if (c.dead) return;
+    }
+  }
+
+  void write_conn(Conn& c) {
+    while (!c.out.empty()) {
+      ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      if (n < 0) {
+        c.dead = true;
+        return;
+      }
+      c.out.erase(0, static_cast<size_t>(n));
+    }
+  }
+
+  void drop_conn(uint64_t cid) {
+    auto it = conns.find(cid);
+    close_fd(it->second.fd);
+    conns.erase(it);
+    // Its processes lose their stdio peer: stdin ends, output is read and dropped.
+    for (auto& [_, p] : procs) {
+      if (p.owner != cid) continue;
+      p.owner = 0;
+      if (!p.terminal) close_stdin_now(p);
+    }
+  }
+
+  void accept_conn() {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) add(fd);
+  }
+
+  void add(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    Conn c;
+    c.fd = fd;
+    conns.emplace(next_conn++, std::move(c));
+  }
+
+  void kill_all() {
+    for (auto& [_, p] : procs)
+      if (!p.exit && p.sp.pid > 0) ::kill(p.sp.pid, SIGKILL);
+    for (auto& [_, p] : procs) {
+      if (!p.exit && p.sp.pid > 0) {
+        int ws;
+        while (waitpid(p.sp.pid, &ws, 0) < 0 && errno == EINTR) {
+        }
+      }
+      close_spawned(p.sp);
+    }
+    procs.clear();
+  }
+
+  Status run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0) return Error::from_errno("block SIGCHLD");
+    signal(SIGPIPE, SIG_IGN);
+    sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sig_fd < 0) return Error::from_errno("signalfd");
+    reap();  // children that exited before the fd existed
+    enum Kind { kListen, kSig, kConnIn, kOut, kErr, kIn };
+    for (;;) {
+      for (auto it = conns.begin(); it != conns.end();) {
+        auto next = std::next(it);
+        if (it->second.dead) drop_conn(it->first);
+        it = next;
+      }
+      if (listen_fd < 0 && conns.empty()) break;
+      if (listen_fd >= 0 && conns.empty() && !opts.keep_running) break;
+      std::vector<pollfd> pfds;
+      std::vector<std::pair<Kind, std::string>> who;  // conn id as string, or proc id
+      auto add_pfd = [&](int fd, short ev, Kind k, std::string key) {
+        pfds.push_back(pollfd{fd, ev, 0});
+        who.emplace_back(k, std::move(key));
+      };
+      if (listen_fd >= 0) add_pfd(listen_fd, POLLIN, kListen, "");
+      add_pfd(sig_fd, POLLIN, kSig, "");
+      for (auto& [cid, c] : conns)
+        add_pfd(c.fd, static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT)), kConnIn,
+                std::to_string(cid));
+      for (auto& [id, p] : procs) {
+        bool can_read = !owner_backlogged(p);
+        if (p.sp.out_fd >= 0 && can_read) add_pfd(p.sp.out_fd, POLLIN, kOut, id);
+        if (p.sp.err_fd >= 0 && can_read) add_pfd(p.sp.err_fd, POLLIN, kErr, id);
+        if (p.sp.in_fd >= 0 && !p.in_buf.empty()) add_pfd(p.sp.in_fd, POLLOUT, kIn, id);
+      }
+      int n = poll(pfds.data(), pfds.size(), -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Error::from_errno("poll");
+      }
+      for (size_t i = 0; i < pfds.size(); ++i) {
+        short rev = pfds[i].revents;
+        if (!rev) continue;
+        auto& [kind, key] = who[i];
+        switch (kind) {
+          case kListen:
+            accept_conn();
+            break;
+          case kSig: {
+            signalfd_siginfo si;
+            while (::read(sig_fd, &si, sizeof si) == sizeof si) {
+            }
+            reap();
+            break;
+          }
+          case kConnIn: {
+            auto it = conns.find(std::stoull(key));
+            if (it == conns.end()) break;
+            if (rev & POLLOUT) write_conn(it->second);
+            if (rev & (POLLIN | POLLHUP | POLLERR)) read_conn(it->first, it->second);
+            break;
+          }
+          case kOut:
+          case kErr: {
+            Proc* p = find_proc(key);
+            if (!p) break;
+            int& fd = kind == kOut ? p->sp.out_fd : p->sp.err_fd;
+            if (fd == pfds[i].fd)
+              pump_output(*p, fd, kind == kOut ? Stream::kStdout : Stream::kStderr);
+            break;
+          }
+          case kIn: {
+            Proc* p = find_proc(key);
+            if (p && p->sp.in_fd == pfds[i].fd) {
+              if (rev & POLLERR)
+                close_stdin_now(*p);
+              else
+                flush_stdin(*p);
+            }
+            break;
+          }
+        }
+      }
+      // Flush what the handlers queued right away; poll picks up the rest.
+      for (auto& [_, c] : conns)
+        if (!c.out.empty() && !c.dead) write_conn(c);
+    }
+    kill_all();
+    return {};
+  }
+};
+
+Server::Server(Launcher& launcher, ServerOptions opts)
+    : impl_(std::make_unique<Impl>(launcher, std::move(opts))) {}
+
+Server::~Server() {
+  for (auto& [_, c] : impl_->conns) close_fd(c.fd);
+  close_fd(impl_->listen_fd);
+  close_fd(impl_->sig_fd);
+  for (auto& [_, p] : impl_->procs) close_spawned(p.sp);
+}
+
+void Server::add_connection(int fd) {
+  impl_->add(fd);
+}
+void Server::set_listener(int fd) {
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  impl_->listen_fd = fd;
+}
+Status Server::run() {
+  return impl_->run();
+}
+
+std::vector<int> descendant_pids() {
+  std::map<int, int> parent;
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d)) {
+      char* end;
+      long pid = strtol(e->d_name, &end, 10);
+      if (*end || pid <= 0) continue;
+      std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
+      std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      // "pid (comm) state ppid ...": comm may hold spaces and ')', so parse from the last ')'.
+      size_t rp = s.rfind(')');
+      if (rp == std::string::npos) continue;
+      std::istringstream rest(s.substr(rp + 1));
+      std::string state;
+      int ppid = 0;
+      if (rest >> state >> ppid) parent[static_cast<int>(pid)] = ppid;
+    }
+    closedir(d);
+  }
+  std::set<int> mine{getpid()};
+  // Parents may have higher pids than children (pid wrap), so iterate to a fixpoint.
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (auto [pid, pp] : parent)
+      if (mine.count(pp) && mine.insert(pid).second) grew = true;
+  }
+  mine.erase(getpid());
+  return {mine.begin(), mine.end()};
+}
+
+}  // namespace runvm::agent

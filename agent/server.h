@@ -1,0 +1,51 @@
+// The guest side of the agent protocol: one poll loop serving any number of
+// host connections, spawning the container's processes through a Launcher,
+// pumping their stdio, reaping children (all of them: as PID 1 it also reaps
+// orphans) and reporting exits.
+//
+// Not thread-safe; run() must be called in a single-threaded process because
+// it blocks SIGCHLD (read through a signalfd) and ignores SIGPIPE.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/launcher.h"
+#include "oci/result.h"
+
+namespace runvm::agent {
+
+struct ServerOptions {
+  std::string agent_name = "runvm-agent";
+  // Keep serving when the last connection closes (the guest agent: hosts reconnect).
+  // Without a listener the loop always ends when no connection is left.
+  bool keep_running = true;
+};
+
+class Server {
+ public:
+  explicit Server(Launcher& launcher, ServerOptions opts = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves an already connected stream socket (takes ownership of fd).
+  void add_connection(int fd);
+  // Accepts connections on a listening socket (takes ownership of fd).
+  void set_listener(int fd);
+
+  // Runs until no listener and no connection is left. Processes still alive
+  // then are killed with SIGKILL and reaped. Returns an error only when the
+  // loop itself cannot go on (poll/signalfd failures).
+  [[nodiscard]] Status run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Guest pids of every descendant of the calling process (the container's
+// processes when the caller is the agent), ascending.
+[[nodiscard]] std::vector<int> descendant_pids();
+
+}  // namespace runvm::agent
