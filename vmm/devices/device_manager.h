@@ -24,8 +24,11 @@ class Serial8250;
 class DeviceManager {
  public:
   // All references must outlive the manager.
-  DeviceManager(const GuestMemory& memory, Bus& pio, Bus& mmio, EventLoop& loop,
-                PciVmServices& vm, VmStop& stop);
+  DeviceManager(const GuestMemory& memory, Bus& pio, Bus& mmio, EventLoop& loop, PciVmServices& vm,
+                VmStop& stop);
+  ~DeviceManager();
+  DeviceManager(const DeviceManager&) = delete;
+  DeviceManager& operator=(const DeviceManager&) = delete;
 
   // Adds COM1 (console per cfg.console), i8042, CMOS/RTC, port 0x80 and the
   // PCI root's config ports.
@@ -41,6 +44,9 @@ class DeviceManager {
   VmStop& vm_stop() { return stop_; }
 
  private:
+  [[nodiscard]] Status open_console(const ConsoleConfig& c, int* out_fd);
+  void watch_stdin();
+
   const GuestMemory& memory_;
   Bus& pio_;
   Bus& mmio_;
@@ -49,6 +55,8 @@ class DeviceManager {
   VmStop& stop_;
   std::shared_ptr<PciRoot> pci_;
   std::shared_ptr<Serial8250> serial_;
+  int console_fd_ = -1;  // owned when the console is a file
+  bool stdin_watched_ = false;
 };
 
 }  // namespace runvm::vmm

@@ -1,0 +1,35 @@
+# VMM core (KVM, x86-64 boot, legacy devices, PCI root, runvm-vmm binary).
+list(APPEND RUNVM_VMM_SOURCES
+  kvm/kvm.cpp
+  kvm/vcpu.cpp
+  kvm/kvm_vm_services.cpp
+  kvm/vm_stop.cpp
+  kvm/machine.cpp
+  arch/x86_64/e820.cpp
+  arch/x86_64/boot_params.cpp
+  arch/x86_64/mptable.cpp
+  arch/x86_64/cpuid.cpp
+  arch/x86_64/cpu_setup.cpp
+  boot/kernel_image.cpp
+  boot/linux_boot.cpp
+  pci/pci_root.cpp
+  devices/legacy/serial.cpp
+  devices/legacy/i8042.cpp
+  devices/legacy/cmos_rtc.cpp
+  devices/device_manager.cpp
+  main/flags.cpp
+)
+list(APPEND RUNVM_VMM_LIBS CLI11::CLI11)
+
+# Static by default so the e2e test host needs no shared libraries; sanitizer
+# builds cannot link statically.
+option(RUNVM_STATIC_VMM "Link runvm-vmm statically" ON)
+
+function(runvm_vmm_add_binary)
+  add_executable(runvm-vmm main/main.cpp)
+  target_link_libraries(runvm-vmm PRIVATE runvm_vmm CLI11::CLI11)
+  if(RUNVM_STATIC_VMM AND NOT RUNVM_SANITIZE)
+    target_link_options(runvm-vmm PRIVATE -static)
+  endif()
+  install(TARGETS runvm-vmm RUNTIME DESTINATION bin)
+endfunction()

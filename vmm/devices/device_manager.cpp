@@ -1,0 +1,89 @@
+#include "vmm/devices/device_manager.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "vmm/devices/legacy/i8042.h"
+#include "vmm/devices/legacy/serial.h"
+
+namespace runvm::vmm {
+
+DeviceManager::DeviceManager(const GuestMemory& memory, Bus& pio, Bus& mmio, EventLoop& loop,
+                             PciVmServices& vm, VmStop& stop)
+    : memory_(memory), pio_(pio), mmio_(mmio), loop_(loop), vm_(vm), stop_(stop) {
+  pci_ = std::make_shared<PciRoot>(&mmio_, &vm_);
+}
+
+DeviceManager::~DeviceManager() {
+  if (stdin_watched_) loop_.remove(STDIN_FILENO);
+  if (console_fd_ >= 0) ::close(console_fd_);
+}
+
+Status DeviceManager::open_console(const ConsoleConfig& c, int* out_fd) {
+  switch (c.kind) {
+    case ConsoleConfig::Kind::Stdio:
+      *out_fd = STDOUT_FILENO;
+      return {};
+    case ConsoleConfig::Kind::None:
+      *out_fd = -1;
+      return {};
+    case ConsoleConfig::Kind::File: {
+      int fd = ::open(c.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+      if (fd < 0) return Error::from_errno("open console file " + c.path);
+      console_fd_ = fd;
+      *out_fd = fd;
+      return {};
+    }
+  }
+  return Error("unknown console kind");
+}
+
+void DeviceManager::watch_stdin() {
+  // Regular files and /dev/null cannot be polled; such a console has no input.
+  auto serial = serial_;
+  auto& loop = loop_;
+  bool ok = loop_.add(STDIN_FILENO, EPOLLIN, [serial, &loop](uint32_t) {
+    uint8_t buf[Serial8250::kFifoSize];
+    size_t room = serial->input_space();
+    if (room == 0) {
+      (void)loop.modify(STDIN_FILENO, 0);  // paused until the guest drains the FIFO
+      return;
+    }
+    ssize_t n = ::read(STDIN_FILENO, buf, room);
+    if (n > 0) {
+      serial->enqueue_input(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      loop.remove(STDIN_FILENO);  // EOF: no more input
+    }
+  });
+  if (!ok) return;
+  stdin_watched_ = true;
+  int fl = fcntl(STDIN_FILENO, F_GETFL);
+  if (fl >= 0) fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+  serial_->set_space_callback([&loop] { (void)loop.modify(STDIN_FILENO, EPOLLIN); });
+}
+
+Status DeviceManager::add_legacy_devices(const VmConfig& cfg) {
+  int out_fd = -1;
+  if (auto s = open_console(cfg.console, &out_fd); !s) return s;
+  PciVmServices* vm = &vm_;
+  serial_ = std::make_shared<Serial8250>(
+      [vm](bool level) { vm->set_irq_line(Serial8250::kCom1Irq, level); }, out_fd);
+  if (!pio_.insert(serial_, Serial8250::kCom1Port, 8)) return Error("COM1 ports in use");
+  if (cfg.console.kind == ConsoleConfig::Kind::Stdio) watch_stdin();
+
+  VmStop* stop = &stop_;
+  auto kbd = std::make_shared<I8042>(
+      [stop] { stop->request(StopReason::GuestReset, "i8042 reset (guest reboot)"); });
+  if (!pio_.insert(kbd, I8042::kBase, I8042::kLen)) return Error("i8042 ports in use");
+  if (!pio_.insert(std::make_shared<CmosRtc>(), CmosRtc::kBase, CmosRtc::kLen))
+    return Error("CMOS ports in use");
+  if (!pio_.insert(std::make_shared<IgnoredPorts>(0), 0x80, 1)) return Error("port 0x80 in use");
+  if (auto s = pci_->attach_pio(pio_, pci_); !s) return s;
+  return {};
+}
+
+}  // namespace runvm::vmm

@@ -1,0 +1,153 @@
+#include "vmm/kvm/machine.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "vmm/arch/x86_64/cpu_setup.h"
+#include "vmm/arch/x86_64/cpuid.h"
+#include "vmm/boot/kernel_image.h"
+#include "vmm/boot/linux_boot.h"
+#include "vmm/event/event_loop.h"
+#include "vmm/kvm/kvm.h"
+#include "vmm/kvm/kvm_vm_services.h"
+#include "vmm/kvm/vcpu.h"
+
+namespace runvm::vmm {
+
+namespace {
+
+// Leaf 1 of the host-supported CPUID, for the MP table's CPU entries.
+void cpu_signature(const std::vector<kvm_cpuid_entry2>& cpuid, uint32_t* sig, uint32_t* feat) {
+  for (const auto& e : cpuid) {
+    if (e.function == 1) {
+      *sig = e.eax;
+      *feat = e.edx;
+    }
+  }
+}
+
+Status setup_vcpu(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& supported, unsigned cpus,
+                  const boot::LinuxBootInfo& boot) {
+  auto cpuid = supported;
+  x86_64::patch_cpuid(cpuid, vcpu.id(), cpus);
+  if (auto s = x86_64::setup_cpuid(vcpu.fd(), cpuid); !s) return s;
+  if (auto s = x86_64::setup_msrs(vcpu.fd()); !s) return s;
+  if (auto s = x86_64::setup_lapic(vcpu.fd()); !s) return s;
+  if (auto s = x86_64::setup_fpu(vcpu.fd()); !s) return s;
+  // Application processors wait for INIT/SIPI from the BSP (in-kernel LAPIC).
+  if (vcpu.id() == 0) {
+    if (auto s = x86_64::setup_boot_regs(vcpu.fd(), boot.entry, boot.boot_params); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_devices) {
+  // 1. Host signals: blocked here (and inherited by every thread we start),
+  //    delivered to the event loop through a signalfd.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  kvm::UniqueFd sfd(signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sfd.valid()) return Error::from_errno("signalfd");
+  kvm::Vcpu::install_kick_handler();
+
+  // 2. Kernel and initrd files, before anything is created.
+  auto kernel = boot::read_file(cfg.kernel);
+  if (!kernel) return std::move(kernel).error().wrap("kernel");
+  std::vector<uint8_t> initrd;
+  if (!cfg.initrd.empty()) {
+    auto r = boot::read_file(cfg.initrd);
+    if (!r) return std::move(r).error().wrap("initrd");
+    initrd = std::move(*r);
+  }
+
+  // 3. KVM VM and guest memory.
+  auto kvm = kvm::Kvm::open();
+  if (!kvm) return std::move(kvm).error();
+  auto vm = kvm::Vm::create(*kvm);
+  if (!vm) return std::move(vm).error();
+  if (auto s = vm->setup_x86_irqchip(); !s) return s.error();
+  std::string err;
+  auto mem = GuestMemory::create(cfg.memory_mib << 20, &err);
+  if (!mem) return Error(err);
+  if (auto s = vm->set_memory(*mem); !s) return s.error();
+  auto mmap_size = kvm->vcpu_mmap_size();
+  if (!mmap_size) return std::move(mmap_size).error();
+  auto supported = kvm->supported_cpuid();
+  if (!supported) return std::move(supported).error();
+
+  // 4. Devices.
+  kvm::KvmVmServices services(vm->fd());
+  Bus pio("pio"), mmio("mmio");
+  EventLoop loop;
+  if (!loop.ok()) return Error::from_errno("event loop");
+  VmStop stop;
+  DeviceManager devices(*mem, pio, mmio, loop, services, stop);
+  if (auto s = devices.add_legacy_devices(cfg); !s) return s.error().wrap("devices");
+  if (add_devices) {
+    if (auto s = add_devices(devices, cfg); !s) return s.error().wrap("devices");
+  }
+  int sig_fd = sfd.get();
+  if (!loop.add(sig_fd, EPOLLIN, [sig_fd, &stop](uint32_t) {
+        signalfd_siginfo si{};
+        if (::read(sig_fd, &si, sizeof si) == sizeof si)
+          stop.request(StopReason::HostSignal, strsignal(static_cast<int>(si.ssi_signo)));
+      }))
+    return Error::from_errno("event loop: add signalfd");
+
+  // 5. Boot tables and kernel in guest memory.
+  boot::LinuxBootInput in;
+  in.kernel = *kernel;
+  in.initrd = initrd;
+  in.cmdline = cfg.cmdline;
+  in.cpus = cfg.cpus;
+  in.pci_intx = devices.pci_root().intx_routes();
+  cpu_signature(*supported, &in.cpu_signature, &in.cpu_features);
+  auto boot = boot::setup_linux_boot(*mem, in);
+  if (!boot) return std::move(boot).error();
+
+  // 6. vCPUs.
+  std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
+  for (unsigned i = 0; i < cfg.cpus; ++i) {
+    auto v = kvm::Vcpu::create(vm->fd(), i, *mmap_size);
+    if (!v) return std::move(v).error();
+    if (auto s = setup_vcpu(**v, *supported, cfg.cpus, *boot); !s)
+      return s.error().wrap("vcpu " + std::to_string(i));
+    vcpus.push_back(std::move(*v));
+  }
+
+  // 7. Run: one thread per vCPU plus the event loop thread; wait for the end.
+  std::thread loop_thread([&] {
+    if (!loop.run()) stop.request(StopReason::VmmError, "event loop failed");
+  });
+  std::vector<std::thread> threads;
+  for (auto& v : vcpus) {
+    threads.emplace_back([&stop, &pio, &mmio, vc = v.get()] {
+      auto exit = vc->run(pio, mmio);
+      if (exit.reason != StopReason::None) stop.request(exit.reason, exit.detail);
+    });
+  }
+  MachineResult res;
+  res.reason = stop.wait();
+  res.detail = stop.detail();
+  res.exit_status = VmStop::exit_status(res.reason);
+
+  // 8. Tear down: kick every vCPU out of KVM_RUN, stop the loop, join.
+  for (auto& v : vcpus) v->request_stop();
+  for (auto& t : threads) t.join();
+  loop.stop();
+  loop_thread.join();
+  return res;
+}
+
+}  // namespace runvm::vmm

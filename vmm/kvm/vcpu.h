@@ -1,0 +1,62 @@
+// One KVM vCPU: its fd, the shared kvm_run page and the KVM_RUN exit loop.
+// run() is called on the vCPU's own thread; request_stop() may be called from
+// any thread and makes run() return promptly (immediate_exit + a signal that
+// interrupts a KVM_RUN in progress).
+#pragma once
+
+#include <linux/kvm.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "oci/result.h"
+#include "vmm/bus/bus.h"
+#include "vmm/kvm/fd.h"
+#include "vmm/kvm/vm_stop.h"
+
+namespace runvm::vmm::kvm {
+
+// Why run() returned. reason None = stopped on request.
+struct VcpuExit {
+  StopReason reason = StopReason::None;
+  std::string detail;
+  bool halted = false;  // KVM_EXIT_HLT (only without an in-kernel irqchip)
+};
+
+class Vcpu {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Vcpu>> create(int vm_fd, unsigned id,
+                                                            size_t mmap_size);
+  ~Vcpu();
+  Vcpu(const Vcpu&) = delete;
+  Vcpu& operator=(const Vcpu&) = delete;
+
+  int fd() const { return fd_.get(); }
+  unsigned id() const { return id_; }
+
+  // Installs the (empty) handler for the kick signal; call once per process.
+  static void install_kick_handler();
+  static int kick_signal();
+
+  // Runs the guest until a terminal exit or request_stop(). With
+  // `exit_on_hlt`, KVM_EXIT_HLT ends the loop (tests without irqchip).
+  VcpuExit run(const Bus& pio, const Bus& mmio, bool exit_on_hlt = false);
+  void request_stop();
+
+ private:
+  Vcpu(UniqueFd fd, unsigned id, kvm_run* run, size_t size);
+  void handle_io(const Bus& pio);
+  void handle_mmio(const Bus& mmio);
+
+  UniqueFd fd_;
+  unsigned id_;
+  kvm_run* run_;
+  size_t run_size_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> running_thread_set_{false};
+  pthread_t thread_{};
+};
+
+}  // namespace runvm::vmm::kvm
