@@ -5,6 +5,7 @@
 #include "vmm/devices/pvpanic/pvpanic_pci.h"
 #include "vmm/devices/virtio/rng/rng.h"
 #include "vmm/devices/virtio/transport/virtio_pci.h"
+#include "vmm/devices/virtio/vsock/vsock.h"
 
 namespace runvm::vmm {
 
@@ -30,7 +31,13 @@ Status add_virtio_devices(DeviceManager& dm, const VmConfig& cfg) {
   if (auto slot = dm.pci_root().add_device(pvpanic); !slot)
     return slot.error().wrap("add pvpanic-pci");
 
-  (void)cfg;
+  if (cfg.vsock_cid) {
+    if (cfg.vsock_uds.empty())
+      return Error("virtio-vsock: --vsock-uds is required with --vsock-cid");
+    auto vsock = virtio::VirtioVsock::create(*cfg.vsock_cid, cfg.vsock_uds, dm.event_loop());
+    if (!vsock) return vsock.error().wrap("add virtio-vsock");
+    if (Status st = add_virtio(dm, *vsock); !st) return st;
+  }
   return {};
 }
 

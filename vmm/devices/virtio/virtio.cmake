@@ -14,3 +14,9 @@ list(APPEND RUNVM_VMM_SOURCES
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/attach.cpp
 )
+list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/vsock/packet.cpp
+  devices/virtio/vsock/connection.cpp
+  devices/virtio/vsock/muxer.cpp
+  devices/virtio/vsock/vsock.cpp
+)
