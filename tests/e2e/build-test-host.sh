@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the e2e test-host initramfs: OUTDIR/test-host.cpio.gz (and OUTDIR/test-host-vmlinuz,
+# the cloud kernel that boots it). Contents:
+#   busybox-static; kvm modules (irqbypass, kvm, kvm-amd and deps) plus vhost_vsock from the
+#   cloud kernel; runvm-vmm / runvm when given (with their shared libraries and loader if they
+#   are dynamic); qemu-system-x86_64 with its libraries and firmware (reference VMM);
+#   vmrun and vsock_tool (static); the guest kernels and e2e guest initramfs; the scenario
+#   scripts; /init from tests/e2e/host/init.sh.
+# usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/common.sh"
+out=${1:?usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]}
+shift
+vmm= runvm= bench= qemu=1
+while (($#)); do
+  case $1 in
+    --vmm) vmm=$2; shift 2 ;;
+    --runvm) runvm=$2; shift 2 ;;
+    --bench) bench=$2; shift 2 ;;
+    --no-qemu) qemu=0; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+"$here/build-guest-initramfs.sh" "$out/guest" cloud generic >/dev/null
+build_static_tool "$here/tools/vmrun.c" "$out/vmrun"
+
+host_kernel=$(find_kernel cloud-amd64)
+host_kver=$(kernel_version "$host_kernel")
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{proc,sys,dev,tmp,run,etc,e2e/bin,e2e/guest,e2e/scenarios}
+install_busybox "$root"
+install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock
+cp "$out/vmrun" "$out/guest/vsock_tool" "$root/e2e/bin/"
+cp "$out"/guest/vmlinuz-* "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
+cp "$here"/scenarios/*.sh "$root/e2e/scenarios/"
+cp "$here/host/lib.sh" "$root/e2e/lib.sh"
+install -m 755 "$here/host/init.sh" "$root/init"
+[ -z "$bench" ] || install -m 755 "$bench" "$root/e2e/bench.sh"
+[ -z "$vmm" ] || install_binary "$root" "$vmm" /e2e/bin/runvm-vmm
+[ -z "$runvm" ] || install_binary "$root" "$runvm" /e2e/bin/runvm
+if ((qemu)); then
+  q=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing" >&2; exit 1; }
+  install_binary "$root" "$q" /usr/bin/qemu-system-x86_64
+  # Firmware and option ROMs the q35 and microvm machines load (-nodefaults, no VGA/NIC).
+  for f in /usr/share/qemu/{kvmvapic.bin,linuxboot.bin,linuxboot_dma.bin,qboot.rom,bios-microvm.bin,pvh.bin} \
+           /usr/share/seabios/{bios-256k.bin,bios.bin,bios-microvm.bin}; do
+    [ -e "$f" ] || continue
+    mkdir -p "$root/$(dirname "$f")"
+    cp -L "$f" "$root/$f"
+  done
+  # QEMU looks for its firmware in /usr/share/qemu; make the seabios files visible there too.
+  for f in "$root"/usr/share/seabios/*; do
+    [ -e "$root/usr/share/qemu/$(basename "$f")" ] || cp "$f" "$root/usr/share/qemu/"
+  done
+fi
+make_cpio "$root" "$out/test-host.cpio.gz"
+cp "$host_kernel" "$out/test-host-vmlinuz"
+echo "test host: $out/test-host.cpio.gz ($(du -h "$out/test-host.cpio.gz" | cut -f1)), kernel $host_kver"

@@ -1,0 +1,71 @@
+#!/bin/sh
+# PID 1 of the e2e guest initramfs. The kernel command line selects what it does:
+#   e2e=boot         print facts (CPUs, memory) and power off
+#   e2e=vsock-listen echo one vsock connection on port 5000, then power off
+#   e2e=vsock-connect connect to host CID 2 port 5001, echo 1 MiB (e2e.bytes=N), power off
+#   e2e=vsock-refused connect to host port 5002 (nobody listens), then serve one echo on 5000
+#   e2e=panic        trigger a kernel panic through sysrq
+#   e2e=pci-garbage  write random bytes into the virtio/pvpanic PCI registers, power off
+# Every line the scenarios look for starts with "E2E-G".
+export PATH=/bin
+echo "E2E-GUEST-INIT start"
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+arg() { # arg NAME DEFAULT: value of NAME=... on the kernel command line
+  for w in $(cat /proc/cmdline); do
+    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
+  done
+  echo "$2"
+}
+mode=$(arg e2e boot)
+echo "E2E-GUEST mode=$mode kernel=$(uname -r)"
+
+loaded=0
+for m in $(cat /modules/load-order); do
+  if insmod "/modules/$m" 2>/tmp/insmod.err; then
+    loaded=$((loaded + 1))
+  else
+    echo "E2E-GUEST insmod $m failed: $(cat /tmp/insmod.err)"
+  fi
+done
+echo "E2E-GUEST modules loaded=$loaded"
+echo "E2E-GUEST cpus online=$(cat /sys/devices/system/cpu/online)"
+echo "E2E-GUEST mem $(grep MemTotal /proc/meminfo | tr -s ' ')"
+# PCI functions the kernel found: "vendor:device" list.
+pci=""
+for d in /sys/bus/pci/devices/*; do
+  [ -e "$d/vendor" ] || continue
+  pci="$pci $(cat $d/vendor | sed 's/0x//'):$(cat $d/device | sed 's/0x//')"
+done
+echo "E2E-GUEST pci$pci"
+
+T=${E2E_GUEST_TIMEOUT:-60}
+export VSOCK_TOOL_TIMEOUT=$T
+case $mode in
+  boot) ;;
+  vsock-listen)
+    vsock_tool listen-echo 5000 1 | sed 's/^/E2E-GUEST-VSOCK /'
+    ;;
+  vsock-connect)
+    vsock_tool connect 2 5001 "$(arg e2e.bytes 1048576)" | sed 's/^/E2E-GUEST-VSOCK /'
+    ;;
+  vsock-refused)
+    vsock_tool connect-refused 2 5002 | sed 's/^/E2E-GUEST-VSOCK /'
+    vsock_tool listen-echo 5000 1 | sed 's/^/E2E-GUEST-VSOCK /'
+    ;;
+  panic)
+    echo "E2E-GUEST panicking"
+    echo c >/proc/sysrq-trigger
+    sleep 5
+    echo "E2E-GUEST still alive after sysrq-c"
+    ;;
+  pci-garbage)
+    vsock_tool pci-garbage "$(arg e2e.seed 1)" "$(arg e2e.rounds 2000)" | sed 's/^/E2E-GUEST-PCI /'
+    ;;
+  *) echo "E2E-GUEST unknown mode $mode" ;;
+esac
+echo "E2E-GUEST-DONE mode=$mode"
+reboot -f
+sleep 10

@@ -1,0 +1,78 @@
+#!/bin/sh
+# PID 1 of the e2e test host (a QEMU TCG machine with emulated SVM). Loads kvm, then runs
+# every scenario in /e2e/scenarios (or the benchmark) and reports on the serial console:
+#   E2E-RESULT <name> PASS|FAIL|SKIP <detail>
+#   E2E-DONE passed=N failed=N skipped=N
+# Kernel command line: e2e.run=scenarios|bench, e2e.only=a,b,c, e2e.timeout=SECONDS (per
+# scenario), e2e.verbose=1 (guest kernels not quiet, full logs of passing scenarios too).
+export PATH=/bin:/usr/bin:/e2e/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /tmp /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+
+arg() {
+  for w in $(cat /proc/cmdline); do
+    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
+  done
+  echo "$2"
+}
+echo "E2E-HOST booted kernel=$(uname -r) cpus=$(nproc) uptime=$(cut -d' ' -f1 /proc/uptime)"
+for m in $(cat /e2e/modules/load-order); do
+  insmod "/e2e/modules/$m" 2>/tmp/insmod.err || echo "E2E-HOST insmod $m failed: $(cat /tmp/insmod.err)"
+done
+if [ -c /dev/kvm ]; then
+  echo "E2E-HOST /dev/kvm ready"
+else
+  echo "E2E-HOST no /dev/kvm (does the test host CPU have svm?)"
+fi
+
+run=$(arg e2e.run scenarios)
+only=$(echo "$(arg e2e.only all)" | tr ',' ' ')
+export E2E_TIMEOUT=$(arg e2e.timeout 150)
+export E2E_VERBOSE=$(arg e2e.verbose 0)
+
+if [ "$run" = bench ]; then
+  sh /e2e/bench.sh
+  echo "E2E-DONE bench"
+  reboot -f
+fi
+
+# qemu_reference first: it proves the harness before anything of ours is trusted.
+names=""
+for f in /e2e/scenarios/*.sh; do
+  n=$(basename "$f" .sh)
+  case $n in lib) continue ;; esac
+  names="$names $n"
+done
+names="qemu_reference $(echo $names | tr ' ' '\n' | grep -v '^qemu_reference$')"
+pass=0; fail=0; skip=0
+for n in $names; do
+  [ -f "/e2e/scenarios/$n.sh" ] || continue
+  if [ "$only" != all ]; then
+    case " $only " in *" $n "*) ;; *) continue ;; esac
+  fi
+  echo "E2E-START $n"
+  start=$(cut -d' ' -f1 /proc/uptime)
+  mkdir -p "/tmp/$n"
+  # The scenario's own limits come first; this outer KILL is the last resort.
+  (cd "/tmp/$n" && E2E_NAME=$n timeout -s KILL $((E2E_TIMEOUT + 60)) sh "/e2e/scenarios/$n.sh") >"/tmp/$n.out" 2>&1
+  rc=$?
+  end=$(cut -d' ' -f1 /proc/uptime)
+  secs=$(awk "BEGIN{printf \"%.1f\", $end - $start}")
+  detail=$(grep '^DETAIL ' "/tmp/$n.out" | tail -n 1 | cut -c8-)
+  case $rc in
+    0) res=PASS; pass=$((pass + 1)) ;;
+    77) res=SKIP; skip=$((skip + 1)) ;;
+    137) res=FAIL; fail=$((fail + 1)); detail="killed after $((E2E_TIMEOUT + 60)) s; $detail" ;;
+    *) res=FAIL; fail=$((fail + 1)) ;;
+  esac
+  if [ "$res" = FAIL ] || [ "$E2E_VERBOSE" = 1 ]; then
+    sed "s/^/E2E-LOG $n: /" "/tmp/$n.out" | tail -n 150
+  fi
+  echo "E2E-RESULT $n $res ${secs}s ${detail:-no detail}"
+done
+echo "E2E-DONE passed=$pass failed=$fail skipped=$skip"
+reboot -f

@@ -1,0 +1,114 @@
+# Helpers for the scenario scripts (sourced by busybox sh inside the test host).
+# A scenario prints "DETAIL <text>" lines (the last one is reported) and exits
+# 0 = PASS, 77 = SKIP, anything else = FAIL. It runs in its own empty directory.
+export PATH=/bin:/usr/bin:/e2e/bin
+G=/e2e/guest
+VMM=/e2e/bin/runvm-vmm
+T=${E2E_TIMEOUT:-150}
+NAME=${E2E_NAME:-scenario}
+
+pass() { echo "DETAIL $*"; exit 0; }
+fail() { echo "DETAIL $*"; show_logs; exit 1; }
+skip() { echo "DETAIL $*"; exit 77; }
+note() { echo "$*"; }
+
+need_vmm() { [ -x "$VMM" ] || skip "runvm-vmm was not built into the test host"; }
+
+# guest_cmdline MODE [EXTRA...]
+guest_cmdline() {
+  mode=$1; shift
+  q=quiet
+  [ "${E2E_VERBOSE:-0}" = 1 ] && q=
+  echo "console=ttyS0 reboot=k panic=-1 $q iomem=relaxed e2e=$mode $*"
+}
+
+# vmrun_parse: sets STATUS FIRST_MS MARKER_MS EXIT_MS MAXRSS_KB from ./vmrun.out.
+vmrun_parse() {
+  line=$(grep '^VMRUN ' vmrun.out | tail -n 1)
+  [ -n "$line" ] || { STATUS=none; return; }
+  for kv in $line; do
+    case $kv in
+      status=*) STATUS=${kv#status=} ;;
+      first_byte_ms=*) FIRST_MS=${kv#*=} ;;
+      marker_ms=*) MARKER_MS=${kv#*=} ;;
+      exit_ms=*) EXIT_MS=${kv#*=} ;;
+      maxrss_kb=*) MAXRSS_KB=${kv#*=} ;;
+    esac
+  done
+}
+
+# run_runvm FLAVOUR CPUS MEM_MIB MODE [--extra-vmm-args ...] [-- extra guest cmdline words]
+# Runs runvm-vmm under vmrun in the foreground; console -> ./console.log, VMM stderr ->
+# ./vmm.log. Results in STATUS etc. (see vmrun_parse).
+run_runvm() {
+  fl=$1 cpus=$2 mem=$3 mode=$4; shift 4
+  extra=""
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do extra="$extra $1"; shift; done
+  [ "${1:-}" = -- ] && shift
+  cl=$(guest_cmdline "$mode" "$@")
+  echo "+ runvm-vmm --kernel $G/vmlinuz-$fl --initrd $G/guest-$fl.cpio.gz --memory $mem --cpus $cpus$extra --cmdline '$cl'"
+  vmrun -t "$T" -m E2E-GUEST-INIT -o console.log -- \
+    "$VMM" --kernel "$G/vmlinuz-$fl" --initrd "$G/guest-$fl.cpio.gz" --cmdline "$cl" \
+    --memory "$mem" --cpus "$cpus" --console stdio $extra >vmrun.out 2>vmm.log
+  vmrun_parse
+  echo "vmrun: status=$STATUS init_ms=$MARKER_MS exit_ms=$EXIT_MS maxrss_kb=$MAXRSS_KB"
+}
+
+# run_runvm_bg ...: as run_runvm, in the background; wait_vm collects it.
+run_runvm_bg() {
+  run_runvm "$@" &
+  VM_PID=$!
+}
+wait_vm() { wait "$VM_PID"; vmrun_parse; }
+
+# run_qemu MACHINE FLAVOUR CPUS MEM_MIB MODE [qemu args ...] [-- guest cmdline words]
+run_qemu() {
+  machine=$1 fl=$2 cpus=$3 mem=$4 mode=$5; shift 5
+  extra=""
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do extra="$extra $1"; shift; done
+  [ "${1:-}" = -- ] && shift
+  cl=$(guest_cmdline "$mode" "$@")
+  echo "+ qemu-system-x86_64 -M $machine -smp $cpus -m $mem$extra --append '$cl'"
+  vmrun -t "$T" -m E2E-GUEST-INIT -o console.log -- \
+    qemu-system-x86_64 -accel kvm -cpu host -M "$machine" -smp "$cpus" -m "$mem" \
+    -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+    -kernel "$G/vmlinuz-$fl" -initrd "$G/guest-$fl.cpio.gz" -append "$cl" $extra \
+    >vmrun.out 2>vmm.log
+  vmrun_parse
+  echo "vmrun: status=$STATUS init_ms=$MARKER_MS exit_ms=$EXIT_MS maxrss_kb=$MAXRSS_KB"
+}
+
+# wait_console PATTERN SECONDS: waits until console.log has a line matching PATTERN.
+wait_console() {
+  i=0
+  while [ $i -lt $(($2 * 5)) ]; do
+    grep -q "$1" console.log 2>/dev/null && return 0
+    # Stop early when the VM is already gone.
+    [ -n "${VM_PID:-}" ] && ! kill -0 "$VM_PID" 2>/dev/null && { grep -q "$1" console.log 2>/dev/null; return; }
+    sleep 0.2
+    i=$((i + 1))
+  done
+  return 1
+}
+
+console_has() { grep -q "$1" console.log 2>/dev/null; }
+console_value() { grep "$1" console.log 2>/dev/null | tail -n 1 | tr -d '\r'; }
+
+# expect_clean_boot MODE: the guest ran /init in MODE to its end and the VMM exited 0.
+expect_clean_boot() {
+  console_has "E2E-GUEST-INIT" || fail "guest /init never printed (status $STATUS)"
+  console_has "E2E-GUEST-DONE mode=$1" || fail "guest /init did not finish mode $1 (status $STATUS)"
+  [ "$STATUS" = exit:0 ] || fail "VMM ended with $STATUS after the guest powered off (want exit:0)"
+}
+
+# vmm_log_crash: non-empty output when the VMM's own log shows a crash.
+vmm_log_crash() {
+  grep -E -i 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|Segmentation fault|terminate called|core dumped|Assertion .* failed|stack smashing' vmm.log 2>/dev/null | head -n 3
+}
+
+show_logs() {
+  echo "--- console.log (last 40 lines)"
+  tail -n 40 console.log 2>/dev/null | tr -d '\r'
+  echo "--- vmm.log (last 30 lines)"
+  tail -n 30 vmm.log 2>/dev/null
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs the end-to-end scenarios: builds the guest and test-host initramfs, boots the test host
+# (QEMU TCG with emulated SVM, so nested KVM works inside it), collects the serial log and
+# prints a summary of the "E2E-RESULT <name> PASS|FAIL|SKIP <detail>" lines.
+#
+# usage: run-e2e.sh BUILD_DIR [--only a,b,c] [--log FILE] [--no-fail]
+#        run-e2e.sh --check NAME LOG   (exit 0 PASS, 77 SKIP, 1 otherwise; used by ctest)
+#   BUILD_DIR      a CMake build dir; BUILD_DIR/vmm/runvm-vmm and BUILD_DIR/runtime/runvm are
+#                  put into the test host when they exist (override: RUNVM_VMM, RUNVM_BIN).
+#   --only         run only these scenarios (comma separated)
+#   --no-fail      exit 0 once the run completed (E2E-DONE), whatever the scenarios said
+# Environment: E2E_ACCEL=tcg|kvm (default tcg: the machine's /dev/kvm cannot run Linux guests,
+#   see ENVIRONMENT.md), E2E_MEM (test host MiB, 3072), E2E_SMP (1), E2E_TIMEOUT (per
+#   scenario, s, 150), E2E_TOTAL_TIMEOUT (whole run, s, 1200), E2E_VERBOSE=1, E2E_OUT (work dir).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "${1:-}" = --check ]; then
+  name=${2:?}; log=${3:?}
+  [ -f "$log" ] || { echo "no e2e log at $log (did the e2e_run test run?)"; exit 1; }
+  grep -a "^E2E-LOG $name: " "$log" | cut -d' ' -f3- || true
+  line=$(grep -a "^E2E-RESULT $name " "$log" | tail -n 1 | tr -d '\r')
+  echo "${line:-no E2E-RESULT line for $name}"
+  case $line in
+    "E2E-RESULT $name PASS"*) exit 0 ;;
+    "E2E-RESULT $name SKIP"*) exit 77 ;;
+    *) exit 1 ;;
+  esac
+fi
+
+build=${1:?usage: run-e2e.sh BUILD_DIR [--only a,b] [--log FILE] [--no-fail]}
+shift
+only=all log= nofail=0 bench=
+while (($#)); do
+  case $1 in
+    --only) only=$2; shift 2 ;;
+    --log) log=$2; shift 2 ;;
+    --no-fail) nofail=1; shift ;;
+    --bench) bench=$2; shift 2 ;;   # used by bench/boot-bench.sh
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+build=$(cd "$build" && pwd)
+out=${E2E_OUT:-$build/e2e}
+mkdir -p "$out"
+log=${log:-$out/serial.log}
+
+args=()
+vmm=${RUNVM_VMM:-$build/vmm/runvm-vmm}
+runvm=${RUNVM_BIN:-$build/runtime/runvm}
+if [ -x "$vmm" ]; then args+=(--vmm "$vmm"); else echo "run-e2e: no runvm-vmm at $vmm (runvm scenarios will SKIP)"; fi
+[ -x "$runvm" ] && args+=(--runvm "$runvm")
+[ -n "$bench" ] && args+=(--bench "$bench")
+"$here/build-test-host.sh" "$out" "${args[@]}"
+
+accel=${E2E_ACCEL:-tcg}
+cpu=(-cpu EPYC,+svm)
+[ "$accel" = kvm ] && cpu=(-cpu host)
+run=scenarios
+[ -n "$bench" ] && run=bench
+append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$only e2e.timeout=${E2E_TIMEOUT:-150} e2e.verbose=${E2E_VERBOSE:-0}"
+total=${E2E_TOTAL_TIMEOUT:-1200}
+echo "run-e2e: booting the test host (accel=$accel, log $log, timeout ${total}s)"
+start=$(date +%s)
+set +e
+timeout -k 10 "$total" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp "${E2E_SMP:-1}" \
+  -m "${E2E_MEM:-3072}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+  -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
+  </dev/null 2>"$out/qemu.stderr" | tr -d '\r' | tee "$log" | grep -a --line-buffered -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
+qrc=${PIPESTATUS[0]}
+set -e
+echo "run-e2e: test host ran $(($(date +%s) - start)) s (qemu exit $qrc)"
+[ -s "$out/qemu.stderr" ] && grep -v "TCG doesn.t support requested feature" "$out/qemu.stderr" | sed "s/^/qemu: /" | head -n 20
+
+echo "==== e2e summary"
+grep -a '^E2E-RESULT ' "$log" | awk '{printf "  %-22s %s  %s\n", $2, $3, substr($0, index($0,$4))}' || true
+done_line=$(grep -a '^E2E-DONE' "$log" | tail -n 1 || true)
+if [ -z "$done_line" ]; then
+  echo "run-e2e: FAIL: the test host never printed E2E-DONE (timeout or crash); see $log"
+  exit 1
+fi
+echo "  $done_line"
+((nofail)) && exit 0
+grep -aq '^E2E-RESULT [^ ]* FAIL' "$log" && exit 1
+exit 0

@@ -1,0 +1,183 @@
+// vmrun: runs one VMM process inside the test host, the way every e2e scenario and the boot
+// benchmark need it:
+//   - the child's stdout (the guest serial console) is copied to a log file as it arrives,
+//   - the time from spawn to the first output byte, to the first line containing MARKER and to
+//     process exit is measured with CLOCK_MONOTONIC,
+//   - a timeout sends SIGTERM, then SIGKILL 5 s later (reported as status=timeout),
+//   - the child's peak RSS comes from wait4()'s rusage.
+// It prints exactly one summary line on stdout:
+//   VMRUN status=exit:N|signal:N|timeout first_byte_ms=X marker_ms=Y exit_ms=Z maxrss_kb=K
+// (-1 for a value that was never reached) and exits 0 whenever the child could be run.
+//
+// usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] -- CMD ARGS...
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] -- CMD ARGS...\n");
+  exit(2);
+}
+
+static volatile sig_atomic_t g_term;
+static void on_term(int sig) {
+  g_term = sig;
+}
+
+int main(int argc, char** argv) {
+  double timeout_s = 120;
+  const char* marker = NULL;
+  const char* out_path = NULL;
+  int opt;
+  while ((opt = getopt(argc, argv, "+t:m:o:")) != -1) {
+    switch (opt) {
+      case 't':
+        timeout_s = atof(optarg);
+        break;
+      case 'm':
+        marker = optarg;
+        break;
+      case 'o':
+        out_path = optarg;
+        break;
+      default:
+        usage();
+    }
+  }
+  if (optind >= argc) usage();
+  int out = 1;
+  if (out_path) {
+    out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    if (out < 0) {
+      fprintf(stderr, "vmrun: open %s: %s\n", out_path, strerror(errno));
+      return 2;
+    }
+  }
+  // A SIGTERM to vmrun (an outer timeout) is passed on to the VMM.
+  signal(SIGTERM, on_term);
+  signal(SIGINT, on_term);
+  signal(SIGPIPE, SIG_IGN);
+
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return 2;
+  double t0 = now_ms();
+  pid_t pid = fork();
+  if (pid < 0) return 2;
+  if (pid == 0) {
+    dup2(p[1], 1);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    execvp(argv[optind], argv + optind);
+    fprintf(stderr, "vmrun: exec %s: %s\n", argv[optind], strerror(errno));
+    _exit(127);
+  }
+  close(p[1]);
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+
+  double first_byte = -1, marker_at = -1, exit_at = -1;
+  char line[4096];
+  size_t line_len = 0;
+  int pipe_open = 1, timed_out = 0, status = 0, reaped = 0;
+  double kill_at = -1;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  while (!reaped || pipe_open) {
+    if (!reaped) {
+      pid_t r = wait4(pid, &status, WNOHANG, &ru);
+      if (r == pid) {
+        reaped = 1;
+        exit_at = now_ms() - t0;
+      }
+    }
+    double t = now_ms() - t0;
+    if (!reaped && !timed_out && (t > timeout_s * 1e3 || g_term)) {
+      timed_out = !g_term;
+      kill(pid, SIGTERM);
+      kill_at = t + 5000;
+      if (g_term) g_term = 0, timed_out = 2;
+    }
+    if (!reaped && kill_at > 0 && t > kill_at) {
+      kill(pid, SIGKILL);
+      kill_at = -1;
+    }
+    // A grandchild that keeps the pipe open must not keep vmrun waiting.
+    if (reaped && t - exit_at > 2000) break;
+    if (!pipe_open) {
+      usleep(10000);
+      continue;
+    }
+    struct pollfd pf = {p[0], POLLIN, 0};
+    int n = poll(&pf, 1, 20);
+    if (n <= 0) continue;
+    char buf[65536];
+    ssize_t got = read(p[0], buf, sizeof buf);
+    if (got == 0) {
+      pipe_open = 0;
+      continue;
+    }
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      pipe_open = 0;
+      continue;
+    }
+    double ts = now_ms() - t0;
+    if (first_byte < 0) first_byte = ts;
+    for (ssize_t off = 0; off < got;) {
+      ssize_t w = write(out, buf + off, (size_t)(got - off));
+      if (w <= 0) break;
+      off += w;
+    }
+    if (marker && marker_at < 0) {
+      for (ssize_t i = 0; i < got; i++) {
+        char c = buf[i];
+        if (c == '\n' || line_len + 1 >= sizeof line) {
+          line[line_len] = 0;
+          if (strstr(line, marker)) {
+            marker_at = ts;
+            break;
+          }
+          line_len = 0;
+        } else {
+          line[line_len++] = c;
+        }
+      }
+      // A marker on a line that is still being written counts too.
+      if (marker_at < 0) {
+        line[line_len] = 0;
+        if (strstr(line, marker)) marker_at = ts;
+      }
+    }
+  }
+  char st[64];
+  if (timed_out == 1)
+    snprintf(st, sizeof st, "timeout");
+  else if (timed_out == 2)
+    snprintf(st, sizeof st, "interrupted");
+  else if (WIFEXITED(status))
+    snprintf(st, sizeof st, "exit:%d", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    snprintf(st, sizeof st, "signal:%d", WTERMSIG(status));
+  else
+    snprintf(st, sizeof st, "unknown");
+  printf("VMRUN status=%s first_byte_ms=%.0f marker_ms=%.0f exit_ms=%.0f maxrss_kb=%ld\n", st,
+         first_byte, marker_at, exit_at, ru.ru_maxrss);
+  return 0;
+}
