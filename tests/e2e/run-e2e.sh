@@ -11,7 +11,7 @@
 #   --no-fail      exit 0 once the run completed (E2E-DONE), whatever the scenarios said
 # Environment: E2E_ACCEL=tcg|kvm (default tcg: the machine's /dev/kvm cannot run Linux guests,
 #   see ENVIRONMENT.md), E2E_MEM (test host MiB, 3072), E2E_SMP (1), E2E_TIMEOUT (per
-#   scenario, s, 150), E2E_TOTAL_TIMEOUT (whole run, s, 1200), E2E_VERBOSE=1, E2E_OUT (work dir).
+#   scenario, s, 150), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2100), E2E_VERBOSE=1, E2E_OUT (work dir).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -44,6 +44,7 @@ build=$(cd "$build" && pwd)
 out=${E2E_OUT:-$build/e2e}
 mkdir -p "$out"
 log=${log:-$out/serial.log}
+rm -f "$log"   # the per-scenario checks must never read a previous run's results
 
 args=()
 vmm=${RUNVM_VMM:-$build/vmm/runvm-vmm}
@@ -58,8 +59,8 @@ cpu=(-cpu EPYC,+svm)
 [ "$accel" = kvm ] && cpu=(-cpu host)
 run=scenarios
 [ -n "$bench" ] && run=bench
-append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$only e2e.timeout=${E2E_TIMEOUT:-150} e2e.verbose=${E2E_VERBOSE:-0}"
-total=${E2E_TOTAL_TIMEOUT:-1200}
+append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$only e2e.timeout=${E2E_TIMEOUT:-150} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
+total=${E2E_TOTAL_TIMEOUT:-2100}
 echo "run-e2e: booting the test host (accel=$accel, log $log, timeout ${total}s)"
 start=$(date +%s)
 set +e

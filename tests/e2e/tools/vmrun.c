@@ -6,7 +6,8 @@
 //   - a timeout sends SIGTERM, then SIGKILL 5 s later (reported as status=timeout),
 //   - the child's peak RSS comes from wait4()'s rusage.
 // It prints exactly one summary line on stdout:
-//   VMRUN status=exit:N|signal:N|timeout first_byte_ms=X marker_ms=Y exit_ms=Z maxrss_kb=K
+//   VMRUN status=exit:N|signal:N|timeout:<exit:N|signal:N> first_byte_ms=X marker_ms=Y exit_ms=Z
+//   maxrss_kb=K
 // (-1 for a value that was never reached) and exits 0 whenever the child could be run.
 //
 // usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] -- CMD ARGS...
@@ -166,17 +167,21 @@ int main(int argc, char** argv) {
       }
     }
   }
-  char st[64];
-  if (timed_out == 1)
-    snprintf(st, sizeof st, "timeout");
-  else if (timed_out == 2)
-    snprintf(st, sizeof st, "interrupted");
+  char how[32], st[64];
+  if (!reaped)
+    snprintf(how, sizeof how, "running");
   else if (WIFEXITED(status))
-    snprintf(st, sizeof st, "exit:%d", WEXITSTATUS(status));
+    snprintf(how, sizeof how, "exit:%d", WEXITSTATUS(status));
   else if (WIFSIGNALED(status))
-    snprintf(st, sizeof st, "signal:%d", WTERMSIG(status));
+    snprintf(how, sizeof how, "signal:%d", WTERMSIG(status));
   else
-    snprintf(st, sizeof st, "unknown");
+    snprintf(how, sizeof how, "unknown");
+  // After a timeout, how the VMM reacted to SIGTERM (and maybe SIGKILL) follows the colon.
+  snprintf(st, sizeof st, "%s%s",
+           timed_out == 1   ? "timeout:"
+           : timed_out == 2 ? "interrupted:"
+                            : "",
+           how);
   printf("VMRUN status=%s first_byte_ms=%.0f marker_ms=%.0f exit_ms=%.0f maxrss_kb=%ld\n", st,
          first_byte, marker_at, exit_at, ru.ru_maxrss);
   return 0;
