@@ -46,12 +46,13 @@ class Body {
   [[nodiscard]] bool obj_prefix(T* out, size_t n) {
     *out = T{};
     if (n > sizeof(T) || remaining() < n) return false;
-    std::memcpy(out, d_.data() + pos_, n);
+    if (n > 0) std::memcpy(out, d_.data() + pos_, n);
     pos_ += n;
     return true;
   }
   // A NUL-terminated string wholly inside the body, at most max_len bytes long.
   [[nodiscard]] bool cstr(std::string_view* out, size_t max_len) {
+    if (remaining() == 0) return false;
     const auto* start = reinterpret_cast<const char*>(d_.data() + pos_);
     const void* nul = std::memchr(start, '\0', remaining());
     if (nul == nullptr) return false;

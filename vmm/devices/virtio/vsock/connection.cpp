@@ -32,9 +32,15 @@ bool Connection::flush_tx() {
 }
 
 bool Connection::credit_update_due() const {
-  // The guest believes it has kBufAlloc - (tx_cnt - last_fwd_cnt_sent) free;
-  // tell it once a quarter of the buffer has been freed since.
-  return static_cast<uint32_t>(fwd_cnt_ - last_fwd_cnt_sent_) >= kBufAlloc / 4;
+  uint32_t unadvertised = fwd_cnt_ - last_fwd_cnt_sent_;
+  if (unadvertised == 0) return false;
+  // What the guest believes is free: kBufAlloc minus everything it sent that
+  // we have not yet reported as forwarded.
+  uint64_t guest_in_flight = uint64_t{unadvertised} + tx_buf_.size();
+  uint64_t guest_view_free = guest_in_flight >= kBufAlloc ? 0 : kBufAlloc - guest_in_flight;
+  // Tell it once a quarter of the buffer was freed, or as soon as it may be
+  // about to stall (it never asks: Linux does not send CREDIT_REQUEST).
+  return unadvertised >= kBufAlloc / 4 || guest_view_free < kMaxPayload;
 }
 
 uint32_t Connection::peer_free() const {
