@@ -1,0 +1,24 @@
+// runvm resume <id>: resume a paused container.
+#include <memory>
+#include <string>
+
+#include "runtime/commands/common.h"
+#include "runtime/commands/verbs.h"
+
+namespace runvm::runtime {
+
+Action setup_resume(CLI::App& cmd) {
+  auto id = std::make_shared<std::string>();
+  cmd.add_option("container-id", *id, "container id")->required();
+  return [id](CommandContext& ctx) -> Result<int> {
+    const std::string where = command_context("resume", *id);
+    auto state = load_container(ctx, *id);
+    if (!state) return state.error().wrap(where);
+    if (state->status == oci::ContainerStatus::kStopped) {
+      return Error(std::string(kNotRunningMessage), ESRCH).wrap(where);
+    }
+    return not_implemented("resuming the microVM").wrap(where);
+  };
+}
+
+}  // namespace runvm::runtime

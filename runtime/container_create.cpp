@@ -1,0 +1,59 @@
+#include "runtime/container_create.h"
+
+#include <cerrno>
+#include <chrono>
+
+#include "runtime/bundle.h"
+#include "runtime/container_id.h"
+#include "runtime/state_dir.h"
+#include "runtime/time_format.h"
+
+namespace runvm::runtime {
+
+namespace {
+
+oci::State initial_state(const CreateRequest& req, const Bundle& bundle) {
+  oci::State s;
+  s.ociVersion = oci::kSpecVersion;
+  s.id = req.id;
+  s.status = oci::ContainerStatus::kCreating;
+  s.bundle = bundle.path;
+  if (bundle.spec.annotations) s.annotations = *bundle.spec.annotations;
+  s.runvm.created = rfc3339_nano_utc(std::chrono::system_clock::now());
+  s.runvm.rootfs = bundle.rootfs;
+  s.runvm.config_path = bundle.config_path;
+  return s;
+}
+
+// Boots the VMM for the container. Wired in by the microVM issue.
+Status start_vm(const CreateRequest& /*req*/, const Bundle& /*bundle*/, oci::State& /*state*/) {
+  return Error("starting the microVM is not implemented yet", ENOSYS);
+}
+
+}  // namespace
+
+Result<oci::State> create_container(const CreateRequest& req) {
+  // runc's order: id format, then the bundle, then whether the id is taken.
+  if (auto ok = validate_container_id(req.id); !ok) return ok.error();
+  if (req.preserve_fds < 0) return Error("--preserve-fds must not be negative", EINVAL);
+  auto bundle = load_bundle(req.bundle);
+  if (!bundle) return bundle.error();
+
+  StateDir dir(req.root);
+  oci::State state = initial_state(req, *bundle);
+  auto lock = dir.create(state);
+  if (!lock) return lock.error();
+
+  if (auto ok = start_vm(req, *bundle, state); !ok) {
+    if (auto removed = dir.remove(req.id); !removed) {
+      return Error(ok.error().message + " (cleanup failed: " + removed.error().message + ")",
+                   ok.error().err);
+    }
+    return ok.error();
+  }
+  state.status = oci::ContainerStatus::kCreated;
+  if (auto ok = dir.save(state); !ok) return ok.error();
+  return state;
+}
+
+}  // namespace runvm::runtime
