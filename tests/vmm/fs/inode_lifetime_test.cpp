@@ -1,0 +1,77 @@
+// FORGET really frees inodes: memory stays bounded under a create/delete storm.
+#include <fcntl.h>
+
+#include <cerrno>
+
+#include "tests/vmm/fs/fs_fixture.h"
+#include "vmm/devices/virtio/fs/inode_table.h"
+
+namespace runvm::vmm::virtio::fs::testing {
+namespace {
+
+using Lifetime = FsTest;
+
+TEST_F(Lifetime, CreateDeleteStormReturnsToBaseline) {
+  const size_t inodes = fs_->inode_count();
+  const size_t handles = fs_->handle_count();
+  EXPECT_EQ(inodes, 1u);  // just the root
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      std::string name = "f" + std::to_string(i);
+      Reply r = c().create(FUSE_ROOT_ID, name, O_RDWR);
+      ASSERT_EQ(r.error(), 0);
+      uint64_t node = r.as<fuse_entry_out>().nodeid;
+      uint64_t fh = r.as<fuse_open_out>(sizeof(fuse_entry_out)).fh;
+      ASSERT_EQ(c().node_of(FUSE_ROOT_ID, name), node);  // second lookup
+      ASSERT_EQ(c().release(node, fh).error(), 0);
+      ASSERT_EQ(c().name_op(FUSE_UNLINK, FUSE_ROOT_ID, name).error(), 0);
+      c().forget(node, 2);
+    }
+    EXPECT_EQ(fs_->inode_count(), inodes);
+    EXPECT_EQ(fs_->handle_count(), handles);
+  }
+}
+
+TEST_F(Lifetime, ForgetCountsAndRootIsPermanent) {
+  write_file(in_share("a"), "");
+  uint64_t a = c().node_of(FUSE_ROOT_ID, "a");
+  ASSERT_EQ(c().node_of(FUSE_ROOT_ID, "a"), a);
+  ASSERT_EQ(c().node_of(FUSE_ROOT_ID, "a"), a);
+  c().forget(a, 2);
+  EXPECT_EQ(c().getattr(a).error(), 0);  // one lookup left
+  c().forget(a, 1000);                   // more than held: clamps, frees
+  EXPECT_EQ(c().getattr(a).error(), -ENOENT);
+  c().forget(FUSE_ROOT_ID, 1000);
+  EXPECT_EQ(c().getattr(FUSE_ROOT_ID).error(), 0);
+  // A new lookup gets a fresh id, never the stale one.
+  EXPECT_NE(c().node_of(FUSE_ROOT_ID, "a"), a);
+}
+
+TEST_F(Lifetime, DestroyDropsEverything) {
+  write_file(in_share("a"), "");
+  uint64_t a = c().node_of(FUSE_ROOT_ID, "a");
+  ASSERT_EQ(c().open(a, O_RDONLY).error(), 0);
+  EXPECT_EQ(fs_->handle_count(), 1u);
+  EXPECT_EQ(c().call(FUSE_DESTROY, 0, {}).error(), 0);
+  EXPECT_EQ(fs_->inode_count(), 1u);
+  EXPECT_EQ(fs_->handle_count(), 0u);
+}
+
+TEST(InodeTable, CapIsEnforced) {
+  InodeTable t(2);  // root + one
+  struct stat st {};
+  st.st_mode = S_IFDIR;
+  st.st_ino = 1;
+  t.set_root(::open("/", O_PATH | O_CLOEXEC), st);
+  st.st_ino = 2;
+  uint64_t n = t.insert_or_ref(::open("/", O_PATH | O_CLOEXEC), st);
+  EXPECT_GT(n, 1u);
+  st.st_ino = 3;
+  EXPECT_EQ(t.insert_or_ref(::open("/", O_PATH | O_CLOEXEC), st), 0u);
+  st.st_ino = 2;
+  EXPECT_EQ(t.insert_or_ref(::open("/", O_PATH | O_CLOEXEC), st), n);  // known: just a ref
+  EXPECT_EQ(t.size(), 2u);
+}
+
+}  // namespace
+}  // namespace runvm::vmm::virtio::fs::testing
