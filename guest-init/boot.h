@@ -1,0 +1,45 @@
+// PID 1 bring-up steps of the guest, in order: early mounts, modules, the
+// shared rootfs, the agent's vsock listener. Each fails with context.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oci/result.h"
+
+namespace runvm::guest {
+
+// Settings read from the kernel command line (runvm.* parameters).
+struct BootConfig {
+  // runvm.rootfs=<fstype>:<tag>, fstype virtiofs or 9p.
+  std::string rootfs_fstype = "virtiofs";
+  std::string rootfs_tag = "runvm-rootfs";
+  // Where the shared rootfs is mounted in the guest (the container's root).
+  std::string rootfs_target = "/run/runvm/rootfs";
+  // runvm.modules=<path>: module files (one path a line) loaded in order.
+  std::string modules_list = "/lib/modules/runvm.list";
+  // runvm.agent_port=<n>: vsock port of the agent.
+  uint32_t agent_port = 1024;
+};
+// Parses /proc/cmdline text; unknown parameters are ignored, malformed runvm.* ones are errors.
+[[nodiscard]] Result<BootConfig> parse_cmdline(std::string_view cmdline);
+
+// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run; already mounted is fine.
+// Opens /dev/console on fds 0..2 if they are closed.
+[[nodiscard]] Status mount_early_filesystems();
+
+// Reads the module list and finit_module()s each file in order. Blank lines and
+// '#' comments are skipped; a module that is already loaded is fine.
+[[nodiscard]] Status load_modules(const std::string& list_path);
+// The module paths of a list file's text, in order.
+[[nodiscard]] std::vector<std::string> parse_module_list(std::string_view text);
+
+// Mounts the shared rootfs at cfg.rootfs_target.
+[[nodiscard]] Status mount_shared_rootfs(const BootConfig& cfg);
+
+// A listening AF_VSOCK stream socket on (VMADDR_CID_ANY, port).
+[[nodiscard]] Result<int> listen_vsock(uint32_t port);
+
+}  // namespace runvm::guest

@@ -1,0 +1,93 @@
+#include "guest-init/container_setup.h"
+
+#include <unistd.h>
+
+#include "guest-init/capabilities.h"
+#include "guest-init/mounts.h"
+#include "guest-init/process_setup.h"
+#include "guest-init/seccomp_filter.h"
+#include "oci/parse.h"
+#include "oci/validate.h"
+
+namespace runvm::guest {
+
+Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp) {
+  if (p.rlimits)
+    if (auto s = apply_rlimits(*p.rlimits); !s) return s.error().wrap("process");
+  if (p.oomScoreAdj)
+    if (auto s = apply_oom_score_adj(*p.oomScoreAdj); !s) return s.error().wrap("process");
+  bool nnp = p.noNewPrivileges.value_or(false);
+  if (nnp)
+    if (auto s = set_no_new_privileges(); !s) return s.error().wrap("process");
+  if (seccomp && !nnp)
+    if (auto s = load_seccomp(*seccomp); !s) return s.error().wrap("linux");
+  std::optional<CapSets> caps;
+  if (p.capabilities) {
+    auto c = resolve_capabilities(*p.capabilities);
+    if (!c) return c.error().wrap("process");
+    caps = std::move(*c);
+    if (auto s = apply_bounding_set(*caps); !s) return s.error().wrap("process.capabilities");
+  }
+  if (auto s = apply_user(p.user); !s) return s.error().wrap("process.user");
+  if (::chdir(p.cwd.c_str()) < 0) return Error::from_errno("process.cwd: chdir " + p.cwd);
+  if (caps)
+    if (auto s = apply_process_capabilities(*caps); !s)
+      return s.error().wrap("process.capabilities");
+  return {};
+}
+
+Status finish_process(const oci::Process& p, const oci::Seccomp* seccomp) {
+  if (seccomp && p.noNewPrivileges.value_or(false))
+    if (auto s = load_seccomp(*seccomp); !s) return s.error().wrap("linux");
+  return {};
+}
+
+Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::json& config) {
+  auto spec = oci::parse_config(config.dump());
+  if (!spec) return spec.error().wrap("config.json");
+  auto violations = oci::validate(*spec);
+  if (!violations.empty()) {
+    std::string msg;
+    for (const auto& v : violations) msg += (msg.empty() ? "" : "; ") + v.path + ": " + v.reason;
+    return Error("config.json: " + msg, EINVAL);
+  }
+  if (auto s = apply_hostname(spec->hostname, spec->domainname); !s)
+    return s.error().wrap("container " + container_id);
+  if (spec->linux && spec->linux->sysctl)
+    if (auto s = apply_sysctls(*spec->linux->sysctl); !s)
+      return s.error().wrap("container " + container_id);
+  if (auto s = setup_rootfs(*spec, rootfs_); !s) return s.error().wrap("container " + container_id);
+  spec_ = std::move(*spec);
+  return {};
+}
+
+Result<oci::Process> GuestLauncher::process_of(const agent::ProcessSpec& p) const {
+  auto proc = oci::parse_process(p.raw.dump());
+  if (!proc) return proc.error().wrap("process");
+  return proc;
+}
+
+const oci::Seccomp* GuestLauncher::seccomp() const {
+  if (!spec_ || !spec_->linux || !spec_->linux->seccomp) return nullptr;
+  return &*spec_->linux->seccomp;
+}
+
+Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
+  if (!spec_) return Error("container not prepared");
+  auto proc = process_of(p);
+  if (!proc) return proc.error();
+  if (init_pid == 0) {
+    if (auto s = enter_rootfs(rootfs_); !s) return s.error().wrap("rootfs");
+  } else {
+    if (auto s = join_rootfs_of(init_pid); !s) return s.error().wrap("exec");
+  }
+  return apply_process(*proc, seccomp());
+}
+
+Status GuestLauncher::finish_child(const agent::ProcessSpec& p) {
+  auto proc = process_of(p);
+  if (!proc) return proc.error();
+  return finish_process(*proc, seccomp());
+}
+
+}  // namespace runvm::guest

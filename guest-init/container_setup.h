@@ -1,0 +1,42 @@
+// The guest's agent::Launcher: applies the OCI config of the container inside
+// the VM. prepare() builds the container's filesystem and guest-wide settings
+// once; each process then enters the rootfs (init) or joins init's (exec) and
+// applies its process settings in runc's order:
+//   rlimits, oom_score_adj, no_new_privs, seccomp (when no_new_privs is off: it
+//   needs CAP_SYS_ADMIN), bounding set, user/groups/umask, cwd, capabilities,
+//   [hold until start], seccomp (when no_new_privs is on: as late as possible), execve.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "agent/launcher.h"
+#include "oci/spec.h"
+
+namespace runvm::guest {
+
+// Applies an OCI process's settings to the calling process (the forked child).
+// `seccomp` is applied before the hold only when noNewPrivileges is off.
+[[nodiscard]] Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp);
+// The part after the hold: seccomp when noNewPrivileges is on.
+[[nodiscard]] Status finish_process(const oci::Process& p, const oci::Seccomp* seccomp);
+
+class GuestLauncher : public agent::Launcher {
+ public:
+  // `rootfs`: where the container's root filesystem is mounted in the guest.
+  explicit GuestLauncher(std::string rootfs) : rootfs_(std::move(rootfs)) {}
+
+  [[nodiscard]] Status prepare(const std::string& container_id,
+                               const nlohmann::json& config) override;
+  [[nodiscard]] Status setup_child(const agent::ProcessSpec& p, int init_pid) override;
+  [[nodiscard]] Status finish_child(const agent::ProcessSpec& p) override;
+
+ private:
+  [[nodiscard]] Result<oci::Process> process_of(const agent::ProcessSpec& p) const;
+  const oci::Seccomp* seccomp() const;
+
+  std::string rootfs_;
+  std::optional<oci::Spec> spec_;
+};
+
+}  // namespace runvm::guest

@@ -1,0 +1,51 @@
+// runvm-init: PID 1 of the guest. Brings the VM up as a list of steps, then
+// serves the agent protocol on vsock until the VM is powered off. A failed step
+// is printed on the console and the VM is powered off: PID 1 must not exit.
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "agent/server.h"
+#include "guest-init/boot.h"
+#include "guest-init/container_setup.h"
+
+namespace {
+
+[[noreturn]] void die(const runvm::Error& e) {
+  std::fprintf(stderr, "runvm-init: %s\n", e.message.c_str());
+  std::fflush(stderr);
+  sync();
+  if (getpid() == 1) reboot(RB_POWER_OFF);
+  _exit(1);
+}
+
+std::string read_file(const char* path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+int main() {
+  using namespace runvm;
+  if (auto s = guest::mount_early_filesystems(); !s) die(s.error().wrap("early mounts"));
+  auto cfg = guest::parse_cmdline(read_file("/proc/cmdline"));
+  if (!cfg) die(cfg.error().wrap("kernel command line"));
+  if (access(cfg->modules_list.c_str(), F_OK) == 0)
+    if (auto s = guest::load_modules(cfg->modules_list); !s) die(s.error().wrap("modules"));
+  if (auto s = guest::mount_shared_rootfs(*cfg); !s) die(s.error().wrap("shared rootfs"));
+  auto listener = guest::listen_vsock(cfg->agent_port);
+  if (!listener) die(listener.error().wrap("agent"));
+  guest::GuestLauncher launcher(cfg->rootfs_target);
+  agent::ServerOptions opts;
+  opts.agent_name = "runvm-init";
+  agent::Server server(launcher, opts);
+  server.set_listener(*listener);
+  std::fprintf(stderr, "runvm-init: agent listening on vsock port %u\n", cfg->agent_port);
+  if (auto s = server.run(); !s) die(s.error().wrap("agent"));
+  die(Error("agent loop ended"));
+}

@@ -1,0 +1,45 @@
+// The container's filesystem view from the OCI config: the mounts list, the
+// default /dev, linux.devices, maskedPaths, readonlyPaths and root.readonly,
+// all built under a rootfs directory; and entering that rootfs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "oci/result.h"
+#include "oci/spec.h"
+
+namespace runvm::guest {
+
+struct MountOptions {
+  unsigned long flags = 0;        // MS_* for mount(2)
+  unsigned long propagation = 0;  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (+MS_REC)
+  bool bind = false;
+  bool recursive = false;  // rbind
+  std::string data;        // filesystem options ("mode=755,size=65536k")
+};
+// Splits OCI mount options into flags, propagation and filesystem data.
+[[nodiscard]] MountOptions parse_mount_options(const std::vector<std::string>& options);
+
+// The path that `path` (absolute, in the container) names under `rootfs`,
+// following symlinks as if rootfs were "/" (so "../../x" or a link to "/etc"
+// cannot leave it). Components that do not exist are returned as they are.
+[[nodiscard]] Result<std::string> resolve_in_rootfs(const std::string& rootfs,
+                                                    const std::string& path);
+
+// Builds the container filesystem under rootfs, in the caller's mount namespace:
+// makes rootfs a mount point, mounts spec.mounts in order (bind sources are
+// guest paths), creates the default devices and linux.devices, masks and
+// write-protects paths, and finally remounts root read-only if root.readonly.
+[[nodiscard]] Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs);
+
+// In the calling process: a private copy of the mount namespace whose root is
+// rootfs (pivot_root; MS_MOVE + chroot when the current root is the initramfs,
+// which cannot be pivoted away).
+[[nodiscard]] Status enter_rootfs(const std::string& rootfs);
+
+// In the calling process: joins the mount namespace and root directory of
+// `pid` (an exec joining the container's init process).
+[[nodiscard]] Status join_rootfs_of(int pid);
+
+}  // namespace runvm::guest
