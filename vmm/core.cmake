@@ -8,6 +8,7 @@ list(APPEND RUNVM_VMM_SOURCES
   arch/x86_64/e820.cpp
   arch/x86_64/boot_params.cpp
   arch/x86_64/mptable.cpp
+  arch/x86_64/acpi.cpp
   arch/x86_64/cpuid.cpp
   arch/x86_64/cpu_setup.cpp
   boot/kernel_image.cpp

@@ -1,5 +1,6 @@
 #include "vmm/boot/linux_boot.h"
 
+#include "vmm/arch/x86_64/acpi.h"
 #include "vmm/arch/x86_64/boot_params.h"
 #include "vmm/arch/x86_64/cpu_setup.h"
 #include "vmm/arch/x86_64/e820.h"
@@ -57,6 +58,18 @@ Result<LinuxBootInfo> setup_linux_boot(const GuestMemory& mem, const LinuxBootIn
     bp.initrd_addr = *at;
     bp.initrd_size = in.initrd.size();
   }
+  // ACPI for kernels without MP-table support (Debian's cloud kernel); the MP
+  // table below serves kernels booted with acpi=off.
+  AcpiInput acpi;
+  acpi.cpus = in.cpus;
+  acpi.pci_mmio_base = in.pci_mmio_base;
+  acpi.pci_mmio_end = in.pci_mmio_end;
+  auto tables = build_acpi_tables(acpi, kAcpiAddr);
+  if (!tables) return std::move(tables).error();
+  if (tables->size() > kAcpiMax || !mem.write(kAcpiAddr, tables->data(), tables->size()))
+    return Error("ACPI tables do not fit in guest memory");
+  bp.acpi_rsdp = kAcpiAddr;
+
   auto params = build_boot_params(bp);
   if (!params) return std::move(params).error().wrap("boot_params");
   if (!mem.write_obj(kZeroPageAddr, *params)) return Error("boot_params outside guest memory");

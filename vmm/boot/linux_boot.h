@@ -21,6 +21,8 @@ struct LinuxBootInput {
   std::string cmdline;
   unsigned cpus = 1;
   std::vector<PciIntxRoute> pci_intx;
+  uint64_t pci_mmio_base = 0xC000'0000;  // the PCI root's BAR window, for the DSDT
+  uint64_t pci_mmio_end = 0xFEC0'0000;
   uint32_t cpu_signature = 0x600;
   uint32_t cpu_features = 0x201;
 };

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "vmm/arch/x86_64/acpi.h"
 #include "vmm/devices/legacy/i8042.h"
 #include "vmm/devices/legacy/serial.h"
 
@@ -82,6 +83,9 @@ Status DeviceManager::add_legacy_devices(const VmConfig& cfg) {
   if (!pio_.insert(std::make_shared<CmosRtc>(), CmosRtc::kBase, CmosRtc::kLen))
     return Error("CMOS ports in use");
   if (!pio_.insert(std::make_shared<IgnoredPorts>(0), 0x80, 1)) return Error("port 0x80 in use");
+  auto sleep = std::make_shared<AcpiSleepPorts>(
+      [stop] { stop->request(StopReason::GuestShutdown, "ACPI S5 (guest power-off)"); });
+  if (!pio_.insert(sleep, x86_64::kSleepControlPort, 2)) return Error("ACPI sleep ports in use");
   if (auto s = pci_->attach_pio(pio_, pci_); !s) return s;
   return {};
 }

@@ -112,6 +112,8 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   in.cmdline = cfg.cmdline;
   in.cpus = cfg.cpus;
   in.pci_intx = devices.pci_root().intx_routes();
+  in.pci_mmio_base = devices.pci_root().layout().mmio_base;
+  in.pci_mmio_end = devices.pci_root().layout().mmio_end;
   cpu_signature(*supported, &in.cpu_signature, &in.cpu_features);
   auto boot = boot::setup_linux_boot(*mem, in);
   if (!boot) return std::move(boot).error();

@@ -44,6 +44,7 @@ Result<boot_params> build_boot_params(const BootParamsInput& in) {
     bp.e820_table[i].type = in.e820[i].type;
   }
   bp.e820_entries = static_cast<uint8_t>(in.e820.size());
+  bp.acpi_rsdp_addr = in.acpi_rsdp;
   return bp;
 }
 

@@ -20,6 +20,7 @@ struct BootParamsInput {
   uint32_t cmdline_size = 0;  // without the terminating NUL
   uint64_t initrd_addr = 0;
   uint64_t initrd_size = 0;
+  uint64_t acpi_rsdp = 0;  // 0 = none
   std::vector<E820Entry> e820;
 };
 

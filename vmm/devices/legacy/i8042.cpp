@@ -4,8 +4,9 @@ namespace runvm::vmm {
 
 namespace {
 constexpr uint8_t kStatusObf = 0x01;
-constexpr uint8_t kStatusSys = 0x04;  // system flag: self test passed
-constexpr uint8_t kStatusCmd = 0x08;  // last write was a command
+constexpr uint8_t kStatusSys = 0x04;       // system flag: self test passed
+constexpr uint8_t kStatusCmd = 0x08;       // last write was a command
+constexpr uint8_t kStatusUnlocked = 0x10;  // keyboard not inhibited (no keylock)
 }  // namespace
 
 void I8042::bus_read(uint64_t offset, std::span<uint8_t> data) {
@@ -15,7 +16,7 @@ void I8042::bus_read(uint64_t offset, std::span<uint8_t> data) {
     v = out_.value_or(0);
     out_.reset();
   } else if (offset == 4) {  // port 0x64: status
-    v = static_cast<uint8_t>(kStatusSys | kStatusCmd | (out_ ? kStatusObf : 0));
+    v = static_cast<uint8_t>(kStatusSys | kStatusCmd | kStatusUnlocked | (out_ ? kStatusObf : 0));
   }
   for (auto& b : data) b = v;
 }
@@ -28,7 +29,10 @@ void I8042::bus_write(uint64_t offset, std::span<const uint8_t> data) {
     std::lock_guard lk(mu_);
     if (offset == 0) {  // data byte
       if (pending_cmd_ == 0x60) ctr_ = v;
-      // Data for the keyboard or 0xD4 (mouse) goes nowhere: no devices attached.
+      // 0xD3 (aux loopback) echoes a byte that is not what was sent, so the
+      // probe moves on to the aux test, which fails: no mouse port. Data for
+      // the keyboard goes nowhere: no keyboard is attached.
+      if (pending_cmd_ == 0xd3) out_ = static_cast<uint8_t>(v ^ 0xff);
       pending_cmd_ = 0;
     } else if (offset == 4) {  // command
       pending_cmd_ = 0;
