@@ -7,4 +7,5 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/fs/passthrough_fs.cpp
   devices/virtio/fs/passthrough_io.cpp
   devices/virtio/fs/read_only_fs.cpp
+  devices/virtio/fs/virtio_fs.cpp
 )

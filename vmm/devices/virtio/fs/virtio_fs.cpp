@@ -1,0 +1,153 @@
+#include "vmm/devices/virtio/fs/virtio_fs.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "vmm/devices/virtio/fs/passthrough_fs.h"
+#include "vmm/devices/virtio/fs/read_only_fs.h"
+
+namespace runvm::vmm::virtio::fs {
+
+namespace {
+
+std::vector<iovec> to_iovecs(std::span<const ChainBuffer> bufs) {
+  std::vector<iovec> v;
+  v.reserve(bufs.size());
+  for (const ChainBuffer& b : bufs) v.push_back({b.host, b.len});
+  return v;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<VirtioFs>> VirtioFs::create(const std::string& tag,
+                                                   std::shared_ptr<FileSystem> fs,
+                                                   unsigned workers) {
+  if (tag.empty() || tag.size() > kTagSize || tag.find('\0') != std::string::npos)
+    return Error("virtio-fs: tag \"" + tag + "\" must be 1 to 36 bytes without NUL");
+  if (!fs) return Error("virtio-fs: no filesystem");
+  return std::shared_ptr<VirtioFs>(new VirtioFs(tag, std::move(fs), std::max(workers, 1u)));
+}
+
+VirtioFs::VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers)
+    : tag_(std::move(tag)),
+      fs_(std::move(fs)),
+      nworkers_(workers),
+      server_(std::make_unique<FuseServer>(fs_)) {}
+
+VirtioFs::~VirtioFs() {
+  stop_workers();
+}
+
+std::vector<uint16_t> VirtioFs::queue_max_sizes() const {
+  return std::vector<uint16_t>(1 + kNumRequestQueues, kQueueSize);
+}
+
+void VirtioFs::read_config(uint32_t offset, std::span<uint8_t> data) {
+  uint8_t cfg[kConfigSize] = {};
+  std::memcpy(cfg, tag_.data(), tag_.size());
+  uint32_t nq = kNumRequestQueues;  // little-endian host (x86-64)
+  std::memcpy(cfg + kTagSize, &nq, sizeof(nq));
+  for (size_t i = 0; i < data.size(); ++i) {
+    uint64_t at = static_cast<uint64_t>(offset) + i;
+    data[i] = at < kConfigSize ? cfg[at] : 0;
+  }
+}
+
+Status VirtioFs::activate(const GuestMemory&, std::vector<std::optional<Queue>> queues,
+                          std::shared_ptr<VirtioInterrupt> interrupt) {
+  stop_workers();
+  if (queues.size() != 1 + kNumRequestQueues)
+    return Error("virtio-fs " + tag_ + ": wrong number of queues");
+  if (!queues[1]) return Error("virtio-fs " + tag_ + ": request queue not enabled");
+  {
+    std::lock_guard lk(mu_);
+    queues_ = std::move(queues);
+    interrupt_ = std::move(interrupt);
+    stop_ = false;
+    kicked_ = true;  // serve anything posted before the first kick
+  }
+  for (unsigned i = 0; i < nworkers_; ++i) workers_.emplace_back([this] { worker(); });
+  return {};
+}
+
+void VirtioFs::queue_notify(uint16_t) {
+  {
+    std::lock_guard lk(mu_);
+    kicked_ = true;
+  }
+  cv_.notify_one();
+}
+
+void VirtioFs::stop_workers() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void VirtioFs::reset() {
+  stop_workers();
+  std::lock_guard lk(mu_);
+  queues_.clear();
+  interrupt_.reset();
+  kicked_ = false;
+  // The guest starts a new FUSE session (INIT) after a reset: drop the old one.
+  fs_->destroy();
+  server_ = std::make_unique<FuseServer>(fs_);
+}
+
+void VirtioFs::worker() {
+  std::unique_lock lk(mu_);
+  FuseServer* server = server_.get();  // stable while workers run
+  for (;;) {
+    cv_.wait(lk, [this] { return stop_ || kicked_; });
+    if (stop_) return;
+    // Take one chain (hiprio first); leave the rest for the other workers.
+    std::optional<DescriptorChain> chain;
+    size_t qi = 0;
+    for (; qi < queues_.size() && !chain; ++qi)
+      if (queues_[qi]) chain = queues_[qi]->pop();
+    if (!chain) {
+      kicked_ = false;
+      continue;
+    }
+    --qi;
+    cv_.notify_one();  // there may be more: wake a peer
+    lk.unlock();
+
+    std::vector<iovec> in = to_iovecs(chain->readable());
+    std::vector<iovec> out = to_iovecs(chain->writable());
+    FuseReader reader(in);
+    FuseWriter writer(out);
+    size_t n = server->handle(reader, writer);
+
+    lk.lock();
+    queues_[qi]->add_used(std::move(*chain), static_cast<uint32_t>(n));
+    if (queues_[qi]->needs_notification() && interrupt_)
+      interrupt_->notify_queue(static_cast<uint16_t>(qi));
+  }
+}
+
+std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
+                                             bool read_only, std::string* error) {
+  auto pfs = PassthroughFs::create(dir);
+  if (!pfs) {
+    if (error) *error = pfs.error().what();
+    return nullptr;
+  }
+  std::shared_ptr<FileSystem> fs = *pfs;
+  if (read_only) fs = std::make_shared<ReadOnlyFs>(std::move(fs));
+  auto dev = VirtioFs::create(tag, std::move(fs));
+  if (!dev) {
+    if (error) *error = dev.error().what();
+    return nullptr;
+  }
+  return *dev;
+}
+
+}  // namespace runvm::vmm::virtio::fs

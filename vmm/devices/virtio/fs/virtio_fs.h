@@ -1,0 +1,79 @@
+// virtio-fs device (virtio 1.x section 5.11): queue 0 is the high-priority
+// queue (FORGET, BATCH_FORGET), queues 1..n carry FUSE requests. Config space:
+// tag[36] (NUL-padded) + le32 num_request_queues.
+//
+// Requests are served by a pool of worker threads (several requests in
+// flight: a slow FSYNC does not hold up READs); each chain's readable buffers
+// are the request and its writable buffers the reply, both used in place in
+// guest memory (READ/WRITE data is not copied through the VMM).
+// Thread-safety: VirtioDevice calls may come from any thread; queues are only
+// touched under mu_ and FUSE handling runs outside it.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "oci/result.h"
+#include "vmm/devices/virtio/fs/file_system.h"
+#include "vmm/devices/virtio/fs/fuse_server.h"
+#include "vmm/devices/virtio/virtio_device.h"
+
+namespace runvm::vmm::virtio::fs {
+
+class VirtioFs final : public VirtioDevice {
+ public:
+  static constexpr uint16_t kQueueSize = 1024;
+  static constexpr uint32_t kNumRequestQueues = 1;
+  static constexpr size_t kTagSize = 36;
+  static constexpr uint32_t kConfigSize = kTagSize + 4;
+  static constexpr unsigned kDefaultWorkers = 4;
+
+  // tag: 1..36 bytes, no NUL (what the guest mounts: `mount -t virtiofs TAG dir`).
+  [[nodiscard]] static Result<std::shared_ptr<VirtioFs>> create(const std::string& tag,
+                                                                std::shared_ptr<FileSystem> fs,
+                                                                unsigned workers = kDefaultWorkers);
+  ~VirtioFs() override;
+
+  std::string name() const override { return "fs"; }
+  uint32_t device_type() const override { return kDeviceTypeFs; }
+  uint64_t device_features() const override { return 0; }
+  std::vector<uint16_t> queue_max_sizes() const override;
+  uint32_t config_size() const override { return kConfigSize; }
+  void read_config(uint32_t offset, std::span<uint8_t> data) override;
+  [[nodiscard]] Status activate(const GuestMemory& mem, std::vector<std::optional<Queue>> queues,
+                                std::shared_ptr<VirtioInterrupt> interrupt) override;
+  void queue_notify(uint16_t index) override;
+  void reset() override;
+
+  const std::string& tag() const { return tag_; }
+
+ private:
+  VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers);
+  void worker();
+  void stop_workers();
+
+  const std::string tag_;
+  const std::shared_ptr<FileSystem> fs_;
+  const unsigned nworkers_;
+  std::unique_ptr<FuseServer> server_;  // replaced on reset: a new session starts
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::optional<Queue>> queues_;    // GUARDED_BY(mu_)
+  std::shared_ptr<VirtioInterrupt> interrupt_;  // GUARDED_BY(mu_)
+  bool kicked_ = false;                         // GUARDED_BY(mu_)
+  bool stop_ = false;                           // GUARDED_BY(mu_)
+  std::vector<std::thread> workers_;
+};
+
+// Builds the virtio-fs device for `--fs TAG=DIR[:ro]`: a PassthroughFs over
+// dir (wrapped in ReadOnlyFs when read_only). Returns nullptr and sets *error
+// (when error is not null) on failure.
+std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
+                                             bool read_only, std::string* error);
+
+}  // namespace runvm::vmm::virtio::fs
