@@ -43,7 +43,7 @@ Status finish_process(const oci::Process& p, const oci::Seccomp* seccomp) {
 }
 
 Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::json& config) {
-  auto spec = oci::parse_config(config.dump());
+  auto spec = oci::config_from_json(config);
   if (!spec) return spec.error().wrap("config.json");
   auto violations = oci::validate(*spec);
   if (!violations.empty()) {
@@ -62,7 +62,7 @@ Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::j
 }
 
 Result<oci::Process> GuestLauncher::process_of(const agent::ProcessSpec& p) const {
-  auto proc = oci::parse_process(p.raw.dump());
+  auto proc = oci::process_from_json(p.raw);
   if (!proc) return proc.error().wrap("process");
   return proc;
 }

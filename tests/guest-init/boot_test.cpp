@@ -1,0 +1,73 @@
+// PID 1 bring-up helpers that can run on the host: command line, module list,
+// module loading errors, the vsock listener.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "guest-init/boot.h"
+
+namespace runvm::guest {
+namespace {
+
+TEST(Cmdline, DefaultsAndOverrides) {
+  auto d = parse_cmdline("console=ttyS0 quiet\n");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->rootfs_fstype, "virtiofs");
+  EXPECT_EQ(d->rootfs_tag, "runvm-rootfs");
+  EXPECT_EQ(d->agent_port, 1024u);
+  auto c = parse_cmdline(
+      "console=ttyS0 runvm.rootfs=9p:vol0 runvm.agent_port=2000 runvm.modules=/m.list panic=-1");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->rootfs_fstype, "9p");
+  EXPECT_EQ(c->rootfs_tag, "vol0");
+  EXPECT_EQ(c->agent_port, 2000u);
+  EXPECT_EQ(c->modules_list, "/m.list");
+}
+
+TEST(Cmdline, RejectsMalformedRunvmParameters) {
+  for (const char* bad : {"runvm.rootfs=virtiofs", "runvm.rootfs=ext4:x", "runvm.rootfs=:tag",
+                          "runvm.agent_port=abc", "runvm.agent_port=0", "runvm.modules=rel"}) {
+    auto r = parse_cmdline(bad);
+    ASSERT_FALSE(r) << bad;
+    std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+    EXPECT_EQ(r.error().message.rfind(key, 0), 0u) << r.error().message;
+  }
+}
+
+TEST(Modules, ListKeepsOrderAndSkipsCommentsAndBlanks) {
+  auto l = parse_module_list(
+      "# virtio first\n/lib/modules/a/virtio.ko\n\n  /lib/modules/a/virtio_pci.ko  \r\n#x\n"
+      "/lib/modules/a/vsock.ko");
+  EXPECT_EQ(l, (std::vector<std::string>{"/lib/modules/a/virtio.ko", "/lib/modules/a/virtio_pci.ko",
+                                         "/lib/modules/a/vsock.ko"}));
+}
+
+TEST(Modules, LoadingFailsWithTheFileName) {
+  auto missing = load_modules("/nonexistent/runvm.list");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("/nonexistent/runvm.list"), std::string::npos);
+  char path[] = "/tmp/runvm-modlist-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "/nonexistent/mod.ko\n";
+  auto r = load_modules(path);
+  unlink(path);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "open module /nonexistent/mod.ko: No such file or directory");
+}
+
+TEST(Vsock, ListenerOrAClearError) {
+  auto fd = listen_vsock(45123);
+  if (!fd) {
+    // Hosts without the vsock stack: the error must still say what failed.
+    EXPECT_NE(fd.error().message.find("vsock"), std::string::npos);
+    GTEST_SKIP() << fd.error().message;
+  }
+  EXPECT_GE(*fd, 0);
+  close(*fd);
+}
+
+}  // namespace
+}  // namespace runvm::guest

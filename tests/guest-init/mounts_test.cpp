@@ -1,0 +1,180 @@
+// The container filesystem: option parsing, symlink-safe resolution, and a
+// whole setup_rootfs + enter_rootfs in a forked child's own mount namespace.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "guest-init/mounts.h"
+#include "tests/guest-init/child.h"
+
+namespace runvm::guest {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::exited_ok;
+using testing::run_in_child;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/runvm-mounts-XXXXXX";
+    path = mkdtemp(t);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void write(const std::string& p, const std::string& s) {
+  std::ofstream(p) << s;
+}
+
+TEST(MountOptions, SplitsFlagsPropagationAndData) {
+  auto o = parse_mount_options(
+      {"nosuid", "noexec", "mode=755", "ro", "size=1m", "rbind", "rprivate", "rw", "ro"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID | MS_NOEXEC | MS_RDONLY));
+  EXPECT_TRUE(o.bind);
+  EXPECT_TRUE(o.recursive);
+  EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
+  EXPECT_EQ(o.data, "mode=755,size=1m");
+  auto rw = parse_mount_options({"ro", "rw", "bind"});
+  EXPECT_EQ(rw.flags, 0ul);
+  EXPECT_TRUE(rw.bind);
+  EXPECT_FALSE(rw.recursive);
+}
+
+TEST(ResolveInRootfs, SymlinksCannotLeaveTheRoot) {
+  TempDir t;
+  fs::create_directories(t.path + "/etc");
+  fs::create_directories(t.path + "/a/b");
+  fs::create_symlink("/etc", t.path + "/abs");
+  fs::create_symlink("../../../../etc", t.path + "/a/b/rel");
+  fs::create_symlink("loop2", t.path + "/loop1");
+  fs::create_symlink("loop1", t.path + "/loop2");
+  auto r = resolve_in_rootfs(t.path, "/abs/passwd");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, t.path + "/etc/passwd");
+  r = resolve_in_rootfs(t.path, "/a/b/rel/x");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, t.path + "/etc/x");
+  r = resolve_in_rootfs(t.path, "/../../x/./y");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, t.path + "/x/y");
+  r = resolve_in_rootfs(t.path, "/loop1/z");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().err, ELOOP);
+}
+
+TEST(SetupRootfs, BuildsMountsDevicesMasksAndReadonlyRoot) {
+  SKIP_UNLESS_ROOT();
+  TempDir root, vol;
+  write(root.path + "/marker", "m");
+  write(root.path + "/secret", "top secret");
+  fs::create_directories(root.path + "/secretdir");
+  write(root.path + "/secretdir/f", "x");
+  fs::create_directories(root.path + "/ro");
+  write(vol.path + "/file", "volume");
+
+  oci::Spec spec;
+  spec.root = oci::Root{"rootfs", true};
+  auto m = [](std::string dst, std::string type, std::string src, oci::StringList opts) {
+    oci::Mount x;
+    x.destination = std::move(dst);
+    x.type = std::move(type);
+    x.source = std::move(src);
+    x.options = std::move(opts);
+    return x;
+  };
+  spec.mounts = std::vector<oci::Mount>{
+      m("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
+      m("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
+      m("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666"}),
+      m("/tmp", "tmpfs", "tmpfs", {"nosuid", "size=1m"}),
+      m("/data", "bind", vol.path, {"rbind", "ro"}),
+  };
+  spec.linux = oci::Linux{};
+  oci::Device d;
+  d.type = "c";
+  d.path = "/dev/mynull";
+  d.major = 1;
+  d.minor = 3;
+  d.fileMode = 0600;
+  spec.linux->devices = std::vector<oci::Device>{d};
+  spec.linux->maskedPaths = oci::StringList{"/secret", "/secretdir", "/does-not-exist"};
+  spec.linux->readonlyPaths = oci::StringList{"/ro", "/also-missing"};
+
+  std::string r = root.path;
+  int ws = run_in_child([&] {
+    if (unshare(CLONE_NEWNS) < 0) return 1;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;
+    auto s = setup_rootfs(spec, r);
+    if (!s) {
+      fprintf(stderr, "setup_rootfs: %s\n", s.error().message.c_str());
+      return 3;
+    }
+    struct stat st;
+    if (stat((r + "/proc/self/status").c_str(), &st) < 0) return 4;
+    if (stat((r + "/dev/null").c_str(), &st) < 0 || !S_ISCHR(st.st_mode) ||
+        st.st_rdev != makedev(1, 3))
+      return 5;
+    if (stat((r + "/dev/mynull").c_str(), &st) < 0 || (st.st_mode & 0777) != 0600) return 6;
+    if (lstat((r + "/dev/ptmx").c_str(), &st) < 0 || !S_ISLNK(st.st_mode)) return 7;
+    if (stat((r + "/dev/pts/ptmx").c_str(), &st) < 0) return 8;
+    std::string secret;
+    std::ifstream(r + "/secret") >> secret;
+    if (!secret.empty()) return 9;
+    if (stat((r + "/secretdir/f").c_str(), &st) == 0) return 10;
+    if (open((r + "/ro/new").c_str(), O_CREAT | O_WRONLY, 0644) >= 0 || errno != EROFS) return 11;
+    if (open((r + "/new").c_str(), O_CREAT | O_WRONLY, 0644) >= 0 || errno != EROFS) return 12;
+    int tf = open((r + "/tmp/ok").c_str(), O_CREAT | O_WRONLY, 0644);
+    if (tf < 0) return 13;
+    close(tf);
+    std::string vol_content;
+    std::ifstream(r + "/data/file") >> vol_content;
+    if (vol_content != "volume") return 14;
+    if (open((r + "/data/new").c_str(), O_CREAT | O_WRONLY, 0644) >= 0 || errno != EROFS) return 15;
+    auto e = enter_rootfs(r);
+    if (!e) {
+      fprintf(stderr, "enter_rootfs: %s\n", e.error().message.c_str());
+      return 16;
+    }
+    char cwd[64];
+    if (!getcwd(cwd, sizeof cwd) || std::string(cwd) != "/") return 17;
+    if (stat("/marker", &st) < 0) return 18;
+    if (stat((r + "/marker").c_str(), &st) == 0) return 19;  // the old root is gone
+    if (stat("/dev/null", &st) < 0 || !S_ISCHR(st.st_mode)) return 20;
+    return 0;
+  });
+  EXPECT_TRUE(exited_ok(ws)) << "child status " << ws << " (exit " << WEXITSTATUS(ws) << ")";
+}
+
+TEST(SetupRootfs, FailsWithTheMountItWasApplying) {
+  SKIP_UNLESS_ROOT();
+  TempDir root;
+  oci::Spec spec;
+  oci::Mount bad;
+  bad.destination = "/x";
+  bad.type = "nosuchfs";
+  bad.source = "none";
+  spec.mounts = std::vector<oci::Mount>{bad};
+  std::string r = root.path;
+  int ws = run_in_child([&] {
+    if (unshare(CLONE_NEWNS) < 0) return 1;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;
+    auto s = setup_rootfs(spec, r);
+    if (s) return 3;
+    return s.error().message.rfind("mounts[0] /x: mount none on ", 0) == 0 ? 0 : 4;
+  });
+  EXPECT_TRUE(exited_ok(ws)) << "child status " << ws;
+}
+
+}  // namespace
+}  // namespace runvm::guest
