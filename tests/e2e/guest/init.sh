@@ -66,6 +66,7 @@ case $mode in
     ;;
   *) echo "E2E-GUEST unknown mode $mode" ;;
 esac
+case $mode in boot) ;; *) dmesg | tail -n 12 | sed 's/^/E2E-GUEST-DMESG /' ;; esac
 echo "E2E-GUEST-DONE mode=$mode"
 reboot -f
 sleep 10
