@@ -177,6 +177,8 @@ struct Server::Impl {
         send(p.owner, MsgType::kEvent, encode_exit_event(ExitEvent{p.id, p.handle, *p.exit}));
         for (auto [cid, rid] : p.waiters) respond_ok(cid, rid, json{{"status", to_json(*p.exit)}});
         p.waiters.clear();
+        if (p.init && opts.kill_all_on_init_exit)
+          for (int d : descendant_pids()) ::kill(d, SIGKILL);
       }
     }
   }

@@ -20,6 +20,9 @@ struct ServerOptions {
   // Keep serving when the last connection closes (the guest agent: hosts reconnect).
   // Without a listener the loop always ends when no connection is left.
   bool keep_running = true;
+  // When the container's init process exits, SIGKILL every other process of the
+  // container (runc's semantics: the container stops with its init).
+  bool kill_all_on_init_exit = true;
 };
 
 class Server {

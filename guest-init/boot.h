@@ -26,7 +26,8 @@ struct BootConfig {
 // Parses /proc/cmdline text; unknown parameters are ignored, malformed runvm.* ones are errors.
 [[nodiscard]] Result<BootConfig> parse_cmdline(std::string_view cmdline);
 
-// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run; already mounted is fine.
+// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /sys/fs/cgroup
+// (cgroup2); already mounted is fine.
 // Opens /dev/console on fds 0..2 if they are closed.
 [[nodiscard]] Status mount_early_filesystems();
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "guest-init/capabilities.h"
+#include "guest-init/cgroups.h"
 #include "guest-init/mounts.h"
 #include "guest-init/process_setup.h"
 #include "guest-init/seccomp_filter.h"
@@ -56,6 +57,11 @@ Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::j
   if (spec->linux && spec->linux->sysctl)
     if (auto s = apply_sysctls(*spec->linux->sysctl); !s)
       return s.error().wrap("container " + container_id);
+  if (spec->linux && spec->linux->resources) {
+    if (auto s = setup_cgroup(*spec->linux->resources, cgroup_dir_); !s)
+      return s.error().wrap("container " + container_id);
+    use_cgroup_ = true;
+  }
   if (auto s = setup_rootfs(*spec, rootfs_); !s) return s.error().wrap("container " + container_id);
   spec_ = std::move(*spec);
   return {};
@@ -76,6 +82,8 @@ Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
   if (!spec_) return Error("container not prepared");
   auto proc = process_of(p);
   if (!proc) return proc.error();
+  if (use_cgroup_)
+    if (auto s = join_cgroup(cgroup_dir_); !s) return s.error().wrap("cgroup");
   if (init_pid == 0) {
     if (auto s = enter_rootfs(rootfs_); !s) return s.error().wrap("rootfs");
   } else {

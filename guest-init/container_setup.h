@@ -11,6 +11,7 @@
 #include <string>
 
 #include "agent/launcher.h"
+#include "guest-init/cgroups.h"
 #include "oci/spec.h"
 
 namespace runvm::guest {
@@ -24,7 +25,9 @@ namespace runvm::guest {
 class GuestLauncher : public agent::Launcher {
  public:
   // `rootfs`: where the container's root filesystem is mounted in the guest.
-  explicit GuestLauncher(std::string rootfs) : rootfs_(std::move(rootfs)) {}
+  // `cgroup_dir`: the cgroup v2 directory for linux.resources (created on prepare).
+  explicit GuestLauncher(std::string rootfs, std::string cgroup_dir = kContainerCgroup)
+      : rootfs_(std::move(rootfs)), cgroup_dir_(std::move(cgroup_dir)) {}
 
   [[nodiscard]] Status prepare(const std::string& container_id,
                                const nlohmann::json& config) override;
@@ -36,6 +39,8 @@ class GuestLauncher : public agent::Launcher {
   const oci::Seccomp* seccomp() const;
 
   std::string rootfs_;
+  std::string cgroup_dir_;
+  bool use_cgroup_ = false;
   std::optional<oci::Spec> spec_;
 };
 

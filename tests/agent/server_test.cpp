@@ -217,6 +217,21 @@ TEST_F(AgentServer, ExecsASecondProcessWithEnvAndCwd) {
   EXPECT_EQ(ci.status->host_code(), 137);
 }
 
+TEST_F(AgentServer, InitExitStopsTheWholeContainer) {
+  auto init = create_started(proc({"sleep", "100"}));
+  auto e = client_->exec("e1", proc({"sleep", "100"}));
+  ASSERT_TRUE(e) << e.error().message;
+  ASSERT_TRUE(client_->signal("init", SIGTERM));
+  auto w = client_->wait("e1");
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_TRUE(w->signaled);
+  EXPECT_EQ(w->signal, SIGKILL);
+  auto wi = client_->wait("init");
+  ASSERT_TRUE(wi);
+  EXPECT_EQ(wi->host_code(), 143);
+  (void)init;
+}
+
 TEST_F(AgentServer, ExecBeforeStartAndOfAMissingProgramFail) {
   ASSERT_TRUE(client_->create("c1", config(proc({"sleep", "100"}))));
   auto early = client_->exec("e1", proc({"/bin/true"}));

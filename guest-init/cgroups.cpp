@@ -1,0 +1,98 @@
+#include "guest-init/cgroups.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+namespace runvm::guest {
+namespace {
+
+Status write_file(const std::string& path, const std::string& value) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("open " + path);
+  ssize_t n = ::write(fd, value.data(), value.size());
+  int e = errno;
+  ::close(fd);
+  if (n < 0) return Error::from_errno("write \"" + value + "\" to " + path, e);
+  return {};
+}
+
+std::string limit(int64_t v) {
+  return v < 0 ? "max" : std::to_string(v);
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(const oci::Resources& r) {
+  std::vector<std::pair<std::string, std::string>> f;
+  if (const auto& m = r.memory) {
+    if (m->limit) f.emplace_back("memory.max", limit(*m->limit));
+    if (m->reservation) f.emplace_back("memory.low", limit(*m->reservation));
+    if (m->swap) {
+      // v1's swap is memory+swap; v2 limits swap alone.
+      if (*m->swap < 0)
+        f.emplace_back("memory.swap.max", "max");
+      else if (m->limit && *m->limit >= 0) {
+        if (*m->swap < *m->limit)
+          return Error("memory.swap: must not be smaller than memory.limit", EINVAL);
+        f.emplace_back("memory.swap.max", std::to_string(*m->swap - *m->limit));
+      }
+    }
+  }
+  if (const auto& c = r.cpu) {
+    if (c->shares && *c->shares > 0) {
+      uint64_t s = std::min<uint64_t>(std::max<uint64_t>(*c->shares, 2), 262144);
+      f.emplace_back("cpu.weight", std::to_string(1 + ((s - 2) * 9999) / 262142));
+    }
+    if (c->quota || c->period) {
+      std::string q = c->quota && *c->quota > 0 ? std::to_string(*c->quota) : "max";
+      f.emplace_back("cpu.max", q + " " + std::to_string(c->period.value_or(100000)));
+    }
+    if (c->idle) f.emplace_back("cpu.idle", std::to_string(*c->idle));
+    if (c->cpus && !c->cpus->empty()) f.emplace_back("cpuset.cpus", *c->cpus);
+    if (c->mems && !c->mems->empty()) f.emplace_back("cpuset.mems", *c->mems);
+  }
+  if (r.pids) f.emplace_back("pids.max", r.pids->limit > 0 ? std::to_string(r.pids->limit) : "max");
+  if (r.blockIO && r.blockIO->weight && *r.blockIO->weight > 0) {
+    uint64_t w = std::min<uint64_t>(std::max<uint64_t>(*r.blockIO->weight, 10), 1000);
+    f.emplace_back("io.weight", "default " + std::to_string(1 + (w - 10) * 9999 / 990));
+  }
+  if (r.hugepageLimits)
+    for (const auto& h : *r.hugepageLimits)
+      f.emplace_back("hugetlb." + h.pageSize + ".max", std::to_string(h.limit));
+  if (r.unified) {
+    for (const auto& [k, v] : *r.unified) {
+      if (k.empty() || k.find('/') != std::string::npos || k == "." || k == ".." ||
+          k.find('.') == std::string::npos)
+        return Error("unified[\"" + k + "\"]: invalid file name", EINVAL);
+      f.emplace_back(k, v);
+    }
+  }
+  return f;
+}
+
+Status setup_cgroup(const oci::Resources& r, const std::string& dir) {
+  auto files = cgroup_files(r);
+  if (!files) return files.error().wrap("linux.resources");
+  if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + dir);
+  std::set<std::string> controllers;
+  for (const auto& [name, _] : *files) controllers.insert(name.substr(0, name.find('.')));
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  for (const auto& c : controllers) {
+    if (c == "cgroup") continue;  // core files need no controller
+    if (auto s = write_file(parent + "/cgroup.subtree_control", "+" + c); !s)
+      return s.error().wrap("enable the " + c + " controller");
+  }
+  for (const auto& [name, value] : *files)
+    if (auto s = write_file(dir + "/" + name, value); !s) return s.error().wrap("linux.resources");
+  return {};
+}
+
+Status join_cgroup(const std::string& dir) {
+  return write_file(dir + "/cgroup.procs", "0");
+}
+
+}  // namespace runvm::guest

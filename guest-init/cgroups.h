@@ -1,0 +1,32 @@
+// linux.resources applied to a cgroup v2 directory in the guest. The VM has one
+// container, so its cgroup is a child of the guest's root cgroup; the limits
+// still matter (memory.max inside a VM sized larger, pids.max, cpu.max, ...).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "oci/result.h"
+#include "oci/spec.h"
+
+namespace runvm::guest {
+
+// Where guest-init puts the container's processes.
+inline constexpr const char* kContainerCgroup = "/sys/fs/cgroup/runvm";
+
+// The cgroup v2 files and values for `r`, in write order, converting the v1
+// style fields as runc does (shares -> cpu.weight, quota/period -> cpu.max,
+// swap = memory+swap -> memory.swap.max, ...). `unified` entries come last and
+// win. Errors name the field ("unified[\"../x\"]: invalid file name").
+[[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(
+    const oci::Resources& r);
+
+// Creates `dir`, enables the needed controllers in its parent's
+// cgroup.subtree_control and writes the files.
+[[nodiscard]] Status setup_cgroup(const oci::Resources& r, const std::string& dir);
+
+// Moves the calling process into `dir`.
+[[nodiscard]] Status join_cgroup(const std::string& dir);
+
+}  // namespace runvm::guest
