@@ -19,6 +19,7 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/legacy/cmos_rtc.cpp
   devices/device_manager.cpp
   main/flags.cpp
+  main/terminal.cpp
 )
 list(APPEND RUNVM_VMM_LIBS CLI11::CLI11)
 

@@ -20,6 +20,7 @@ DeviceManager::DeviceManager(const GuestMemory& memory, Bus& pio, Bus& mmio, Eve
 
 DeviceManager::~DeviceManager() {
   if (stdin_watched_) loop_.remove(STDIN_FILENO);
+  if (stdin_flags_ >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags_);
   if (console_fd_ >= 0) ::close(console_fd_);
 }
 
@@ -42,29 +43,43 @@ Status DeviceManager::open_console(const ConsoleConfig& c, int* out_fd) {
   return Error("unknown console kind");
 }
 
-void DeviceManager::watch_stdin() {
-  // Regular files and /dev/null cannot be polled; such a console has no input.
-  auto serial = serial_;
-  auto& loop = loop_;
-  bool ok = loop_.add(STDIN_FILENO, EPOLLIN, [serial, &loop](uint32_t) {
+bool DeviceManager::add_stdin_handler() {
+  return loop_.add(STDIN_FILENO, EPOLLIN, [this](uint32_t) {
     uint8_t buf[Serial8250::kFifoSize];
-    size_t room = serial->input_space();
-    if (room == 0) {
-      (void)loop.modify(STDIN_FILENO, 0);  // paused until the guest drains the FIFO
-      return;
+    size_t room = serial_->input_space();
+    if (room > 0) {
+      ssize_t n = ::read(STDIN_FILENO, buf, room);
+      if (n > 0) {
+        serial_->enqueue_input(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        loop_.remove(STDIN_FILENO);  // EOF: no more input
+        return;
+      }
     }
-    ssize_t n = ::read(STDIN_FILENO, buf, room);
-    if (n > 0) {
-      serial->enqueue_input(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      loop.remove(STDIN_FILENO);  // EOF: no more input
+    // FIFO full: stop polling (also silences EPOLLHUP) until the guest drains it.
+    std::lock_guard lk(stdin_mu_);
+    if (serial_->input_space() == 0) {
+      loop_.remove(STDIN_FILENO);
+      stdin_paused_ = true;
     }
   });
-  if (!ok) return;
+}
+
+void DeviceManager::watch_stdin() {
+  // Regular files and /dev/null cannot be polled; such a console has no input.
+  if (!add_stdin_handler()) return;
   stdin_watched_ = true;
-  int fl = fcntl(STDIN_FILENO, F_GETFL);
-  if (fl >= 0) fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
-  serial_->set_space_callback([&loop] { (void)loop.modify(STDIN_FILENO, EPOLLIN); });
+  stdin_flags_ = fcntl(STDIN_FILENO, F_GETFL);
+  if (stdin_flags_ >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags_ | O_NONBLOCK);
+  // Called on a vCPU thread (outside the UART's lock) when the guest frees
+  // FIFO space after it was full.
+  serial_->set_space_callback([this] {
+    std::lock_guard lk(stdin_mu_);
+    if (stdin_paused_) {
+      stdin_paused_ = false;
+      (void)add_stdin_handler();
+    }
+  });
 }
 
 Status DeviceManager::add_legacy_devices(const VmConfig& cfg) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "oci/result.h"
 #include "vmm/bus/bus.h"
@@ -46,6 +47,7 @@ class DeviceManager {
  private:
   [[nodiscard]] Status open_console(const ConsoleConfig& c, int* out_fd);
   void watch_stdin();
+  bool add_stdin_handler();
 
   const GuestMemory& memory_;
   Bus& pio_;
@@ -57,6 +59,9 @@ class DeviceManager {
   std::shared_ptr<Serial8250> serial_;
   int console_fd_ = -1;  // owned when the console is a file
   bool stdin_watched_ = false;
+  int stdin_flags_ = -1;
+  std::mutex stdin_mu_;        // orders pausing/resuming the stdin watch
+  bool stdin_paused_ = false;  // restored on destruction (O_NONBLOCK is shared with the parent)
 };
 
 }  // namespace runvm::vmm

@@ -11,6 +11,7 @@
 
 #include "vmm/kvm/machine.h"
 #include "vmm/main/flags.h"
+#include "vmm/main/terminal.h"
 #include "vmm/vm_config.h"
 
 #if __has_include("vmm/devices/virtio/attach.h")
@@ -20,6 +21,7 @@
 
 int main(int argc, char** argv) {
   using namespace runvm::vmm;
+  ensure_std_fds_open();
   auto cfg = parse_flags(argc, argv);
   if (!cfg.config) return cfg.exit_code;
 
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
     return add_virtio_devices(dm, c);
   };
 #endif
+  RawTerminal raw(cfg.config->console.kind == ConsoleConfig::Kind::Stdio);
   auto res = run_machine(*cfg.config, add_devices);
   if (!res) {
     std::fprintf(stderr, "runvm-vmm: %s\n", res.error().what().c_str());

@@ -70,9 +70,9 @@ uint8_t Serial8250::read_reg(uint64_t reg) {
       if (rx_.empty()) return 0;
       uint8_t b = rx_.front();
       rx_.pop_front();
-      if (rx_was_full_ && space_cb_) {
+      if (rx_was_full_) {
         rx_was_full_ = false;
-        space_cb_();
+        notify_space_ = true;  // called back once the lock is dropped
       }
       return b;
     }
@@ -142,9 +142,17 @@ void Serial8250::write_reg(uint64_t reg, uint8_t v) {
 }
 
 void Serial8250::bus_read(uint64_t offset, std::span<uint8_t> data) {
-  std::lock_guard lk(mu_);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = read_reg(offset + i);
-  update_irq_locked();
+  std::function<void()> cb;
+  {
+    std::lock_guard lk(mu_);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = read_reg(offset + i);
+    update_irq_locked();
+    if (notify_space_) {
+      notify_space_ = false;
+      cb = space_cb_;
+    }
+  }
+  if (cb) cb();
 }
 
 void Serial8250::bus_write(uint64_t offset, std::span<const uint8_t> data) {

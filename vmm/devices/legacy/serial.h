@@ -28,7 +28,8 @@ class Serial8250 : public BusDevice {
   // Queues guest input; returns how many bytes fit (the FIFO holds kFifoSize).
   size_t enqueue_input(std::span<const uint8_t> bytes);
   size_t input_space() const;
-  // Called (from a vCPU thread) when the guest frees FIFO space after it was full.
+  // Called (from a vCPU thread, without the UART's lock held) when the guest
+  // frees FIFO space after it was full.
   void set_space_callback(std::function<void()> cb);
 
   static constexpr uint16_t kCom1Port = 0x3f8;
@@ -48,6 +49,7 @@ class Serial8250 : public BusDevice {
   mutable std::mutex mu_;
   std::deque<uint8_t> rx_;
   bool rx_was_full_ = false;
+  bool notify_space_ = false;
   bool thr_pending_ = false;  // THR-empty interrupt armed
   bool irq_level_ = false;
   uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, fcr_ = 0;
