@@ -9,3 +9,6 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/fs/read_only_fs.cpp
   devices/virtio/fs/virtio_fs.cpp
 )
+if(RUNVM_FUZZ)
+  add_subdirectory(${CMAKE_CURRENT_LIST_DIR}/fuzz ${CMAKE_CURRENT_BINARY_DIR}/devices/virtio/fs/fuzz)
+endif()
