@@ -64,6 +64,7 @@ Result<LinuxBootInfo> setup_linux_boot(const GuestMemory& mem, const LinuxBootIn
   acpi.cpus = in.cpus;
   acpi.pci_mmio_base = in.pci_mmio_base;
   acpi.pci_mmio_end = in.pci_mmio_end;
+  acpi.pci_intx = in.pci_intx;
   auto tables = build_acpi_tables(acpi, kAcpiAddr);
   if (!tables) return std::move(tables).error();
   if (tables->size() > kAcpiMax || !mem.write(kAcpiAddr, tables->data(), tables->size()))

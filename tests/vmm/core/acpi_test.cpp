@@ -19,6 +19,7 @@ uint64_t le(const uint8_t* p, int n) {
 TEST(Acpi, TablesLinkAndChecksum) {
   AcpiInput in;
   in.cpus = 3;
+  in.pci_intx = {{1, 0, 16}, {2, 0, 17}};
   const uint64_t base = kAcpiAddr;
   auto t = build_acpi_tables(in, base);
   ASSERT_TRUE(t) << t.error().what();
@@ -60,6 +61,9 @@ TEST(Acpi, TablesLinkAndChecksum) {
   EXPECT_NE(aml.find("_S5_"), std::string::npos);
   EXPECT_NE(aml.find("_CRS"), std::string::npos);
   EXPECT_NE(aml.find("COM1"), std::string::npos);
+  // _PRT entry for slot 2: DWordConst 0x0002FFFF, Zero (pin A), Zero, ByteConst 17.
+  EXPECT_NE(aml.find("_PRT"), std::string::npos);
+  EXPECT_NE(aml.find(std::string("\x0c\xff\xff\x02\x00\x00\x00\x0a\x11", 9)), std::string::npos);
   // COM1's IRQ 4 is described (IRQ descriptor 0x22 with mask 1 << 4).
   EXPECT_NE(aml.find(std::string("\x22\x10\x00", 3)), std::string::npos);
 
@@ -93,6 +97,9 @@ TEST(Acpi, RejectsBadInput) {
   EXPECT_FALSE(build_acpi_tables(in, kAcpiAddr));
   in.cpus = 1;
   EXPECT_FALSE(build_acpi_tables(in, kAcpiAddr + 4));
+  in.pci_intx = {{1, 0, 30}};
+  EXPECT_FALSE(build_acpi_tables(in, kAcpiAddr));
+  in.pci_intx.clear();
   in.pci_mmio_end = in.pci_mmio_base;
   EXPECT_FALSE(build_acpi_tables(in, kAcpiAddr));
 }

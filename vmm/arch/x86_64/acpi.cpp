@@ -175,12 +175,25 @@ Bytes isa_device(const char* name, uint32_t eisa_id, uint32_t uid, uint16_t port
   return pkg(0x82, body, true);
 }
 
+// _PRT: Package { Package { slot << 16 | 0xFFFF, pin, Zero, GSI } ... }; the
+// source Zero means "GSI given directly" (level-triggered).
+Bytes pci_prt(const AcpiInput& in) {
+  std::vector<Bytes> entries;
+  for (const auto& r : in.pci_intx) {
+    entries.push_back(aml_package({aml_int((static_cast<uint32_t>(r.slot) << 16) | 0xffff),
+                                   aml_int(static_cast<uint32_t>(r.pin)), aml_int(0),
+                                   aml_int(static_cast<uint32_t>(r.gsi))}));
+  }
+  return aml_package(entries);
+}
+
 Bytes dsdt(const AcpiInput& in) {
   Bytes t = header("DSDT", 2);
   Bytes dev_body = name_seg("PCI0");
-  for (auto& n : {aml_name("_HID", {0x0c, 0x41, 0xd0, 0x0a, 0x03}),  // EisaId("PNP0A03")
-                  aml_name("_SEG", aml_int(0)), aml_name("_BBN", aml_int(0)),
-                  aml_name("_UID", aml_int(0)), aml_name("_CRS", aml_buffer(pci_crs(in)))})
+  for (auto& n :
+       {aml_name("_HID", {0x0c, 0x41, 0xd0, 0x0a, 0x03}),  // EisaId("PNP0A03")
+        aml_name("_SEG", aml_int(0)), aml_name("_BBN", aml_int(0)), aml_name("_UID", aml_int(0)),
+        aml_name("_CRS", aml_buffer(pci_crs(in))), aml_name("_PRT", pci_prt(in))})
     dev_body.insert(dev_body.end(), n.begin(), n.end());
   Bytes scope_body{0x5c, '_', 'S', 'B', '_'};  // \_SB_
   Bytes dev = pkg(0x82, dev_body, true);
@@ -263,6 +276,11 @@ Result<std::vector<uint8_t>> build_acpi_tables(const AcpiInput& in, uint64_t bas
   if (base & 0xf) return Error("acpi: base must be 16-byte aligned");
   if (in.pci_mmio_end <= in.pci_mmio_base || in.pci_mmio_end > 0x1'0000'0000)
     return Error("acpi: bad PCI window");
+  if (in.pci_intx.size() > 32) return Error("acpi: too many PCI INTx routes");
+  for (const auto& r : in.pci_intx) {
+    if (r.slot < 0 || r.slot > 31 || r.pin < 0 || r.pin > 3 || r.gsi < 0 || r.gsi > 23)
+      return Error("acpi: bad PCI INTx route for slot " + std::to_string(r.slot));
+  }
   auto align = [](Bytes& b) { b.resize((b.size() + 15) & ~size_t{15}, 0); };
   Bytes out(36, 0);  // RSDP, filled last
   align(out);

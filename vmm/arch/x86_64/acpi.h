@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "oci/result.h"
+#include "vmm/pci/pci_root.h"
 
 namespace runvm::vmm::x86_64 {
 
@@ -17,6 +18,7 @@ struct AcpiInput {
   unsigned cpus = 1;
   uint64_t pci_mmio_base = 0xC000'0000;
   uint64_t pci_mmio_end = 0xFEC0'0000;  // exclusive
+  std::vector<PciIntxRoute> pci_intx;   // -> _PRT (INTx wired straight to IOAPIC GSIs)
 };
 
 inline constexpr uint16_t kSleepControlPort = 0x600;  // FADT sleep control register
