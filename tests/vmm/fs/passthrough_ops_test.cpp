@@ -43,6 +43,7 @@ TEST_F(FsOps, LookupAndGetattrSeeHostFiles) {
   Reply g = c().getattr(e.nodeid);
   ASSERT_EQ(g.error(), 0);
   EXPECT_EQ(g.as<fuse_attr_out>().attr.ino, e.attr.ino);
+  EXPECT_EQ(g.as<fuse_attr_out>().attr_valid, 1u);  // PassthroughOptions::timeout_ns
   EXPECT_EQ(c().lookup(FUSE_ROOT_ID, "missing").error(), -ENOENT);
   Reply root = c().getattr(FUSE_ROOT_ID);
   ASSERT_EQ(root.error(), 0);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <linux/fuse.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -144,6 +145,10 @@ TEST_F(VirtioFsDevice, RejectsBadTags) {
   EXPECT_EQ(make_virtio_fs("t", dir_.path() + "/missing", false, &err), nullptr);
   EXPECT_NE(err.find("missing"), std::string::npos);
   EXPECT_NE(make_virtio_fs("t", dir_.path(), true, &err), nullptr);
+  // Inodes are held as fds: the descriptor limit was raised to the hard limit.
+  struct rlimit rl {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
+  EXPECT_EQ(rl.rlim_cur, rl.rlim_max);
 }
 
 TEST_F(VirtioFsDevice, ServesRequestsAndInterrupts) {

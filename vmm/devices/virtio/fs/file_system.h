@@ -72,6 +72,8 @@ class FileSystem {
   // inode and handle the guest held).
   virtual void init() {}
   virtual void destroy() {}
+  // How long the guest may cache attributes returned by getattr/setattr.
+  virtual uint64_t attr_timeout_ns() const { return 1'000'000'000; }
 
   virtual int lookup(const Context& ctx, uint64_t parent, std::string_view name, Entry* out) = 0;
   virtual void forget(uint64_t node, uint64_t nlookup) = 0;

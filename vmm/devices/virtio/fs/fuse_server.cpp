@@ -396,7 +396,7 @@ size_t FuseServer::dispatch(Request& r) {
       if (in.getattr_flags & FUSE_GETATTR_FH) fh = in.fh;
       struct stat st {};
       int rc = fs_->getattr(ctx, node, fh, &st);
-      return r.reply_attr(rc, st, 0);
+      return r.reply_attr(rc, st, fs_->attr_timeout_ns());
     }
     case FUSE_SETATTR: {
       fuse_setattr_in in{};
@@ -416,7 +416,7 @@ size_t FuseServer::dispatch(Request& r) {
       if (in.valid & FATTR_FH) a.fh = in.fh;
       struct stat st {};
       int rc = fs_->setattr(ctx, node, a, &st);
-      return r.reply_attr(rc, st, 0);
+      return r.reply_attr(rc, st, fs_->attr_timeout_ns());
     }
     case FUSE_READLINK: {
       std::string target;

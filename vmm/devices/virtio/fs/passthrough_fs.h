@@ -34,6 +34,7 @@ class PassthroughFs final : public FileSystem {
   size_t handle_count() const { return handles_.size(); }
 
   void destroy() override;
+  uint64_t attr_timeout_ns() const override { return opts_.timeout_ns; }
   int lookup(const Context& ctx, uint64_t parent, std::string_view name, Entry* out) override;
   void forget(uint64_t node, uint64_t nlookup) override;
   int getattr(const Context& ctx, uint64_t node, std::optional<uint64_t> fh,

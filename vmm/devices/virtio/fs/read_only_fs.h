@@ -14,6 +14,7 @@ class ReadOnlyFs final : public FileSystem {
 
   void init() override { in_->init(); }
   void destroy() override { in_->destroy(); }
+  uint64_t attr_timeout_ns() const override { return in_->attr_timeout_ns(); }
   int lookup(const Context& c, uint64_t p, std::string_view n, Entry* o) override {
     return in_->lookup(c, p, n, o);
   }

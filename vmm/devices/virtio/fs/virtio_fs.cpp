@@ -1,5 +1,6 @@
 #include "vmm/devices/virtio/fs/virtio_fs.h"
 
+#include <sys/resource.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -135,6 +136,13 @@ void VirtioFs::worker() {
 
 std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
                                              bool read_only, std::string* error) {
+  // Every inode the guest holds is an open O_PATH fd: the usual soft limit of
+  // 1024 descriptors would be hit by any real rootfs. Raise it to the hard limit.
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
   auto pfs = PassthroughFs::create(dir);
   if (!pfs) {
     if (error) *error = pfs.error().what();
