@@ -363,7 +363,9 @@ struct Server::Impl {
 
   void write_conn(Conn& c) {
     while (!c.out.empty()) {
-      ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      // write(), not send(): a connection may be a character device (virtio-serial).
+      // SIGPIPE is ignored in run().
+      ssize_t n = ::write(c.fd, c.out.data(), c.out.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) return;
       if (n < 0) {

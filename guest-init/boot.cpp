@@ -1,5 +1,6 @@
 #include "guest-init/boot.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/module.h>
 #include <linux/vm_sockets.h>
@@ -61,6 +62,10 @@ Result<BootConfig> parse_cmdline(std::string_view cmdline) {
       if (value.empty() || value[0] != '/')
         return Error("runvm.modules: must be an absolute path", EINVAL);
       c.modules_list = value;
+    } else if (key == "runvm.agent_serial") {
+      if (value.empty() || value.find('/') != std::string::npos)
+        return Error("runvm.agent_serial: invalid port name \"" + value + "\"", EINVAL);
+      c.agent_serial = value;
     } else if (key == "runvm.agent_port") {
       uint32_t port = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
@@ -139,6 +144,28 @@ Status mount_shared_rootfs(const BootConfig& cfg) {
     return mount_fs(cfg.rootfs_tag.c_str(), cfg.rootfs_target, "9p", 0,
                     "trans=virtio,version=9p2000.L,msize=262144,cache=mmap");
   return mount_fs(cfg.rootfs_tag.c_str(), cfg.rootfs_target, "virtiofs", 0, nullptr);
+}
+
+Result<int> open_virtio_port(const std::string& name, int timeout_ms) {
+  for (int waited = 0;; waited += 50) {
+    if (DIR* d = opendir("/sys/class/virtio-ports")) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream f(std::string("/sys/class/virtio-ports/") + e->d_name + "/name");
+        std::string n;
+        std::getline(f, n);
+        if (n != name) continue;
+        std::string dev = std::string("/dev/") + e->d_name;
+        closedir(d);
+        int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) return Error::from_errno("open " + dev);
+        return fd;
+      }
+      closedir(d);
+    }
+    if (waited >= timeout_ms) return Error("virtio-serial port \"" + name + "\" not found", ENOENT);
+    usleep(50 * 1000);
+  }
 }
 
 Result<int> listen_vsock(uint32_t port) {

@@ -22,6 +22,9 @@ struct BootConfig {
   std::string modules_list = "/lib/modules/runvm.list";
   // runvm.agent_port=<n>: vsock port of the agent.
   uint32_t agent_port = 1024;
+  // runvm.agent_serial=<name>: also serve the agent protocol on the virtio-serial
+  // port of that name (a debug/test transport for hosts without vhost-vsock).
+  std::string agent_serial;
 };
 // Parses /proc/cmdline text; unknown parameters are ignored, malformed runvm.* ones are errors.
 [[nodiscard]] Result<BootConfig> parse_cmdline(std::string_view cmdline);
@@ -39,6 +42,10 @@ struct BootConfig {
 
 // Mounts the shared rootfs at cfg.rootfs_target.
 [[nodiscard]] Status mount_shared_rootfs(const BootConfig& cfg);
+
+// Opens the virtio-serial port named `name` (/sys/class/virtio-ports/*/name),
+// waiting up to timeout_ms for the host to announce the name.
+[[nodiscard]] Result<int> open_virtio_port(const std::string& name, int timeout_ms);
 
 // A listening AF_VSOCK stream socket on (VMADDR_CID_ANY, port).
 [[nodiscard]] Result<int> listen_vsock(uint32_t port);

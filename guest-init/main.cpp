@@ -45,6 +45,13 @@ int main() {
   opts.agent_name = "runvm-init";
   agent::Server server(launcher, opts);
   server.set_listener(*listener);
+  if (!cfg->agent_serial.empty()) {
+    auto port = guest::open_virtio_port(cfg->agent_serial, 10000);
+    if (!port) die(port.error().wrap("agent serial port"));
+    server.add_connection(*port);
+    std::fprintf(stderr, "runvm-init: agent serving virtio-serial port %s\n",
+                 cfg->agent_serial.c_str());
+  }
   std::fprintf(stderr, "runvm-init: agent listening on vsock port %u\n", cfg->agent_port);
   if (auto s = server.run(); !s) die(s.error().wrap("agent"));
   die(Error("agent loop ended"));
