@@ -13,8 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "agent/client.h"
 
@@ -128,26 +130,28 @@ class GuestVm : public ::testing::Test {
     }
   }
 
-  agent::ExitStatus collect(uint32_t handle, std::string* out) {
-    agent::ExitStatus st;
-    int eofs = 0;
-    bool exited = false;
-    while (eofs < 2 || !exited) {
+  // Reads events (of any process: they interleave) until `handle` sent `streams`
+  // EOFs (2, or 1 for a terminal) and its exit.
+  agent::ExitStatus collect(uint32_t handle, std::string* out, int streams = 2) {
+    while (eofs_[handle] < streams || !exits_.count(handle)) {
       auto e = client_->next_event(120000);
       if (!e) {
         ADD_FAILURE() << e.error().message;
-        break;
+        return {};
       }
-      if (auto* d = std::get_if<agent::DataMsg>(&*e); d && d->handle == handle) {
-        if (d->bytes.empty()) ++eofs;
-        *out += d->bytes;
-      } else if (auto* x = std::get_if<agent::ExitEvent>(&*e); x && x->handle == handle) {
-        st = x->status;
-        exited = true;
+      if (auto* d = std::get_if<agent::DataMsg>(&*e)) {
+        if (d->bytes.empty()) ++eofs_[d->handle];
+        bufs_[d->handle] += d->bytes;
+      } else if (auto* x = std::get_if<agent::ExitEvent>(&*e)) {
+        exits_[x->handle] = x->status;
       }
     }
-    return st;
+    *out = bufs_[handle];
+    return exits_[handle];
   }
+  std::map<uint32_t, std::string> bufs_;
+  std::map<uint32_t, int> eofs_;
+  std::map<uint32_t, agent::ExitStatus> exits_;
 
   std::string qemu_, busybox_, kernel_, kver_, dir_, sock_;
   pid_t qemu_pid_ = -1;
@@ -178,6 +182,21 @@ TEST_F(GuestVm, BootsAndRunsAContainerProcessThroughTheAgent) {
   auto p = client_->create("vmctr", config, /*stdin=*/true);
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_TRUE(client_->start());
+  // While init waits on stdin: ps, and an exec on a guest pty joining the container.
+  auto pids = client_->ps();
+  ASSERT_TRUE(pids) << pids.error().message;
+  EXPECT_NE(std::find(pids->begin(), pids->end(), p->pid), pids->end());
+  json tty = {{"args", {"/bin/busybox", "stty", "size"}},
+              {"env", {"PATH=/bin"}},
+              {"cwd", "/"},
+              {"terminal", true},
+              {"consoleSize", {{"height", 30}, {"width", 100}}}};
+  auto t = client_->exec("t1", tty);
+  ASSERT_TRUE(t) << t.error().message;
+  std::string tty_out;
+  auto tst = collect(t->handle, &tty_out, 1);
+  EXPECT_EQ(tty_out, "30 100\r\n");
+  EXPECT_EQ(tst.host_code(), 0);
   ASSERT_TRUE(client_->write_stdin(p->handle, "ping\n"));
   ASSERT_TRUE(client_->close_stdin("init"));
   std::string out;
