@@ -11,7 +11,7 @@
 #   --no-fail      exit 0 once the run completed (E2E-DONE), whatever the scenarios said
 # Environment: E2E_ACCEL=tcg|kvm (default tcg: the machine's /dev/kvm cannot run Linux guests,
 #   see ENVIRONMENT.md), E2E_MEM (test host MiB, 3072), E2E_SMP (1), E2E_TIMEOUT (per
-#   scenario, s, 150), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2100), E2E_VERBOSE=1, E2E_OUT (work dir).
+#   scenario, s, 180), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2700), E2E_VERBOSE=1, E2E_OUT (work dir).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -59,15 +59,15 @@ cpu=(-cpu EPYC,+svm)
 [ "$accel" = kvm ] && cpu=(-cpu host)
 run=scenarios
 [ -n "$bench" ] && run=bench
-append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$only e2e.timeout=${E2E_TIMEOUT:-150} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
-total=${E2E_TOTAL_TIMEOUT:-2100}
+append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$only e2e.timeout=${E2E_TIMEOUT:-180} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
+total=${E2E_TOTAL_TIMEOUT:-2700}
 echo "run-e2e: booting the test host (accel=$accel, log $log, timeout ${total}s)"
 start=$(date +%s)
 set +e
 timeout -k 10 "$total" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp "${E2E_SMP:-1}" \
   -m "${E2E_MEM:-3072}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
   -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
-  </dev/null 2>"$out/qemu.stderr" | tr -d '\r' | tee "$log" | grep -a --line-buffered -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
+  </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' | tee "$log" | grep -a --line-buffered -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
 qrc=${PIPESTATUS[0]}
 set -e
 echo "run-e2e: test host ran $(($(date +%s) - start)) s (qemu exit $qrc)"

@@ -37,7 +37,9 @@ echo "E2E-GUEST mem $(grep MemTotal /proc/meminfo | tr -s ' ')"
 pci=""
 for d in /sys/bus/pci/devices/*; do
   [ -e "$d/vendor" ] || continue
-  pci="$pci $(cat $d/vendor | sed 's/0x//'):$(cat $d/device | sed 's/0x//')"
+  read -r v <"$d/vendor"
+  read -r dv <"$d/device"
+  pci="$pci ${v#0x}:${dv#0x}"
 done
 echo "E2E-GUEST pci$pci"
 

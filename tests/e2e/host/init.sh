@@ -31,7 +31,7 @@ fi
 
 run=$(arg e2e.run scenarios)
 only=$(echo "$(arg e2e.only all)" | tr ',' ' ')
-export E2E_TIMEOUT=$(arg e2e.timeout 150)
+export E2E_TIMEOUT=$(arg e2e.timeout 180)
 export E2E_VERBOSE=$(arg e2e.verbose 0)
 
 if [ "$run" = bench ]; then

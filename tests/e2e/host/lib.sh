@@ -4,7 +4,7 @@
 export PATH=/bin:/usr/bin:/e2e/bin
 G=/e2e/guest
 VMM=/e2e/bin/runvm-vmm
-T=${E2E_TIMEOUT:-150}
+T=${E2E_TIMEOUT:-180}
 NAME=${E2E_NAME:-scenario}
 
 pass() { echo "DETAIL $*"; exit 0; }

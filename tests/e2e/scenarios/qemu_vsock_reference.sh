@@ -9,6 +9,12 @@ VM_PID=$!
 wait_console "listening on vsock port 5000" "$T" || { wait_vm; fail "guest never listened (status $STATUS): $(console_value E2E-GUEST-VSOCK)"; }
 host=$(VSOCK_TOOL_TIMEOUT=120 vsock_tool connect 3 5000 1048576 2>&1)
 echo "host: $host"
+if ! echo "$host" | grep -q "connect ok"; then
+  # Diagnostics only (the result stands): does a second attempt behave differently?
+  sleep 2
+  echo "diag retry: $(VSOCK_TOOL_TIMEOUT=20 vsock_tool connect 3 5000 64 2>&1)"
+  dmesg | tail -n 5 | sed 's/^/diag host dmesg: /'
+fi
 wait_vm
 console_has "E2E-GUEST-VSOCK vsock_tool: connect-refused ok" || fail "guest refused check: $(grep E2E-GUEST-VSOCK console.log | head -n 1)"
 echo "$host" | grep -q "connect ok" || fail "host side: $host"
