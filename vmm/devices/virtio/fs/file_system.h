@@ -77,6 +77,9 @@ class FileSystem {
 
   virtual int lookup(const Context& ctx, uint64_t parent, std::string_view name, Entry* out) = 0;
   virtual void forget(uint64_t node, uint64_t nlookup) = 0;
+  // Adds one lookup count to a node the caller already holds (a 9P fid clone);
+  // false when the node is unknown.
+  virtual bool add_ref(uint64_t node) = 0;
   virtual int getattr(const Context& ctx, uint64_t node, std::optional<uint64_t> fh,
                       struct stat* out) = 0;
   virtual int setattr(const Context& ctx, uint64_t node, const SetAttr& attr, struct stat* out) = 0;

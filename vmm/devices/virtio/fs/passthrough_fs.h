@@ -37,6 +37,7 @@ class PassthroughFs final : public FileSystem {
   uint64_t attr_timeout_ns() const override { return opts_.timeout_ns; }
   int lookup(const Context& ctx, uint64_t parent, std::string_view name, Entry* out) override;
   void forget(uint64_t node, uint64_t nlookup) override;
+  bool add_ref(uint64_t node) override { return inodes_.ref(node); }
   int getattr(const Context& ctx, uint64_t node, std::optional<uint64_t> fh,
               struct stat* out) override;
   int setattr(const Context& ctx, uint64_t node, const SetAttr& attr, struct stat* out) override;

@@ -19,6 +19,7 @@ class ReadOnlyFs final : public FileSystem {
     return in_->lookup(c, p, n, o);
   }
   void forget(uint64_t node, uint64_t n) override { in_->forget(node, n); }
+  bool add_ref(uint64_t node) override { return in_->add_ref(node); }
   int getattr(const Context& c, uint64_t node, std::optional<uint64_t> fh,
               struct stat* o) override {
     return in_->getattr(c, node, fh, o);

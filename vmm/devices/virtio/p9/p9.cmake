@@ -1,0 +1,5 @@
+# virtio-9p: 9P2000.L server over the virtio-fs FileSystem layer, and the device.
+# Paths are relative to vmm/.
+list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/p9/p9_server.cpp
+)

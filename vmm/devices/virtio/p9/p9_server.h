@@ -1,0 +1,77 @@
+// A 9P2000.L server over the same FileSystem layer as virtio-fs (so it shares
+// PassthroughFs's containment: fd-relative, no host symlink following, ".."
+// clamped at the root). This file decodes and encodes 9P messages and keeps
+// the fid table; every fid holds one lookup count of its node, dropped on
+// clunk.
+//
+// Everything in a message is hostile: size fields are checked against the
+// bytes present, strings must lie inside the message, names must be single
+// path components, fids must exist (and not already exist where created),
+// counts are capped by msize and by the reply room. A malformed message gets
+// Rlerror (or no reply when not even a header fits).
+// Thread-safety: handle() may be called from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "vmm/devices/virtio/fs/file_system.h"
+#include "vmm/devices/virtio/fs/fuse_buffers.h"
+
+namespace runvm::vmm::virtio::p9 {
+
+class P9Server {
+ public:
+  static constexpr uint32_t kDefaultMaxMsize = 512 * 1024;
+  static constexpr uint32_t kMinMsize = 4096;
+  static constexpr size_t kMaxFids = 1 << 16;
+  static constexpr uint16_t kMaxWalkNames = 16;  // MAXWELEM
+
+  explicit P9Server(std::shared_ptr<fs::FileSystem> fs, uint32_t max_msize = kDefaultMaxMsize);
+  ~P9Server();
+
+  // Serves one T-message from `in`, writing the R-message into `out`. Returns
+  // the reply size (0 = no reply possible).
+  size_t handle(fs::FuseReader& in, fs::FuseWriter& out);
+
+  uint32_t msize() const { return msize_.load(); }
+  size_t fid_count() const;
+
+  struct Fid;
+
+ private:
+  struct Msg;
+  size_t dispatch(Msg& m);
+  std::shared_ptr<Fid> get_fid(uint32_t fid) const;
+  bool add_fid(uint32_t fid, std::shared_ptr<Fid> f);
+  void drop_fid(const std::shared_ptr<Fid>& f);
+  void clunk_all();
+
+  size_t do_version(Msg& m);
+  size_t do_attach(Msg& m);
+  size_t do_walk(Msg& m);
+  size_t do_lopen(Msg& m);
+  size_t do_lcreate(Msg& m);
+  size_t do_read(Msg& m);
+  size_t do_write(Msg& m);
+  size_t do_clunk(Msg& m, bool remove);
+  size_t do_getattr(Msg& m);
+  size_t do_setattr(Msg& m);
+  size_t do_readdir(Msg& m);
+  size_t do_xattrwalk(Msg& m);
+  size_t do_xattrcreate(Msg& m);
+  size_t do_create_node(Msg& m);  // Tmkdir, Tsymlink, Tmknod
+  size_t do_namespace(Msg& m);    // Trenameat, Tunlinkat, Tlink, Trename
+  size_t do_misc(Msg& m);         // Tstatfs, Treadlink, Tfsync, Tlock, Tgetlock, Tflush
+
+  std::shared_ptr<fs::FileSystem> fs_;
+  const uint32_t max_msize_;
+  std::atomic<uint32_t> msize_{0};
+  mutable std::mutex mu_;
+  std::unordered_map<uint32_t, std::shared_ptr<Fid>> fids_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace runvm::vmm::virtio::p9
