@@ -51,7 +51,8 @@ Result<Bundle> load_bundle(std::string_view dir) {
   auto text = oci::read_file(b.config_path);
   if (!text) {
     if (text.error().err == ENOENT) {
-      return Error("JSON specification file config.json not found", ENOENT);
+      return Error("JSON specification file config.json not found", ENOENT)
+          .wrap("bundle \"" + b.path + "\"");
     }
     return text.error();
   }

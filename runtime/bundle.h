@@ -20,7 +20,7 @@ struct Bundle {
 // Loads the bundle at `dir` ("" = the current directory). Errors, each naming
 // the failing item:
 //   bundle "/x": no such file or directory          (err = errno)
-//   JSON specification file config.json not found   (runc's wording, err = ENOENT)
+//   bundle "/b": JSON specification file config.json not found  (runc's words, ENOENT)
 //   config.json: <parse error>
 //   config.json: process.args: must contain at least one element[; <next violation>...]
 //   rootfs "/b/rootfs": no such file or directory

@@ -25,6 +25,18 @@ oci::State initial_state(const CreateRequest& req, const Bundle& bundle) {
   return s;
 }
 
+// runc's rules for where a terminal's master end goes.
+Status check_console(const CreateRequest& req, const oci::Spec& spec) {
+  bool terminal = spec.process && spec.process->terminal.value_or(false);
+  if (terminal && req.detach && req.console_socket.empty()) {
+    return Error("cannot allocate tty if runvm will detach without setting console socket", EINVAL);
+  }
+  if (!req.console_socket.empty() && (!terminal || !req.detach)) {
+    return Error("cannot use console socket if runvm will not detach or allocate tty", EINVAL);
+  }
+  return {};
+}
+
 // Boots the VMM for the container. Wired in by the microVM issue.
 Status start_vm(const CreateRequest& /*req*/, const Bundle& /*bundle*/, oci::State& /*state*/) {
   return Error("starting the microVM is not implemented yet", ENOSYS);
@@ -38,6 +50,7 @@ Result<oci::State> create_container(const CreateRequest& req) {
   if (req.preserve_fds < 0) return Error("--preserve-fds must not be negative", EINVAL);
   auto bundle = load_bundle(req.bundle);
   if (!bundle) return bundle.error();
+  if (auto ok = check_console(req, bundle->spec); !ok) return ok.error();
 
   StateDir dir(req.root);
   oci::State state = initial_state(req, *bundle);

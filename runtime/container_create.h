@@ -19,6 +19,8 @@ struct CreateRequest {
   bool no_pivot = false;       // accepted: the rootfs is the guest's
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  // runvm leaves (create, run --detach): the terminal then needs --console-socket.
+  bool detach = true;
 };
 
 // On success the container is "created" and its state is returned. On failure

@@ -31,9 +31,10 @@ bool path_exists(const std::string& path) {
 
 Status mkdir_p(const std::string& path, mode_t mode) {
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
+  bool created = std::filesystem::create_directories(path, ec);
   if (ec) return Error::from_errno("create directory " + path, ec.value());
-  if (::chmod(path.c_str(), mode) != 0) return Error::from_errno("chmod " + path);
+  // Only a directory we made gets our mode; an existing --root is left as it is.
+  if (created && ::chmod(path.c_str(), mode) != 0) return Error::from_errno("chmod " + path);
   return {};
 }
 

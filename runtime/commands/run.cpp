@@ -24,6 +24,7 @@ Action setup_run(CLI::App& cmd) {
   cmd.add_flag("--no-subreaper", opts->no_subreaper, "accepted for compatibility");
   return [opts](CommandContext& ctx) -> Result<int> {
     opts->create.root = ctx.global.root;
+    opts->create.detach = opts->detach;
     const std::string where = command_context("run", opts->create.id);
     auto state = create_container(opts->create);
     if (!state) return state.error().wrap(where);
