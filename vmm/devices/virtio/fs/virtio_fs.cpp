@@ -11,17 +11,6 @@
 
 namespace runvm::vmm::virtio::fs {
 
-namespace {
-
-std::vector<iovec> to_iovecs(std::span<const ChainBuffer> bufs) {
-  std::vector<iovec> v;
-  v.reserve(bufs.size());
-  for (const ChainBuffer& b : bufs) v.push_back({b.host, b.len});
-  return v;
-}
-
-}  // namespace
-
 Result<std::shared_ptr<VirtioFs>> VirtioFs::create(const std::string& tag,
                                                    std::shared_ptr<FileSystem> fs,
                                                    unsigned workers) {
@@ -35,10 +24,10 @@ VirtioFs::VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned wor
     : tag_(std::move(tag)),
       fs_(std::move(fs)),
       nworkers_(workers),
-      server_(std::make_unique<FuseServer>(fs_)) {}
+      server_(std::make_shared<FuseServer>(fs_)) {}
 
 VirtioFs::~VirtioFs() {
-  stop_workers();
+  workers_.stop();
 }
 
 std::vector<uint16_t> VirtioFs::queue_max_sizes() const {
@@ -58,80 +47,27 @@ void VirtioFs::read_config(uint32_t offset, std::span<uint8_t> data) {
 
 Status VirtioFs::activate(const GuestMemory&, std::vector<std::optional<Queue>> queues,
                           std::shared_ptr<VirtioInterrupt> interrupt) {
-  stop_workers();
   if (queues.size() != 1 + kNumRequestQueues)
     return Error("virtio-fs " + tag_ + ": wrong number of queues");
   if (!queues[1]) return Error("virtio-fs " + tag_ + ": request queue not enabled");
-  {
-    std::lock_guard lk(mu_);
-    queues_ = std::move(queues);
-    interrupt_ = std::move(interrupt);
-    stop_ = false;
-    kicked_ = true;  // serve anything posted before the first kick
-  }
-  for (unsigned i = 0; i < nworkers_; ++i) workers_.emplace_back([this] { worker(); });
+  std::lock_guard lk(mu_);
+  std::shared_ptr<FuseServer> server = server_;
+  workers_.start(
+      std::move(queues), std::move(interrupt),
+      [server](FuseReader& in, FuseWriter& out) { return server->handle(in, out); }, nworkers_);
   return {};
 }
 
 void VirtioFs::queue_notify(uint16_t) {
-  {
-    std::lock_guard lk(mu_);
-    kicked_ = true;
-  }
-  cv_.notify_one();
-}
-
-void VirtioFs::stop_workers() {
-  {
-    std::lock_guard lk(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : workers_) t.join();
-  workers_.clear();
+  workers_.kick();
 }
 
 void VirtioFs::reset() {
-  stop_workers();
   std::lock_guard lk(mu_);
-  queues_.clear();
-  interrupt_.reset();
-  kicked_ = false;
+  workers_.stop();
   // The guest starts a new FUSE session (INIT) after a reset: drop the old one.
   fs_->destroy();
-  server_ = std::make_unique<FuseServer>(fs_);
-}
-
-void VirtioFs::worker() {
-  std::unique_lock lk(mu_);
-  FuseServer* server = server_.get();  // stable while workers run
-  for (;;) {
-    cv_.wait(lk, [this] { return stop_ || kicked_; });
-    if (stop_) return;
-    // Take one chain (hiprio first); leave the rest for the other workers.
-    std::optional<DescriptorChain> chain;
-    size_t qi = 0;
-    for (; qi < queues_.size() && !chain; ++qi)
-      if (queues_[qi]) chain = queues_[qi]->pop();
-    if (!chain) {
-      kicked_ = false;
-      continue;
-    }
-    --qi;
-    cv_.notify_one();  // there may be more: wake a peer
-    lk.unlock();
-
-    std::vector<iovec> in = to_iovecs(chain->readable());
-    std::vector<iovec> out = to_iovecs(chain->writable());
-    FuseReader reader(in);
-    FuseWriter writer(out);
-    size_t n = server->handle(reader, writer);
-
-    lk.lock();
-    queues_[qi]->add_used(std::move(*chain), static_cast<uint32_t>(n));
-    if (queues_[qi]->needs_notification() && interrupt_)
-      interrupt_->notify_queue(static_cast<uint16_t>(qi));
-  }
+  server_ = std::make_shared<FuseServer>(fs_);
 }
 
 std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,

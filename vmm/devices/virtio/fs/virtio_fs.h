@@ -2,24 +2,20 @@
 // queue (FORGET, BATCH_FORGET), queues 1..n carry FUSE requests. Config space:
 // tag[36] (NUL-padded) + le32 num_request_queues.
 //
-// Requests are served by a pool of worker threads (several requests in
-// flight: a slow FSYNC does not hold up READs); each chain's readable buffers
-// are the request and its writable buffers the reply, both used in place in
-// guest memory (READ/WRITE data is not copied through the VMM).
-// Thread-safety: VirtioDevice calls may come from any thread; queues are only
-// touched under mu_ and FUSE handling runs outside it.
+// Requests are served by a RequestWorkers pool (several requests in flight:
+// a slow FSYNC does not hold up READs), in place in guest memory.
+// Thread-safety: VirtioDevice calls may come from any thread.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "oci/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/fuse_server.h"
+#include "vmm/devices/virtio/fs/request_workers.h"
 #include "vmm/devices/virtio/virtio_device.h"
 
 namespace runvm::vmm::virtio::fs {
@@ -53,21 +49,13 @@ class VirtioFs final : public VirtioDevice {
 
  private:
   VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers);
-  void worker();
-  void stop_workers();
 
   const std::string tag_;
   const std::shared_ptr<FileSystem> fs_;
   const unsigned nworkers_;
-  std::unique_ptr<FuseServer> server_;  // replaced on reset: a new session starts
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::optional<Queue>> queues_;    // GUARDED_BY(mu_)
-  std::shared_ptr<VirtioInterrupt> interrupt_;  // GUARDED_BY(mu_)
-  bool kicked_ = false;                         // GUARDED_BY(mu_)
-  bool stop_ = false;                           // GUARDED_BY(mu_)
-  std::vector<std::thread> workers_;
+  std::mutex mu_;                       // serialises activate/reset
+  std::shared_ptr<FuseServer> server_;  // GUARDED_BY(mu_); replaced on reset (new session)
+  RequestWorkers workers_;
 };
 
 // Builds the virtio-fs device for `--fs TAG=DIR[:ro]`: a PassthroughFs over

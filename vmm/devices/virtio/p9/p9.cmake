@@ -2,4 +2,5 @@
 # Paths are relative to vmm/.
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/p9/p9_server.cpp
+  devices/virtio/p9/virtio_9p.cpp
 )

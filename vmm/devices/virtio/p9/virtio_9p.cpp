@@ -1,0 +1,83 @@
+#include "vmm/devices/virtio/p9/virtio_9p.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "vmm/devices/virtio/fs/passthrough_fs.h"
+#include "vmm/devices/virtio/fs/read_only_fs.h"
+
+namespace runvm::vmm::virtio::p9 {
+
+Result<std::shared_ptr<Virtio9p>> Virtio9p::create(const std::string& tag,
+                                                   std::shared_ptr<fs::FileSystem> fs,
+                                                   unsigned workers) {
+  if (tag.empty() || tag.size() > kMaxTag || tag.find('\0') != std::string::npos)
+    return Error("virtio-9p: tag \"" + tag + "\" must be 1 to 64 bytes without NUL");
+  if (!fs) return Error("virtio-9p: no filesystem");
+  return std::shared_ptr<Virtio9p>(new Virtio9p(tag, std::move(fs), std::max(workers, 1u)));
+}
+
+Virtio9p::Virtio9p(std::string tag, std::shared_ptr<fs::FileSystem> fs, unsigned workers)
+    : tag_(std::move(tag)),
+      fs_(std::move(fs)),
+      nworkers_(workers),
+      server_(std::make_shared<P9Server>(fs_)) {}
+
+void Virtio9p::read_config(uint32_t offset, std::span<uint8_t> data) {
+  std::vector<uint8_t> cfg(2 + tag_.size());
+  uint16_t len = static_cast<uint16_t>(tag_.size());  // little-endian host (x86-64)
+  std::memcpy(cfg.data(), &len, 2);
+  std::memcpy(cfg.data() + 2, tag_.data(), tag_.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    uint64_t at = static_cast<uint64_t>(offset) + i;
+    data[i] = at < cfg.size() ? cfg[at] : 0;
+  }
+}
+
+Status Virtio9p::activate(const GuestMemory&, std::vector<std::optional<Queue>> queues,
+                          std::shared_ptr<VirtioInterrupt> interrupt) {
+  if (queues.size() != 1 || !queues[0])
+    return Error("virtio-9p " + tag_ + ": request queue not enabled");
+  std::lock_guard lk(mu_);
+  std::shared_ptr<P9Server> server = server_;
+  workers_.start(
+      std::move(queues), std::move(interrupt),
+      [server](fs::FuseReader& in, fs::FuseWriter& out) { return server->handle(in, out); },
+      nworkers_);
+  return {};
+}
+
+void Virtio9p::reset() {
+  std::lock_guard lk(mu_);
+  workers_.stop();
+  // A new driver starts a new session (Tversion): drop every fid of the old one.
+  server_ = std::make_shared<P9Server>(fs_);
+  fs_->destroy();
+}
+
+std::shared_ptr<VirtioDevice> make_virtio_9p(const std::string& tag, const std::string& dir,
+                                             bool read_only, std::string* error) {
+  // Every walked fid holds an O_PATH fd: raise the descriptor limit.
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  auto pfs = fs::PassthroughFs::create(dir);
+  if (!pfs) {
+    if (error) *error = pfs.error().what();
+    return nullptr;
+  }
+  std::shared_ptr<fs::FileSystem> fs = *pfs;
+  if (read_only) fs = std::make_shared<fs::ReadOnlyFs>(std::move(fs));
+  auto dev = Virtio9p::create(tag, std::move(fs));
+  if (!dev) {
+    if (error) *error = dev.error().what();
+    return nullptr;
+  }
+  return *dev;
+}
+
+}  // namespace runvm::vmm::virtio::p9
