@@ -4,3 +4,6 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/p9/p9_server.cpp
   devices/virtio/p9/virtio_9p.cpp
 )
+if(RUNVM_FUZZ)
+  add_subdirectory(${CMAKE_CURRENT_LIST_DIR}/fuzz ${CMAKE_CURRENT_BINARY_DIR}/devices/virtio/p9/fuzz)
+endif()
