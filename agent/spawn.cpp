@@ -205,27 +205,30 @@ Result<Spawned> spawn_process(const ProcessSpec& p, Launcher& launcher, const Sp
   close_fd(err_p[1]);
   close_fd(hold_p[0]);
   close_fd(st_p[1]);
-  Status st = read_status(st_p[0], o.hold ? Expect::kReady : Expect::kExec);
-  if (!st) {
+  // From here on a failure must not leave the child behind.
+  auto fail_child = [&](Error e) {
+    ::kill(pid, SIGKILL);
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
     }
     s.pid = -1;
-    return fail(st.error());
-  }
+    return fail(std::move(e));
+  };
+  Status st = read_status(st_p[0], o.hold ? Expect::kReady : Expect::kExec);
+  if (!st) return fail_child(st.error());
   if (p.terminal) {
     s.out_fd = fcntl(s.pty_fd, F_DUPFD_CLOEXEC, 0);
     s.in_fd = fcntl(s.pty_fd, F_DUPFD_CLOEXEC, 0);
-    if (s.out_fd < 0 || s.in_fd < 0) return fail(Error::from_errno("dup pty master"));
+    if (s.out_fd < 0 || s.in_fd < 0) return fail_child(Error::from_errno("dup pty master"));
     // out_fd and in_fd share the open file description: O_NONBLOCK covers both.
-    if (auto r = set_nonblock(s.out_fd); !r) return fail(r.error());
+    if (auto r = set_nonblock(s.out_fd); !r) return fail_child(r.error());
   } else {
     std::swap(s.in_fd, in_p[1]);
     std::swap(s.out_fd, out_p[0]);
     std::swap(s.err_fd, err_p[0]);
     for (int fd : {s.in_fd, s.out_fd, s.err_fd})
       if (fd >= 0)
-        if (auto r = set_nonblock(fd); !r) return fail(r.error());
+        if (auto r = set_nonblock(fd); !r) return fail_child(r.error());
   }
   if (o.hold) {
     std::swap(s.hold_fd, hold_p[1]);

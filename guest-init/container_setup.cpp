@@ -85,7 +85,13 @@ Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
   if (use_cgroup_)
     if (auto s = join_cgroup(cgroup_dir_); !s) return s.error().wrap("cgroup");
   if (init_pid == 0) {
-    if (auto s = enter_rootfs(rootfs_); !s) return s.error().wrap("rootfs");
+    // A terminal init sees its pty as /dev/console too, as under runc.
+    std::string console;
+    if (p.terminal) {
+      char name[128];
+      if (ttyname_r(0, name, sizeof name) == 0) console = name;
+    }
+    if (auto s = enter_rootfs(rootfs_, console); !s) return s.error().wrap("rootfs");
   } else {
     if (auto s = join_rootfs_of(init_pid); !s) return s.error().wrap("exec");
   }

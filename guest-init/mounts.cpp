@@ -287,10 +287,16 @@ Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs) {
   return {};
 }
 
-Status enter_rootfs(const std::string& rootfs) {
+Status enter_rootfs(const std::string& rootfs, const std::string& console) {
   if (::unshare(CLONE_NEWNS) < 0) return Error::from_errno("unshare mount namespace");
   // Our mount changes must not propagate back to the agent's namespace.
   if (auto s = do_mount("", "/", "", MS_REC | MS_SLAVE, ""); !s) return s;
+  if (!console.empty()) {
+    std::string target = rootfs + "/dev/console";
+    if (auto s = ensure_target(target, true); !s) return s.error().wrap("/dev/console");
+    if (auto s = do_mount(console, target, "", MS_BIND, ""); !s)
+      return s.error().wrap("/dev/console");
+  }
   int newroot = ::open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (newroot < 0) return Error::from_errno("open " + rootfs);
   int rc = ::fchdir(newroot);

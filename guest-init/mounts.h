@@ -35,8 +35,9 @@ struct MountOptions {
 
 // In the calling process: a private copy of the mount namespace whose root is
 // rootfs (pivot_root; MS_MOVE + chroot when the current root is the initramfs,
-// which cannot be pivoted away).
-[[nodiscard]] Status enter_rootfs(const std::string& rootfs);
+// which cannot be pivoted away). A non-empty `console` (the process's pty
+// slave) is bind-mounted on /dev/console first, in the private copy only.
+[[nodiscard]] Status enter_rootfs(const std::string& rootfs, const std::string& console = "");
 
 // In the calling process: joins the mount namespace and root directory of
 // `pid` (an exec joining the container's init process).

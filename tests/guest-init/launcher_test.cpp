@@ -193,6 +193,35 @@ TEST_F(GuestLauncherTest, ExecJoinsTheContainerRootfs) {
   EXPECT_EQ(w->host_code(), 143);
 }
 
+TEST_F(GuestLauncherTest, TerminalInitGetsItsPtyAsDevConsole) {
+  json process = {{"args",
+                   {"/bin/sh", "-c",
+                    "[ -c /dev/console ] && [ /dev/console -ef /proc/self/fd/0 ] && "
+                    "echo console-is-my-tty"}},
+                  {"env", {"PATH=/usr/bin:/bin"}},
+                  {"cwd", "/"},
+                  {"terminal", true}};
+  auto p = client_->create("ctr", config(process));
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(client_->start());
+  std::string out;
+  agent::ExitStatus st;
+  bool eof = false, exited = false;
+  while (!eof || !exited) {
+    auto e = client_->next_event(20000);
+    ASSERT_TRUE(e) << e.error().message;
+    if (auto* d = std::get_if<agent::DataMsg>(&*e)) {
+      eof |= d->bytes.empty();
+      out += d->bytes;
+    } else if (auto* x = std::get_if<agent::ExitEvent>(&*e)) {
+      st = x->status;
+      exited = true;
+    }
+  }
+  EXPECT_EQ(out, "console-is-my-tty\r\n");
+  EXPECT_EQ(st.host_code(), 0);
+}
+
 TEST_F(GuestLauncherTest, InvalidConfigFailsCreateWithTheViolation) {
   json process = {
       {"args", {"/bin/true"}}, {"cwd", "/"}, {"capabilities", {{"bounding", {"CAP_BOGUS"}}}}};
