@@ -17,6 +17,10 @@ Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp) {
     if (auto s = apply_rlimits(*p.rlimits); !s) return s.error().wrap("process");
   if (p.oomScoreAdj)
     if (auto s = apply_oom_score_adj(*p.oomScoreAdj); !s) return s.error().wrap("process");
+  if (p.ioPriority)
+    if (auto s = apply_io_priority(*p.ioPriority); !s) return s.error().wrap("process");
+  if (p.scheduler)
+    if (auto s = apply_scheduler(*p.scheduler); !s) return s.error().wrap("process");
   bool nnp = p.noNewPrivileges.value_or(false);
   if (nnp)
     if (auto s = set_no_new_privileges(); !s) return s.error().wrap("process");

@@ -2,9 +2,9 @@
 // the VM. prepare() builds the container's filesystem and guest-wide settings
 // once; each process then enters the rootfs (init) or joins init's (exec) and
 // applies its process settings in runc's order:
-//   rlimits, oom_score_adj, no_new_privs, seccomp (when no_new_privs is off: it
-//   needs CAP_SYS_ADMIN), bounding set, user/groups/umask, cwd, capabilities,
-//   [hold until start], seccomp (when no_new_privs is on: as late as possible), execve.
+//   rlimits, oom_score_adj, ioPriority, scheduler, no_new_privs, seccomp (when no_new_privs is off:
+//   it needs CAP_SYS_ADMIN), bounding set, user/groups/umask, cwd, capabilities, [hold until
+//   start], seccomp (when no_new_privs is on: as late as possible), execve.
 #pragma once
 
 #include <optional>

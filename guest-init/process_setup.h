@@ -22,6 +22,13 @@ namespace runvm::guest {
 // Writes /proc/self/oom_score_adj.
 [[nodiscard]] Status apply_oom_score_adj(int value);
 
+// ioprio_set for the calling process (process.ioPriority).
+[[nodiscard]] Status apply_io_priority(const oci::IoPriority& io);
+
+// sched_setattr for the calling process (process.scheduler): policy, nice,
+// priority, flags and the SCHED_DEADLINE runtime/deadline/period.
+[[nodiscard]] Status apply_scheduler(const oci::Scheduler& s);
+
 // prctl(PR_SET_NO_NEW_PRIVS).
 [[nodiscard]] Status set_no_new_privileges();
 

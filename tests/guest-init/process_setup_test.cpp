@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -91,6 +92,38 @@ TEST(OomScoreAdj, IsWritten) {
   int ws = run_in_child([] {
     if (!apply_oom_score_adj(500)) return 1;
     return slurp("/proc/self/oom_score_adj") == "500" ? 0 : 2;
+  });
+  EXPECT_TRUE(exited_ok(ws)) << ws;
+}
+
+TEST(IoPriority, IsSetAndValidated) {
+  int ws = run_in_child([] {
+    if (!apply_io_priority(oci::IoPriority{"IOPRIO_CLASS_BE", 6})) return 1;
+    long v = syscall(SYS_ioprio_get, 1 /*IOPRIO_WHO_PROCESS*/, 0);
+    if (v != ((2 /*BE*/ << 13) | 6)) return 2;
+    if (apply_io_priority(oci::IoPriority{"IOPRIO_CLASS_NOPE", 1})) return 3;
+    if (apply_io_priority(oci::IoPriority{"IOPRIO_CLASS_BE", 8})) return 4;
+    return 0;
+  });
+  EXPECT_TRUE(exited_ok(ws)) << ws;
+}
+
+TEST(Scheduler, PolicyAndNiceAreApplied) {
+  int ws = run_in_child([] {
+    oci::Scheduler s;
+    s.policy = "SCHED_BATCH";
+    s.nice = 7;
+    auto r = apply_scheduler(s);
+    if (!r) {
+      fprintf(stderr, "%s\n", r.error().message.c_str());
+      return 1;
+    }
+    if (sched_getscheduler(0) != SCHED_BATCH) return 2;
+    errno = 0;
+    if (getpriority(PRIO_PROCESS, 0) != 7 || errno) return 3;
+    s.policy = "SCHED_NOPE";
+    if (apply_scheduler(s)) return 4;
+    return 0;
   });
   EXPECT_TRUE(exited_ok(ws)) << ws;
 }
