@@ -1,5 +1,6 @@
 #include "vmm/kvm/machine.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 
@@ -130,11 +131,13 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
 
   // 7. Run: one thread per vCPU plus the event loop thread; wait for the end.
   std::thread loop_thread([&] {
+    pthread_setname_np(pthread_self(), "vmm-loop");
     if (!loop.run()) stop.request(StopReason::VmmError, "event loop failed");
   });
   std::vector<std::thread> threads;
   for (auto& v : vcpus) {
     threads.emplace_back([&stop, &pio, &mmio, vc = v.get()] {
+      pthread_setname_np(pthread_self(), ("vcpu" + std::to_string(vc->id())).c_str());
       auto exit = vc->run(pio, mmio);
       if (exit.reason != StopReason::None) stop.request(exit.reason, exit.detail);
     });
