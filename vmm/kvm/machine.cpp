@@ -118,6 +118,10 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   cpu_signature(*supported, &in.cpu_signature, &in.cpu_features);
   auto boot = boot::setup_linux_boot(*mem, in);
   if (!boot) return std::move(boot).error();
+  // The images now live in guest memory; keep the VMM's own RSS small.
+  in = {};
+  std::vector<uint8_t>().swap(*kernel);
+  std::vector<uint8_t>().swap(initrd);
 
   // 6. vCPUs.
   std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
