@@ -34,7 +34,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{proc,sys,dev,tmp,run,etc,e2e/bin,e2e/guest,e2e/scenarios}
 install_busybox "$root"
-install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock
+install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock vsock_loopback
 cp "$out/vmrun" "$out/guest/vsock_tool" "$root/e2e/bin/"
 cp "$out"/guest/vmlinuz-* "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
 cp "$here"/scenarios/*.sh "$root/e2e/scenarios/"

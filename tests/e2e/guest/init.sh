@@ -43,6 +43,11 @@ for d in /sys/bus/pci/devices/*; do
 done
 echo "E2E-GUEST pci$pci"
 
+# vsock modes trace the guest's vsock packets (tracefs) and print them at the end.
+case $mode in vsock-*)
+  mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null &&
+    echo 1 >/sys/kernel/tracing/events/vsock/enable 2>/dev/null && vtrace=1 ;;
+esac
 T=${E2E_GUEST_TIMEOUT:-60}
 export VSOCK_TOOL_TIMEOUT=$T
 case $mode in
@@ -68,6 +73,7 @@ case $mode in
     ;;
   *) echo "E2E-GUEST unknown mode $mode" ;;
 esac
+[ -n "${vtrace:-}" ] && grep -v '^#' /sys/kernel/tracing/trace | tail -n 16 | sed 's/^ */E2E-GUEST-VTRACE /'
 case $mode in boot) ;; *) dmesg | tail -n 12 | sed 's/^/E2E-GUEST-DMESG /' ;; esac
 echo "E2E-GUEST-DONE mode=$mode"
 reboot -f

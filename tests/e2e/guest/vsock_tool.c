@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,9 @@ static int vsock_socket_connect(unsigned cid, unsigned port, int* err) {
     *err = errno;
     return -1;
   }
+  // The kernel's default connect timeout is 2 s, too short for nested guests under TCG.
+  struct timeval tv = {timeout_s(), 0};
+  setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW, &tv, sizeof tv);
   struct sockaddr_vm a;
   memset(&a, 0, sizeof a);
   a.svm_family = AF_VSOCK;
