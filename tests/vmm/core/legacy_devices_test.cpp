@@ -1,11 +1,18 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include <string>
 #include <vector>
 
 #include "vmm/devices/legacy/i8042.h"
 #include "vmm/devices/legacy/serial.h"
+#include "vmm/kvm/vcpu.h"
 
 namespace runvm::vmm {
 namespace {
@@ -97,6 +104,32 @@ TEST_F(SerialTest, DivisorLatchScratchAndLoopback) {
   wr(s, 4, 0);
   wr(s, 0, 'k');
   EXPECT_EQ(drain(), "k");
+}
+
+// A console sink that stopped reading must not keep a vCPU thread forever:
+// the stop kick (a signal) interrupts the blocked write.
+TEST_F(SerialTest, BlockedSinkReleasedByTheStopSignal) {
+  int fl = fcntl(fds[1], F_GETFL);
+  ASSERT_EQ(fcntl(fds[1], F_SETFL, fl | O_NONBLOCK), 0);
+  std::vector<char> junk(1 << 16, 'j');
+  while (write(fds[1], junk.data(), junk.size()) > 0) {
+  }
+  ASSERT_EQ(fcntl(fds[1], F_SETFL, fl), 0);  // blocking again, and full
+  kvm::Vcpu::install_kick_handler();
+  Serial8250 s(nullptr, fds[1]);
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    wr(s, 0, 'x');
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(done.load());
+  for (int i = 0; i < 100 && !done.load(); ++i) {
+    pthread_kill(t.native_handle(), kvm::Vcpu::kick_signal());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  t.join();
+  EXPECT_TRUE(done.load());
 }
 
 TEST(I8042, ResetCommandAndProbeAnswers) {
