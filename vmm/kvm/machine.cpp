@@ -88,11 +88,13 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   if (!supported) return std::move(supported).error();
 
   // 4. Devices.
+  // Declared so that the buses (which own the devices) go first on the way
+  // out: device destructors may still use the loop, the stop latch and KVM.
   kvm::KvmVmServices services(vm->fd());
-  Bus pio("pio"), mmio("mmio");
   EventLoop loop;
   if (!loop.ok()) return Error::from_errno("event loop");
   VmStop stop;
+  Bus pio("pio"), mmio("mmio");
   DeviceManager devices(*mem, pio, mmio, loop, services, stop);
   if (auto s = devices.add_legacy_devices(cfg); !s) return s.error().wrap("devices");
   if (add_devices) {
