@@ -2,6 +2,7 @@
 // and buses. Skipped where /dev/kvm is missing.
 #include <gtest/gtest.h>
 #include <linux/kvm.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -154,6 +155,20 @@ TEST_F(KvmSmoke, IrqchipAndVmServices) {
   EXPECT_FALSE(svc.msi_route_update(gsi + 100, 0xfee00000, 0x4042));
   int gsi2 = svc.msi_route_add(0xfee00000, 0x4043);
   EXPECT_EQ(gsi2, gsi + 1);
+  int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ASSERT_GE(efd, 0);
+  EXPECT_TRUE(svc.irqfd_assign(efd, gsi));
+  EXPECT_TRUE(svc.irqfd_deassign(efd, gsi));
+  EXPECT_FALSE(svc.irqfd_assign(efd, -1));
+  EXPECT_TRUE(svc.ioeventfd_assign(efd, 0xc0001000, 2));
+  EXPECT_FALSE(svc.ioeventfd_assign(efd, 0xc0001000, 2));  // already assigned
+  EXPECT_TRUE(svc.ioeventfd_deassign(efd, 0xc0001000, 2));
+  auto size = kvm->vcpu_mmap_size();
+  ASSERT_TRUE(size);
+  auto vcpu = Vcpu::create(vm->fd(), 0, *size);  // an MSI needs a destination CPU
+  ASSERT_TRUE(vcpu) << vcpu.error().what();
+  EXPECT_TRUE(svc.signal_msi(0xfee00000, 0x4041));
+  close(efd);
   auto cpuid = kvm->supported_cpuid();
   ASSERT_TRUE(cpuid) << cpuid.error().what();
   EXPECT_GT(cpuid->size(), 10u);
