@@ -7,7 +7,10 @@
 #include <cerrno>
 
 #include "vmm/arch/x86_64/acpi.h"
+#include "vmm/devices/legacy/acpi_sleep.h"
+#include "vmm/devices/legacy/cmos_rtc.h"
 #include "vmm/devices/legacy/i8042.h"
+#include "vmm/devices/legacy/ignored_ports.h"
 #include "vmm/devices/legacy/serial.h"
 
 namespace runvm::vmm {

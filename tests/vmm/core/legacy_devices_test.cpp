@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "vmm/devices/legacy/acpi_sleep.h"
+#include "vmm/devices/legacy/cmos_rtc.h"
 #include "vmm/devices/legacy/i8042.h"
+#include "vmm/devices/legacy/ignored_ports.h"
 #include "vmm/devices/legacy/serial.h"
 #include "vmm/kvm/vcpu.h"
 

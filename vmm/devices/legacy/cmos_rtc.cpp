@@ -1,6 +1,6 @@
 #include <ctime>
 
-#include "vmm/devices/legacy/i8042.h"
+#include "vmm/devices/legacy/cmos_rtc.h"
 
 namespace runvm::vmm {
 
