@@ -1,7 +1,10 @@
 // FORGET really frees inodes: memory stays bounded under a create/delete storm.
 #include <fcntl.h>
 
+#include <atomic>
 #include <cerrno>
+#include <thread>
+#include <vector>
 
 #include "tests/vmm/fs/fs_fixture.h"
 #include "vmm/devices/virtio/fs/inode_table.h"
@@ -54,6 +57,41 @@ TEST_F(Lifetime, DestroyDropsEverything) {
   EXPECT_EQ(fs_->handle_count(), 1u);
   EXPECT_EQ(c().call(FUSE_DESTROY, 0, {}).error(), 0);
   EXPECT_EQ(fs_->inode_count(), 1u);
+  EXPECT_EQ(fs_->handle_count(), 0u);
+}
+
+TEST_F(Lifetime, ConcurrentClientsShareOneFilesystem) {
+  write_file(in_share("shared"), "s");
+  const size_t inodes = fs_->inode_count();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      FuseClient cl(fs_);
+      if (cl.init().error() != 0) ++failures;
+      for (int i = 0; i < 100; ++i) {
+        std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Reply r = cl.create(FUSE_ROOT_ID, name, O_RDWR);
+        if (r.error() != 0) {
+          ++failures;
+          continue;
+        }
+        uint64_t node = r.as<fuse_entry_out>().nodeid;
+        uint64_t fh = r.as<fuse_open_out>(sizeof(fuse_entry_out)).fh;
+        if (cl.write(node, fh, 0, name).error() != 0) ++failures;
+        if (cl.read_str(node, fh, 0, 100) != name) ++failures;
+        uint64_t sh = cl.node_of(FUSE_ROOT_ID, "shared");
+        if (sh == 0) ++failures;
+        cl.release(node, fh);
+        cl.name_op(FUSE_UNLINK, FUSE_ROOT_ID, name);
+        cl.forget(node, 1);
+        cl.forget(sh, 1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(fs_->inode_count(), inodes);
   EXPECT_EQ(fs_->handle_count(), 0u);
 }
 
