@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace runvm::vmm {
 
@@ -12,6 +13,15 @@ struct ConsoleConfig {
   enum class Kind { Stdio, File, None };
   Kind kind = Kind::Stdio;
   std::string path;  // Kind::File only
+};
+
+// A host directory shared into the guest (`--fs` virtio-fs, `--9p` virtio-9p).
+struct SharedDir {
+  enum class Kind { VirtioFs, P9 };
+  Kind kind = Kind::VirtioFs;
+  std::string tag;  // what the guest mounts
+  std::string dir;
+  bool read_only = false;
 };
 
 struct VmConfig {
@@ -26,6 +36,8 @@ struct VmConfig {
   std::string vsock_uds;
 
   ConsoleConfig console;
+
+  std::vector<SharedDir> shared_dirs;
 
   static constexpr unsigned kMaxCpus = 64;
 };

@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
+#include <tuple>
+#include <vector>
 
 namespace runvm::vmm {
 
@@ -17,6 +20,20 @@ bool is_readable_file(const std::string& p) {
 int fail(const std::string& what, const std::string& why) {
   std::fprintf(stderr, "runvm-vmm: %s: %s\n", what.c_str(), why.c_str());
   return 1;
+}
+
+// TAG=DIR[:ro] as given to --fs / --9p.
+bool parse_shared_dir(const std::string& spec, SharedDir::Kind kind, SharedDir* out) {
+  auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) return false;
+  out->kind = kind;
+  out->tag = spec.substr(0, eq);
+  out->dir = spec.substr(eq + 1);
+  if (out->dir.size() > 3 && out->dir.compare(out->dir.size() - 3, 3, ":ro") == 0) {
+    out->read_only = true;
+    out->dir.resize(out->dir.size() - 3);
+  }
+  return true;
 }
 
 }  // namespace
@@ -34,6 +51,9 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   auto* cid_opt = app.add_option("--vsock-cid", cid, "guest vsock CID (>= 3)");
   auto* uds_opt = app.add_option("--vsock-uds", cfg.vsock_uds, "host unix socket for vsock");
   app.add_option("--console", console, "stdio | file:PATH | none")->capture_default_str();
+  std::vector<std::string> fs_specs, p9_specs;
+  app.add_option("--fs", fs_specs, "share DIR as virtio-fs TAG: TAG=DIR[:ro] (repeatable)");
+  app.add_option("--9p", p9_specs, "share DIR as virtio-9p TAG: TAG=DIR[:ro] (repeatable)");
 
   ParsedFlags out;
   try {
@@ -83,6 +103,22 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   } else {
     out.exit_code = fail("--console " + console, "expected stdio, file:PATH or none");
     return out;
+  }
+  for (auto [specs, kind, flag] : {std::tuple{&fs_specs, SharedDir::Kind::VirtioFs, "--fs"},
+                                   std::tuple{&p9_specs, SharedDir::Kind::P9, "--9p"}}) {
+    for (const auto& spec : *specs) {
+      SharedDir sd;
+      struct stat st;
+      if (!parse_shared_dir(spec, kind, &sd)) {
+        out.exit_code = fail(std::string(flag) + " " + spec, "expected TAG=DIR[:ro]");
+        return out;
+      }
+      if (::stat(sd.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        out.exit_code = fail(std::string(flag) + " " + spec, "no such directory " + sd.dir);
+        return out;
+      }
+      cfg.shared_dirs.push_back(std::move(sd));
+    }
   }
   out.config = std::move(cfg);
   return out;

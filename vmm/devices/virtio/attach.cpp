@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "vmm/devices/pvpanic/pvpanic_pci.h"
+#include "vmm/devices/virtio/fs/virtio_fs.h"
+#include "vmm/devices/virtio/p9/virtio_9p.h"
 #include "vmm/devices/virtio/rng/rng.h"
 #include "vmm/devices/virtio/transport/virtio_pci.h"
 #include "vmm/devices/virtio/vsock/vsock.h"
@@ -37,6 +39,15 @@ Status add_virtio_devices(DeviceManager& dm, const VmConfig& cfg) {
     auto vsock = virtio::VirtioVsock::create(*cfg.vsock_cid, cfg.vsock_uds, dm.event_loop());
     if (!vsock) return vsock.error().wrap("add virtio-vsock");
     if (Status st = add_virtio(dm, *vsock); !st) return st;
+  }
+  for (const SharedDir& sd : cfg.shared_dirs) {
+    std::string err;
+    bool fs = sd.kind == SharedDir::Kind::VirtioFs;
+    auto dev = fs ? virtio::fs::make_virtio_fs(sd.tag, sd.dir, sd.read_only, &err)
+                  : virtio::p9::make_virtio_9p(sd.tag, sd.dir, sd.read_only, &err);
+    std::string what = std::string(fs ? "virtio-fs " : "virtio-9p ") + sd.tag + "=" + sd.dir;
+    if (!dev) return Error(err).wrap("add " + what);
+    if (Status st = add_virtio(dm, std::move(dev)); !st) return st.error().wrap(what);
   }
   return {};
 }
