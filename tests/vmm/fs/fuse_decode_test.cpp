@@ -124,6 +124,19 @@ TEST_F(FuseDecode, TruncatedHeaderOrNoReplyRoomGetsNoReply) {
             -EINVAL);
   EXPECT_EQ(fs_->inode_count(), before);
   EXPECT_NE(::access(in_share("d").c_str(), F_OK), 0);
+  // Likewise a WRITE whose reply cannot fit is not performed.
+  Reply cr = c().create(FUSE_ROOT_ID, "w", O_RDWR);
+  ASSERT_EQ(cr.error(), 0);
+  fuse_write_in w{};
+  w.fh = cr.as<fuse_open_out>(sizeof(fuse_entry_out)).fh;
+  w.size = 3;
+  Bytes wb;
+  put(&wb, w);
+  wb.insert(wb.end(), {'a', 'b', 'c'});
+  EXPECT_EQ(
+      c().call(FUSE_WRITE, cr.as<fuse_entry_out>().nodeid, wb, sizeof(fuse_out_header)).error(),
+      -EINVAL);
+  EXPECT_EQ(read_file(in_share("w")), "");
 }
 
 TEST_F(FuseDecode, EveryOpcodeSurvivesEmptyAndShortBodies) {

@@ -284,6 +284,10 @@ TEST_F(P9Test, ContainmentAndHostileMessages) {
   }
   EXPECT_EQ(c().raw({1, 2, 3}, 4096).written, 0u);
   EXPECT_EQ(c().call(24, Tmsg().u32(kRoot).u64(0), 5).written, 0u);  // no room for a reply
+  // Too little room for Rmkdir: refused before anything is created.
+  EXPECT_EQ(c().call(72, Tmsg().u32(kRoot).str("nd").u32(0755).u32(0), 12).error(),
+            static_cast<uint32_t>(ENOBUFS));
+  EXPECT_NE(::access((share_ + "/nd").c_str(), F_OK), 0);
   EXPECT_EQ(read_file(outside_ + "/secret"), "top secret");
 }
 

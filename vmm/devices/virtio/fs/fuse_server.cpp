@@ -154,6 +154,9 @@ size_t min_reply(uint32_t opcode) {
     case FUSE_OPEN:
     case FUSE_OPENDIR:
       return kHdr + sizeof(fuse_open_out);
+    case FUSE_WRITE:
+    case FUSE_COPY_FILE_RANGE:
+      return kHdr + sizeof(fuse_write_out);
     default:
       return kHdr;
   }

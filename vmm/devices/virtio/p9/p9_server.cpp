@@ -255,6 +255,30 @@ size_t P9Server::handle(fs::FuseReader& in, fs::FuseWriter& out) {
   m.body_buf.resize(in.remaining());
   if (!in.read(m.body_buf.data(), m.body_buf.size())) return m.error(EINVAL);
   m.in = In(m.body_buf);
+  // Operations with side effects only run when their reply fits, so a lookup
+  // count or a created file is never lost for want of room.
+  size_t need = kHdr;
+  switch (m.type) {
+    case kTattach:
+    case kTmkdir:
+    case kTsymlink:
+    case kTmknod:
+      need += 13;
+      break;
+    case kTlopen:
+    case kTlcreate:
+      need += 13 + 4;
+      break;
+    case kTxattrwalk:
+      need += 8;
+      break;
+    case kTwalk:
+      need += 2 + 13 * kMaxWalkNames;
+      break;
+    default:
+      break;
+  }
+  if (out.remaining() < need) return m.error(ENOBUFS);
   return dispatch(m);
 }
 
