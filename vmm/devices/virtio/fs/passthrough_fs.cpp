@@ -21,8 +21,8 @@
 //    linkat, symlinkat, mknodat, fchownat, fstatat); files are opened by
 //    re-opening the node's O_PATH fd through /proc/self/fd/N, which names
 //    that exact inode, never a path. Path-based calls that go through
-//    /proc/self/fd/N (chmod, xattrs, truncate) are only made on inodes known
-//    not to be symlinks, so the magic link cannot lead anywhere else.
+//    /proc/self/fd/N (chmod, utimes, truncate, xattrs) are only made on inodes
+//    known not to be symlinks, so the magic link cannot lead anywhere else.
 //  - Special files: the guest may create device nodes, FIFOs and sockets
 //    (container images carry them; the guest kernel serves them from its own
 //    drivers, never through FUSE). We never open them on the host: OPEN of a
@@ -112,10 +112,6 @@ PassthroughFs::~PassthroughFs() {
   handles_.clear();
   inodes_.clear();
   ::close(proc_fd_);
-}
-
-std::string PassthroughFs::proc_path(const Inode& inode) const {
-  return "/proc/self/fd/" + std::to_string(inode.fd);
 }
 
 int PassthroughFs::reopen(const Inode& inode, int flags) const {

@@ -94,7 +94,6 @@ class PassthroughFs final : public FileSystem {
   int finish_create(const Context& ctx, const Inode& parent, int fd, mode_t want_type,
                     uint32_t mode, Entry* out);
   int reopen(const Inode& inode, int flags) const;
-  std::string proc_path(const Inode& inode) const;
 
   const int proc_fd_;  // /proc/self/fd, for re-opening O_PATH fds
   const PassthroughOptions opts_;

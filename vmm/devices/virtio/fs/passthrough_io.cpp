@@ -53,9 +53,24 @@ int64_t rw_all(bool write, int fd, std::span<const iovec> v, uint64_t off) {
   return total;
 }
 
-bool xattr_type_ok(mode_t type) {
-  return type == S_IFREG || type == S_IFDIR;
-}
+// xattrs are only served on regular files and directories, through a short-
+// lived read-only fd re-opened from the node (no path is resolved, and no
+// /proc path string is needed, so this keeps working inside a VMM jail).
+bool xattr_type_ok(mode_t type) { return type == S_IFREG || type == S_IFDIR; }
+
+class XattrFd {
+ public:
+  explicit XattrFd(int fd) : fd_(fd) {}
+  ~XattrFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  XattrFd(const XattrFd&) = delete;
+  XattrFd& operator=(const XattrFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
@@ -229,8 +244,10 @@ int PassthroughFs::setxattr(const Context&, uint64_t node, std::string_view name
   if (!xattr_type_ok(in->type)) return -EOPNOTSUPP;
   if (name.starts_with("trusted.")) return -EPERM;
   std::string n(name);
-  int rc = ::setxattr(proc_path(*in).c_str(), n.c_str(), value.data(), value.size(),
-                      static_cast<int>(flags & (XATTR_CREATE | XATTR_REPLACE)));
+  XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
+  if (fd.get() < 0) return neg_errno();
+  int rc = ::fsetxattr(fd.get(), n.c_str(), value.data(), value.size(),
+                       static_cast<int>(flags & (XATTR_CREATE | XATTR_REPLACE)));
   return rc < 0 ? neg_errno() : 0;
 }
 
@@ -241,7 +258,9 @@ int PassthroughFs::getxattr(const Context&, uint64_t node, std::string_view name
   if (!xattr_type_ok(in->type)) return -ENODATA;
   std::string n(name);
   value->resize(size);
-  ssize_t r = ::getxattr(proc_path(*in).c_str(), n.c_str(), size ? value->data() : nullptr, size);
+  XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
+  if (fd.get() < 0) return neg_errno();
+  ssize_t r = ::fgetxattr(fd.get(), n.c_str(), size ? value->data() : nullptr, size);
   if (r < 0) return neg_errno();
   value->resize(size ? static_cast<size_t>(r) : 0);
   return static_cast<int>(r);
@@ -254,7 +273,9 @@ int PassthroughFs::listxattr(const Context&, uint64_t node, uint32_t size,
   names->clear();
   if (!xattr_type_ok(in->type)) return 0;
   names->resize(size);
-  ssize_t r = ::listxattr(proc_path(*in).c_str(),
+  XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
+  if (fd.get() < 0) return neg_errno();
+  ssize_t r = ::flistxattr(fd.get(),
                           size ? reinterpret_cast<char*>(names->data()) : nullptr, size);
   if (r < 0) return neg_errno();
   names->resize(size ? static_cast<size_t>(r) : 0);
@@ -267,7 +288,9 @@ int PassthroughFs::removexattr(const Context&, uint64_t node, std::string_view n
   if (!xattr_type_ok(in->type)) return -EOPNOTSUPP;
   if (name.starts_with("trusted.")) return -EPERM;
   std::string n(name);
-  return ::removexattr(proc_path(*in).c_str(), n.c_str()) < 0 ? neg_errno() : 0;
+  XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
+  if (fd.get() < 0) return neg_errno();
+  return ::fremovexattr(fd.get(), n.c_str()) < 0 ? neg_errno() : 0;
 }
 
 int PassthroughFs::fallocate(const Context&, uint64_t, uint64_t fh, uint32_t mode, uint64_t offset,

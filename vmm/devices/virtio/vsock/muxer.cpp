@@ -1,5 +1,7 @@
 #include "vmm/devices/virtio/vsock/muxer.h"
 
+#include "vmm/devices/virtio/vsock/trace.h"
+
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -166,6 +168,7 @@ void Muxer::on_pending_host(int fd, uint32_t) {
     if (p.line.size() > kMaxConnectLine) return drop();
   }
   uint32_t port;
+  VSOCK_TRACE("host line '%s'\n", p.line.c_str());
   if (!parse_connect(p.line, &port) || conns_.size() >= kMaxConnections) return drop();
   pending_hosts_.erase(fd);
   start_host_connect(fd, port);
@@ -212,7 +215,10 @@ void Muxer::on_timer(int64_t now) {
   for (auto& [k, c] : conns_)
     if (c->state() == Connection::State::kLocalInit && c->deadline_ms && now >= c->deadline_ms)
       expired.push_back(c.get());
-  for (Connection* c : expired) reset_conn(*c);
+  for (Connection* c : expired) {
+    VSOCK_TRACE("handshake timeout %u:%u\n", c->local_port(), c->peer_port());
+    reset_conn(*c);
+  }
   std::vector<int> stale;
   for (auto& [fd, p] : pending_hosts_)
     if (now >= p.deadline_ms) stale.push_back(fd);
@@ -333,6 +339,7 @@ void Muxer::reset_conn(Connection& c) {
 
 void Muxer::drop_conn(Connection& c) {
   int fd = c.fd();
+  VSOCK_TRACE("drop %u:%u\n", c.local_port(), c.peer_port());
   Key k = key(c.local_port(), c.peer_port());
   watcher_->watch(fd, 0);
   close(fd);

@@ -1,5 +1,7 @@
 #include "vmm/devices/virtio/vsock/vsock.h"
 
+#include "vmm/devices/virtio/vsock/trace.h"
+
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -125,6 +127,9 @@ void VirtioVsock::process_tx_locked() {
   while (auto chain = tx_->pop()) {
     auto pkt = vsock::parse_tx(*chain, guest_cid_);
     if (pkt) {
+      VSOCK_TRACE("tx %s %u->%u len %u flags %u buf %u fwd %u\n", vsock::op_name(pkt->hdr.op),
+                  pkt->hdr.src_port, pkt->hdr.dst_port, pkt->hdr.len, pkt->hdr.flags,
+                  pkt->hdr.buf_alloc, pkt->hdr.fwd_cnt);
       muxer_.on_guest_packet(*pkt);
     } else if (rejected_++ < 8) {
       std::fprintf(stderr, "virtio-vsock: dropped packet: %s\n", pkt.error().what().c_str());
@@ -140,7 +145,10 @@ void VirtioVsock::process_rx_locked() {
   bool used = false;
   while (muxer_.has_rx_work()) {
     auto chain = rx_->pop();
-    if (!chain) break;  // the guest will kick rx when it posts buffers
+    if (!chain) {
+      VSOCK_TRACE("rx: work pending, no buffers (broken=%d)\n", rx_->broken());
+      break;  // the guest will kick rx when it posts buffers
+    }
     if (chain->writable_len() < sizeof(vsock::Header)) {
       rx_->add_used(std::move(*chain), 0);  // unusable buffer: give it back
       used = true;
@@ -151,10 +159,23 @@ void VirtioVsock::process_rx_locked() {
       rx_->undo_pop(std::move(*chain));
       break;
     }
+#ifdef RUNVM_VSOCK_TRACE
+    vsock::Header h;
+    ChainWriter probe(*chain);
+    if (auto iov = probe.iovecs(sizeof h); !iov.empty() && iov[0].iov_len >= sizeof h) {
+      std::memcpy(&h, iov[0].iov_base, sizeof h);
+      VSOCK_TRACE("rx %s %u->%u len %u flags %u fwd %u\n", vsock::op_name(h.op), h.src_port,
+                  h.dst_port, h.len, h.flags, h.fwd_cnt);
+    }
+#endif
     rx_->add_used(std::move(*chain), n);
     used = true;
   }
-  if (used && rx_->needs_notification()) interrupt_->notify_queue(kRxQueue);
+  if (used) {
+    bool notify = rx_->needs_notification();
+    VSOCK_TRACE("rx: used idx %u, notify %d\n", rx_->next_used(), notify);
+    if (notify) interrupt_->notify_queue(kRxQueue);
+  }
 }
 
 size_t VirtioVsock::connection_count() {
