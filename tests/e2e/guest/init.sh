@@ -9,6 +9,9 @@
 # Every line the scenarios look for starts with "E2E-G".
 export PATH=/bin
 echo "E2E-GUEST-INIT start"
+# prefix TAG: prefixes each line of stdin and writes it at once (busybox sed would buffer
+# its output until EOF, hiding markers such as "listening" that the host waits for).
+prefix() { while IFS= read -r l; do echo "$1 $l"; done; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -53,14 +56,14 @@ export VSOCK_TOOL_TIMEOUT=$T
 case $mode in
   boot) ;;
   vsock-listen)
-    vsock_tool listen-echo 5000 1 | sed 's/^/E2E-GUEST-VSOCK /'
+    vsock_tool listen-echo 5000 1 2>&1 | prefix E2E-GUEST-VSOCK
     ;;
   vsock-connect)
-    vsock_tool connect 2 5001 "$(arg e2e.bytes 1048576)" | sed 's/^/E2E-GUEST-VSOCK /'
+    vsock_tool connect 2 5001 "$(arg e2e.bytes 1048576)" 2>&1 | prefix E2E-GUEST-VSOCK
     ;;
   vsock-refused)
-    vsock_tool connect-refused 2 5002 | sed 's/^/E2E-GUEST-VSOCK /'
-    vsock_tool listen-echo 5000 1 | sed 's/^/E2E-GUEST-VSOCK /'
+    vsock_tool connect-refused 2 5002 2>&1 | prefix E2E-GUEST-VSOCK
+    vsock_tool listen-echo 5000 1 2>&1 | prefix E2E-GUEST-VSOCK
     ;;
   panic)
     echo "E2E-GUEST panicking"
@@ -69,7 +72,7 @@ case $mode in
     echo "E2E-GUEST still alive after sysrq-c"
     ;;
   pci-garbage)
-    vsock_tool pci-garbage "$(arg e2e.seed 1)" "$(arg e2e.rounds 2000)" | sed 's/^/E2E-GUEST-PCI /'
+    vsock_tool pci-garbage "$(arg e2e.seed 1)" "$(arg e2e.rounds 2000)" 2>&1 | prefix E2E-GUEST-PCI
     ;;
   *) echo "E2E-GUEST unknown mode $mode" ;;
 esac
