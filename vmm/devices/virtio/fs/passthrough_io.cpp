@@ -56,7 +56,9 @@ int64_t rw_all(bool write, int fd, std::span<const iovec> v, uint64_t off) {
 // xattrs are only served on regular files and directories, through a short-
 // lived read-only fd re-opened from the node (no path is resolved, and no
 // /proc path string is needed, so this keeps working inside a VMM jail).
-bool xattr_type_ok(mode_t type) { return type == S_IFREG || type == S_IFDIR; }
+bool xattr_type_ok(mode_t type) {
+  return type == S_IFREG || type == S_IFDIR;
+}
 
 class XattrFd {
  public:
@@ -275,8 +277,7 @@ int PassthroughFs::listxattr(const Context&, uint64_t node, uint32_t size,
   names->resize(size);
   XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
   if (fd.get() < 0) return neg_errno();
-  ssize_t r = ::flistxattr(fd.get(),
-                          size ? reinterpret_cast<char*>(names->data()) : nullptr, size);
+  ssize_t r = ::flistxattr(fd.get(), size ? reinterpret_cast<char*>(names->data()) : nullptr, size);
   if (r < 0) return neg_errno();
   names->resize(size ? static_cast<size_t>(r) : 0);
   return static_cast<int>(r);
