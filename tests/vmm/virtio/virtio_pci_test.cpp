@@ -211,6 +211,7 @@ TEST_F(VirtioPciTest, CapabilityWalk) {
   auto isr_cap = find_cap(kCapIdVendor, kPciCapIsrCfg);
   auto dev_cap = find_cap(kCapIdVendor, kPciCapDeviceCfg);
   auto msix = find_cap(pci::kCapIdMsix);
+  EXPECT_TRUE(find_cap(kCapIdVendor, kPciCapPciCfg));
   ASSERT_TRUE(common_cap && notify_cap && isr_cap && dev_cap && msix);
   for (uint8_t c : {*common_cap, *notify_cap, *isr_cap, *dev_cap, *msix}) EXPECT_EQ(c % 4, 0);
   EXPECT_EQ(cfg8(*common_cap + 4), 0);  // BAR 0
@@ -224,6 +225,42 @@ TEST_F(VirtioPciTest, CapabilityWalk) {
   EXPECT_EQ(cfg16(*msix + 2) & 0x7ff, 2);
   EXPECT_EQ(cfg32(*msix + 4), kMsixTableOffset);
   EXPECT_EQ(cfg32(*msix + 8), kMsixPbaOffset);
+}
+
+TEST_F(VirtioPciTest, PciCfgWindowReachesTheBar) {
+  auto cap = find_cap(kCapIdVendor, kPciCapPciCfg);
+  ASSERT_TRUE(cap);
+  EXPECT_EQ(cfg8(*cap + 2), 20);
+  uint32_t data_at = *cap + 16;
+  // Read device_feature (high window) through the config space.
+  bar_wr<uint32_t>(common::kDeviceFeatureSelect, 1);
+  cfg_write<uint8_t>(*cap + 4, 0);
+  cfg_write<uint32_t>(*cap + 8, common::kDeviceFeature);
+  cfg_write<uint32_t>(*cap + 12, 4);
+  EXPECT_EQ(cfg32(*cap + 8), common::kDeviceFeature);
+  EXPECT_EQ(cfg32(data_at), static_cast<uint32_t>((kFeatureVersion1 | (1ull << 40)) >> 32));
+  // Write the status byte through it.
+  cfg_write<uint32_t>(*cap + 8, common::kDeviceStatus);
+  cfg_write<uint32_t>(*cap + 12, 1);
+  cfg_write<uint8_t>(data_at, kStatusAcknowledge);
+  EXPECT_EQ(get_status(), kStatusAcknowledge);
+  EXPECT_EQ(cfg8(data_at), kStatusAcknowledge);
+  // Width that does not match cap.length, an odd length, another BAR: dropped.
+  cfg_write<uint16_t>(data_at, 0);
+  EXPECT_EQ(get_status(), kStatusAcknowledge);
+  cfg_write<uint32_t>(*cap + 12, 3);
+  cfg_write<uint8_t>(data_at, 0);
+  EXPECT_EQ(get_status(), kStatusAcknowledge);
+  cfg_write<uint32_t>(*cap + 12, 1);
+  cfg_write<uint8_t>(*cap + 4, 2);
+  cfg_write<uint8_t>(data_at, 0);
+  EXPECT_EQ(get_status(), kStatusAcknowledge);
+  EXPECT_EQ(cfg8(data_at), 0);
+  // An offset beyond the BAR is harmless.
+  cfg_write<uint8_t>(*cap + 4, 0);
+  cfg_write<uint32_t>(*cap + 8, 0xfffffff0);
+  cfg_write<uint8_t>(data_at, 0xff);
+  EXPECT_EQ(cfg8(data_at), 0);
 }
 
 TEST_F(VirtioPciTest, DoorbellsAreIoeventfds) {

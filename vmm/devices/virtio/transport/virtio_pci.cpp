@@ -182,10 +182,13 @@ void VirtioPciDevice::build_config_space() {
       {kPciCapNotifyCfg, kNotifyOffset, std::max<uint64_t>(kNotifyMultiplier * num_queues_, 2)}};
   uint32_t dev_cfg = std::min<uint32_t>(device_->config_size(), kDeviceCfgMax);
   if (dev_cfg > 0) caps.push_back({kPciCapDeviceCfg, kDeviceCfgOffset, dev_cfg});
+  // The config-space window onto the BAR (virtio 1.x 4.1.4.9); bar/offset/length
+  // are programmed by the driver, so they start zero.
+  caps.push_back({kPciCapPciCfg, 0, 0});
 
   uint8_t at = kFirstVirtioCap;
   for (size_t i = 0; i < caps.size(); ++i) {
-    uint8_t len = caps[i].type == kPciCapNotifyCfg ? 20 : 16;
+    uint8_t len = caps[i].type == kPciCapNotifyCfg || caps[i].type == kPciCapPciCfg ? 20 : 16;
     uint8_t next = i + 1 < caps.size() ? static_cast<uint8_t>(at + len) : 0;
     cfg_.set_u8(at, kCapIdVendor);
     cfg_.set_u8(at + 1, next);
@@ -196,6 +199,12 @@ void VirtioPciDevice::build_config_space() {
     cfg_.set_u32(at + 8, static_cast<uint32_t>(caps[i].offset));
     cfg_.set_u32(at + 12, static_cast<uint32_t>(caps[i].length));
     if (caps[i].type == kPciCapNotifyCfg) cfg_.set_u32(at + 16, kNotifyMultiplier);
+    if (caps[i].type == kPciCapPciCfg) {
+      pci_cfg_cap_ = at;
+      cfg_.set_u8(at + 4, 0);
+      cfg_.set_writable(at + 4, 1);  // bar
+      cfg_.set_writable(at + 8, 8);  // offset, length
+    }
     at = static_cast<uint8_t>(at + len);
   }
 }
@@ -253,13 +262,50 @@ void VirtioPciDevice::unregister_doorbells() {
   }
 }
 
+bool VirtioPciDevice::pci_cfg_window(uint32_t offset, size_t size, uint64_t* bar_offset,
+                                     size_t* len) const {
+  uint32_t data_at = pci_cfg_cap_ + 16u;
+  if (pci_cfg_cap_ == 0 || offset + size <= data_at || offset >= data_at + 4) return false;
+  // Only a naturally aligned access of exactly cap.length bytes at the start of
+  // pci_cfg_data goes through; anything else touching the window is dropped.
+  uint8_t bar = cfg_.u8(pci_cfg_cap_ + 4);
+  uint32_t off = cfg_.u32(pci_cfg_cap_ + 8);
+  uint32_t length = cfg_.u32(pci_cfg_cap_ + 12);
+  bool ok = offset == data_at && size == length && (length == 1 || length == 2 || length == 4) &&
+            off % length == 0 && bar == kVirtioBar;
+  *bar_offset = off;
+  *len = ok ? length : 0;
+  return true;
+}
+
 void VirtioPciDevice::config_read(uint32_t offset, std::span<uint8_t> data) {
-  std::lock_guard lk(mu_);
-  cfg_.read(offset, data);
+  uint64_t bar_off;
+  size_t len;
+  {
+    std::lock_guard lk(mu_);
+    if (!pci_cfg_window(offset, data.size(), &bar_off, &len)) {
+      cfg_.read(offset, data);
+      return;
+    }
+  }
+  std::fill(data.begin(), data.end(), 0);
+  if (len) bar_read(kVirtioBar, bar_off, data.first(len));  // takes mu_ itself
 }
 
 void VirtioPciDevice::config_write(uint32_t offset, std::span<const uint8_t> data) {
-  std::lock_guard lk(mu_);
+  uint64_t bar_off;
+  size_t len;
+  {
+    std::lock_guard lk(mu_);
+    if (!pci_cfg_window(offset, data.size(), &bar_off, &len)) {
+      apply_config_write_locked(offset, data);
+      return;
+    }
+  }
+  if (len) bar_write(kVirtioBar, bar_off, data.first(len));
+}
+
+void VirtioPciDevice::apply_config_write_locked(uint32_t offset, std::span<const uint8_t> data) {
   cfg_.write(offset, data);
   uint16_t ctrl = cfg_.u16(kMsixCapOffset + 2);
   msix_->set_control(ctrl & pci::kMsixCtrlEnable, ctrl & pci::kMsixCtrlFunctionMask);

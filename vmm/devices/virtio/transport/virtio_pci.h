@@ -46,6 +46,7 @@ inline constexpr uint8_t kPciCapCommonCfg = 1;
 inline constexpr uint8_t kPciCapNotifyCfg = 2;
 inline constexpr uint8_t kPciCapIsrCfg = 3;
 inline constexpr uint8_t kPciCapDeviceCfg = 4;
+inline constexpr uint8_t kPciCapPciCfg = 5;
 inline constexpr uint8_t kCapIdVendor = 0x09;
 inline constexpr int kVirtioBar = 0;
 inline constexpr uint64_t kBarSize = 0x10000;
@@ -113,6 +114,10 @@ class VirtioPciDevice : public PciDevice {
     uint64_t desc = 0, driver = 0, device = 0;
   };
   void build_config_space();
+  // Whether [offset, offset+size) touches the pci_cfg_data window; if so, the
+  // BAR offset and access length to use (len 0: malformed, drop it).
+  bool pci_cfg_window(uint32_t offset, size_t size, uint64_t* bar_offset, size_t* len) const;
+  void apply_config_write_locked(uint32_t offset, std::span<const uint8_t> data);
   void common_read(uint64_t offset, std::span<uint8_t> data);
   void common_write(uint64_t offset, std::span<const uint8_t> data);
   void set_status(uint8_t v);
@@ -145,6 +150,7 @@ class VirtioPciDevice : public PciDevice {
   std::vector<QueueRegs> queues_;
   std::atomic<bool> activated_{false};
   int logged_errors_ = 0;
+  uint8_t pci_cfg_cap_ = 0;  // offset of the VIRTIO_PCI_CAP_PCI_CFG capability
 };
 
 }  // namespace runvm::vmm::virtio
