@@ -169,6 +169,29 @@ TEST_F(Containment, DeviceNodesAndFifosAreNeverOpenedOnTheHost) {
   EXPECT_EQ(c().call(FUSE_SETATTR, node, b).error(), -EINVAL);
 }
 
+TEST_F(Containment, LinkingASymlinkLinksTheSymlinkNotItsTarget) {
+  ASSERT_EQ(::symlink((outside_ + "/secret").c_str(), in_share("s").c_str()), 0);
+  struct stat before {};
+  ASSERT_EQ(::stat((outside_ + "/secret").c_str(), &before), 0);
+  uint64_t s = c().node_of(FUSE_ROOT_ID, "s");
+  ASSERT_NE(s, 0u);
+  Bytes b;
+  put(&b, fuse_link_in{s});
+  put_str(&b, "s2");
+  Reply r = c().call(FUSE_LINK, FUSE_ROOT_ID, b);
+  ASSERT_EQ(r.error(), 0);
+  EXPECT_TRUE(S_ISLNK(r.as<fuse_entry_out>().attr.mode));
+  struct stat st {};
+  ASSERT_EQ(::lstat(in_share("s2").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  ASSERT_EQ(::stat((outside_ + "/secret").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, before.st_nlink);
+  Bytes forged;
+  put(&forged, fuse_link_in{987654});
+  put_str(&forged, "s3");
+  EXPECT_EQ(c().call(FUSE_LINK, FUSE_ROOT_ID, forged).error(), -ENOENT);
+}
+
 TEST_F(Containment, HostPlacedHardLinkIsInsideByDefinition) {
   // The host linked an outside file into the share: it is the share's file now.
   if (::link((outside_ + "/secret").c_str(), in_share("hl").c_str()) != 0)
