@@ -136,7 +136,15 @@ void Muxer::on_fd_event(int fd, uint32_t events) {
 void Muxer::accept_all() {
   for (;;) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error: try on the next event
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: the listener stays readable, so stop watching it
+        // (no busy loop) until one of our sockets is closed.
+        watcher_->watch(listen_fd_, 0);
+        listener_paused_ = true;
+      }
+      return;  // EAGAIN, or a transient error: try on the next event
+    }
     if (pending_hosts_.size() >= kMaxPendingHosts || conns_.size() >= kMaxConnections) {
       close(fd);
       continue;
@@ -152,6 +160,7 @@ void Muxer::on_pending_host(int fd, uint32_t) {
     watcher_->watch(fd, 0);
     close(fd);
     pending_hosts_.erase(fd);
+    resume_listener();
   };
   // Byte by byte so nothing after the newline (the stream's data) is consumed.
   for (;;) {
@@ -337,7 +346,14 @@ void Muxer::reset_conn(Connection& c) {
   drop_conn(c);
 }
 
+void Muxer::resume_listener() {
+  if (!listener_paused_ || listen_fd_ < 0) return;
+  listener_paused_ = false;
+  watcher_->watch(listen_fd_, EPOLLIN);
+}
+
 void Muxer::drop_conn(Connection& c) {
+  resume_listener();
   int fd = c.fd();
   VSOCK_TRACE("drop %u:%u\n", c.local_port(), c.peer_port());
   Key k = key(c.local_port(), c.peer_port());

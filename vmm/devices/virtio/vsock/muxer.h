@@ -88,6 +88,7 @@ class Muxer {
   };
 
   void accept_all();
+  void resume_listener();
   void on_pending_host(int fd, uint32_t events);
   void on_conn_event(Connection& c, uint32_t events);
   void start_host_connect(int fd, uint32_t port);
@@ -110,6 +111,7 @@ class Muxer {
   std::string uds_path_;
   FdWatcher* watcher_;
   int listen_fd_ = -1;
+  bool listener_paused_ = false;  // unwatched after EMFILE until a socket closes
   std::map<int, PendingHost> pending_hosts_;
   std::unordered_map<Key, std::unique_ptr<Connection>> conns_;
   std::unordered_map<int, Key> by_fd_;
