@@ -59,6 +59,18 @@ TEST_F(Cli, SpecWritesAValidConfigAndRefusesToOverwrite) {
   EXPECT_EQ(read(bundle() + "/config.json"), config);
 }
 
+TEST_F(Cli, SpecAndCreateDefaultToTheCurrentDirectory) {
+  std::filesystem::create_directories(bundle() + "/rootfs");
+  RunResult spec = testing::run_runvm({"spec"}, bundle());
+  ASSERT_EQ(spec.exit_status, 0) << spec.err;
+  EXPECT_TRUE(exists(bundle() + "/config.json"));
+  // The default spec asks for a terminal: a detached create needs a console socket.
+  RunResult create = testing::run_runvm({"--root", root(), "create", "c1"}, bundle());
+  EXPECT_EQ(create.exit_status, 1);
+  EXPECT_NE(create.err.find("create c1: cannot allocate tty"), std::string::npos) << create.err;
+  EXPECT_FALSE(exists(root() + "/c1"));
+}
+
 TEST_F(Cli, SpecRootlessIsValid) {
   std::filesystem::create_directories(bundle());
   RunResult r = runvm({"spec", "--rootless", "-b", bundle()});
@@ -121,7 +133,7 @@ TEST_F(Cli, ListShowsEveryContainerInEachFormat) {
     }
     EXPECT_EQ(entry["bundle"], bundle());
     EXPECT_EQ(entry["rootfs"], bundle() + "/rootfs");
-    EXPECT_EQ(entry["owner"], "root");
+    EXPECT_EQ(entry["owner"], testing::current_user_name());
     EXPECT_EQ(entry["annotations"]["org.example.test"], "yes");
   }
 
@@ -138,7 +150,7 @@ TEST_F(Cli, ListShowsEveryContainerInEachFormat) {
   EXPECT_EQ(status, "stopped");
   EXPECT_EQ(bundle_col, bundle());
   EXPECT_EQ(created, "2026-01-02T03:04:05.123456789Z");
-  EXPECT_EQ(owner, "root");
+  EXPECT_EQ(owner, testing::current_user_name());
   // Columns line up: STATUS starts at the same offset in every row.
   EXPECT_EQ(rows[0].find("STATUS"), rows[1].find("stopped"));
   EXPECT_EQ(rows[0].find("STATUS"), rows[2].find("running"));

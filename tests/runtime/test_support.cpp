@@ -1,6 +1,7 @@
 #include "tests/runtime/test_support.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,7 +47,7 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-RunResult run_runvm(const std::vector<std::string>& args) {
+RunResult run_runvm(const std::vector<std::string>& args, const std::string& cwd) {
   TempDir io;
   const std::string out_path = io / "out";
   const std::string err_path = io / "err";
@@ -62,6 +63,7 @@ RunResult run_runvm(const std::vector<std::string>& args) {
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) ::_exit(126);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(125);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
@@ -130,6 +132,11 @@ void kill_child(int pid) {
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
+}
+
+std::string current_user_name() {
+  if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+  return "#" + std::to_string(::geteuid());
 }
 
 bool exists(const std::string& path) {

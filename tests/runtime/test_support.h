@@ -32,8 +32,12 @@ struct RunResult {
   std::string err;
 };
 
-// Runs the runvm binary under test with `args` (argv[0] is added) and waits.
-RunResult run_runvm(const std::vector<std::string>& args);
+// Runs the runvm binary under test with `args` (argv[0] is added) and waits;
+// in directory `cwd` when it is not empty.
+RunResult run_runvm(const std::vector<std::string>& args, const std::string& cwd = "");
+
+// Name of the user running the tests (what `list` shows as OWNER).
+std::string current_user_name();
 
 // A bundle in `dir`: rootfs/ and a config.json from oci::default_spec() with
 // terminal off (runnable detached) and args ["true"]; `edit` may change it first.
