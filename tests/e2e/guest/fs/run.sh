@@ -1,0 +1,37 @@
+#!/bin/sh
+# Guest side of the fs_* scenarios (run by guest/init.sh for e2e=fs-<what>).
+# Mounts the shares named on the kernel command line, then runs /fs/<what>.sh with the list
+# of mount points. Command line words:
+#   fs.vfs=TAG fs.vfs_ro=TAG   virtio-fs shares, mounted at /mnt/vfs and /mnt/vfs_ro
+#   fs.p9=TAG fs.p9_ro=TAG     virtio-9p shares (9P2000.L), mounted at /mnt/p9 and /mnt/p9_ro
+#   fs.tmpfs=1                 also a fresh tmpfs at /mnt/tmpfs (the guest's own filesystem)
+#   fs.mib=N                   big-file size for conformance/bench (default 256)
+# Every output line is "<what> ..." ; the scenario on the test host parses them.
+what=${1:?}
+arg() {
+  for w in $(cat /proc/cmdline); do
+    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
+  done
+  echo "$2"
+}
+export PATH=/fs:$PATH
+mnts=""
+for k in vfs vfs_ro p9 p9_ro; do
+  tag=$(arg fs.$k "")
+  [ -n "$tag" ] || continue
+  mkdir -p /mnt/$k
+  case $k in
+    vfs*) mount -t virtiofs "$tag" /mnt/$k ;;
+    p9*) mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 "$tag" /mnt/$k ;;
+  esac
+  rc=$?
+  echo "mount $k tag=$tag rc=$rc $(grep " /mnt/$k " /proc/mounts | cut -d' ' -f3,4)"
+  [ $rc = 0 ] && mnts="$mnts /mnt/$k"
+done
+if [ "$(arg fs.tmpfs 0)" = 1 ]; then
+  mkdir -p /mnt/tmpfs
+  mount -t tmpfs -o size=90% tmpfs /mnt/tmpfs && mnts="$mnts /mnt/tmpfs"
+fi
+export FS_MIB=$(arg fs.mib 256)
+sh "/fs/$what.sh" $mnts
+echo "finished rc=$?"
