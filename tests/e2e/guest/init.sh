@@ -6,6 +6,7 @@
 #   e2e=vsock-refused connect to host port 5002 (nobody listens), then serve one echo on 5000
 #   e2e=panic        trigger a kernel panic through sysrq
 #   e2e=pci-garbage  write random bytes into the virtio/pvpanic PCI registers, power off
+#   e2e=fs-<what>    mount the fs.* shares and run /fs/<what>.sh (tests/e2e/guest/fs)
 # Every line the scenarios look for starts with "E2E-G".
 export PATH=/bin
 echo "E2E-GUEST-INIT start"
@@ -73,6 +74,9 @@ case $mode in
     ;;
   pci-garbage)
     vsock_tool pci-garbage "$(arg e2e.seed 1)" "$(arg e2e.rounds 2000)" 2>&1 | prefix E2E-GUEST-PCI
+    ;;
+  fs-*) # shared-filesystem tests: tests/e2e/guest/fs/run.sh
+    sh /fs/run.sh "${mode#fs-}" 2>&1 | prefix E2E-GUEST-FS
     ;;
   *) echo "E2E-GUEST unknown mode $mode" ;;
 esac
