@@ -16,8 +16,12 @@ flavours=("$@")
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 GUEST_MODULES=(virtio_pci vmw_vsock_virtio_transport virtio_rng pvpanic_pci)
+# Shared-filesystem tests (tests/e2e/guest/fs): virtio-fs in both kernels, 9p only in generic.
+FS_MODULES_cloud=(virtiofs)
+FS_MODULES_generic=(virtiofs 9pnet_virtio 9p)
 
 build_static_tool "$here/guest/vsock_tool.c" "$out/vsock_tool"
+build_static_tool "$here/guest/fs/fstool.c" "$out/fstool"
 for fl in "${flavours[@]}"; do
   case $fl in
     cloud) deb=cloud-amd64 ;;
@@ -30,8 +34,12 @@ for fl in "${flavours[@]}"; do
   trap 'rm -rf "$root"' EXIT
   mkdir -p "$root"/{proc,sys,dev,tmp,etc}
   install_busybox "$root"
-  install_modules "$kver" "$root" modules "${GUEST_MODULES[@]}"
+  fsmods="FS_MODULES_$fl[@]"
+  install_modules "$kver" "$root" modules "${GUEST_MODULES[@]}" "${!fsmods}"
   cp "$out/vsock_tool" "$root/bin/vsock_tool"
+  mkdir -p "$root/fs" "$root/mnt"
+  cp "$out/fstool" "$root/fs/fstool"
+  cp "$here"/guest/fs/*.sh "$root/fs/"
   install -m 755 "$here/guest/init.sh" "$root/init"
   make_cpio "$root" "$out/guest-$fl.cpio.gz"
   cp "$kernel" "$out/vmlinuz-$fl"
