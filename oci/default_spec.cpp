@@ -12,8 +12,8 @@ Spec default_spec() {
   p.terminal = true;
   p.user = User{};  // uid 0, gid 0
   p.args = StringList{"sh"};
-  p.env = StringList{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                     "TERM=xterm"};
+  p.env =
+      StringList{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
   p.cwd = "/";
   const StringList caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
   Capabilities c;
@@ -40,7 +40,8 @@ Spec default_spec() {
   };
   s.mounts = std::vector<Mount>{
       mount("/proc", "proc", "proc", std::nullopt),
-      mount("/dev", "tmpfs", "tmpfs", StringList{"nosuid", "strictatime", "mode=755", "size=65536k"}),
+      mount("/dev", "tmpfs", "tmpfs",
+            StringList{"nosuid", "strictatime", "mode=755", "size=65536k"}),
       mount("/dev/pts", "devpts", "devpts",
             StringList{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
       mount("/dev/shm", "tmpfs", "shm",
@@ -60,9 +61,9 @@ Spec default_spec() {
   l.resources = std::move(r);
   l.namespaces =
       std::vector<Namespace>{{"pid", {}}, {"network", {}}, {"ipc", {}}, {"uts", {}}, {"mount", {}}};
-  l.maskedPaths = StringList{"/proc/acpi",          "/proc/asound",      "/proc/kcore",
-                             "/proc/keys",          "/proc/latency_stats", "/proc/timer_list",
-                             "/proc/timer_stats",   "/proc/sched_debug", "/sys/firmware",
+  l.maskedPaths = StringList{"/proc/acpi",        "/proc/asound",        "/proc/kcore",
+                             "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+                             "/proc/timer_stats", "/proc/sched_debug",   "/sys/firmware",
                              "/proc/scsi"};
   l.readonlyPaths =
       StringList{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};

@@ -46,7 +46,9 @@ nlohmann::json string_array(const Span& s) {
 
 }  // namespace
 
-std::span<const VmKnob> vm_knobs() { return kKnobs; }
+std::span<const VmKnob> vm_knobs() {
+  return kKnobs;
+}
 
 const VmKnob* find_vm_knob(std::string_view name) {
   for (const auto& k : kKnobs) {
@@ -62,7 +64,8 @@ std::optional<std::string> check_vm_knob(const VmKnob& knob, std::string_view va
       uint64_t v = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
       bool digits = !value.empty() && value[0] >= '0' && value[0] <= '9';
-      if (!digits || ec != std::errc() || p != value.data() + value.size() || v < r.lo || v > r.hi) {
+      if (!digits || ec != std::errc() || p != value.data() + value.size() || v < r.lo ||
+          v > r.hi) {
         return "must be an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) +
                "], got \"" + std::string(value) + "\"";
       }
@@ -106,8 +109,8 @@ nlohmann::json features(const FeaturesOptions& opts) {
   linux["namespaces"] = string_array(namespace_types());
   linux["capabilities"] = caps;
   // Limits are applied inside the guest, whose kernel runs cgroup v2.
-  linux["cgroup"] = {{"v1", false}, {"v2", true}, {"systemd", false}, {"systemdUser", false},
-                     {"rdma", false}};
+  linux["cgroup"] = {
+      {"v1", false}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}};
   linux["seccomp"] = {
       {"enabled", true},
       {"actions", string_array(seccomp_actions())},

@@ -27,7 +27,7 @@ inline constexpr std::string_view kAnnotationSharedFs = "io.runvm.vm.shared_fs";
 enum class KnobType { kPositiveInt, kAbsolutePath, kString, kEnum };
 
 struct VmKnob {
-  std::string_view name;         // full annotation key
+  std::string_view name;  // full annotation key
   KnobType type;
   std::string_view allowed;      // for kEnum: values separated by '|'
   std::string_view description;  // one line, shown by `runvm features`

@@ -1,6 +1,21 @@
 #include "oci/json_io.h"
 
+#include <cerrno>
+
 namespace runvm::oci::detail {
+
+Result<json> decode(std::string_view text) {
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    std::string m = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+    if (auto p = m.find("] "); p != std::string::npos && m.rfind("[json.exception", 0) == 0) {
+      m.erase(0, p + 2);
+    }
+    return Error("invalid JSON: " + m, EINVAL);
+  }
+}
 
 std::string_view type_name(const json& j) {
   switch (j.type()) {
@@ -39,6 +54,8 @@ std::string index(const std::string& base, size_t i) {
   return base + "[" + std::to_string(i) + "]";
 }
 
-std::string key(const std::string& base, std::string_view k) { return base + "[" + quote(k) + "]"; }
+std::string key(const std::string& base, std::string_view k) {
+  return base + "[" + quote(k) + "]";
+}
 
 }  // namespace runvm::oci::detail

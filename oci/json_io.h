@@ -23,6 +23,9 @@ namespace runvm::oci::detail {
 
 using json = nlohmann::json;
 
+// Decodes JSON text; syntax errors become
+// "invalid JSON: parse error at line L, column C: ..." with err = EINVAL.
+Result<json> decode(std::string_view text);
 // "null", "boolean", "number", "string", "array", "object".
 std::string_view type_name(const json& j);
 // JSON-quoted string (invalid UTF-8 replaced), for messages: unknown action "X".
@@ -44,7 +47,9 @@ constexpr std::string_view int_type_name() {
 }
 
 template <class T>
-concept HasFields = requires(T& t, int& v) { fields(v, t); };
+concept HasFields = requires(T& t, int& v) {
+  fields(v, t);
+};
 
 // Reads JSON into typed values; stops at the first error, which names its path.
 class Reader {
@@ -79,8 +84,7 @@ class Reader {
   }
 
   template <std::integral T>
-    requires(!std::is_same_v<T, bool>)
-  void read(const json& j, const std::string& path, T& out) {
+  requires(!std::is_same_v<T, bool>) void read(const json& j, const std::string& path, T& out) {
     using Lim = std::numeric_limits<T>;
     if (j.is_number_unsigned()) {
       uint64_t v = j.get<uint64_t>();
@@ -90,8 +94,8 @@ class Reader {
       }
       out = static_cast<T>(v);
     } else if (j.is_number_integer()) {
-      int64_t v = j.get<int64_t>();  // negative here: non-negative ones are "unsigned"
-      if (!Lim::is_signed || v < static_cast<int64_t>(Lim::min())) {
+      int64_t v = j.get<int64_t>();  // negative, or "-0"
+      if ((v < 0 && !Lim::is_signed) || v < static_cast<int64_t>(Lim::min())) {
         fail(path, std::to_string(v) + " is out of range for " + std::string(int_type_name<T>()));
         return;
       }
@@ -174,10 +178,8 @@ struct Writer {
   J val(const std::string& s) const { return J(s); }
   J val(bool b) const { return J(b); }
   template <std::integral T>
-    requires(!std::is_same_v<T, bool>)
-  J val(T v) const {
-    return J(v);
-  }
+  requires(!std::is_same_v<T, bool>) J val(T v)
+  const { return J(v); }
   template <class T>
   J val(const std::vector<T>& v) const {
     J a = J::array();

@@ -53,27 +53,23 @@ constexpr NameValue kCapabilities[] = {
 };
 
 constexpr NameValue kRlimits[] = {
-    {"RLIMIT_CPU", 0},        {"RLIMIT_FSIZE", 1},   {"RLIMIT_DATA", 2},
-    {"RLIMIT_STACK", 3},      {"RLIMIT_CORE", 4},    {"RLIMIT_RSS", 5},
-    {"RLIMIT_NPROC", 6},      {"RLIMIT_NOFILE", 7},  {"RLIMIT_MEMLOCK", 8},
-    {"RLIMIT_AS", 9},         {"RLIMIT_LOCKS", 10},  {"RLIMIT_SIGPENDING", 11},
-    {"RLIMIT_MSGQUEUE", 12},  {"RLIMIT_NICE", 13},   {"RLIMIT_RTPRIO", 14},
-    {"RLIMIT_RTTIME", 15},
+    {"RLIMIT_CPU", 0},       {"RLIMIT_FSIZE", 1}, {"RLIMIT_DATA", 2},    {"RLIMIT_STACK", 3},
+    {"RLIMIT_CORE", 4},      {"RLIMIT_RSS", 5},   {"RLIMIT_NPROC", 6},   {"RLIMIT_NOFILE", 7},
+    {"RLIMIT_MEMLOCK", 8},   {"RLIMIT_AS", 9},    {"RLIMIT_LOCKS", 10},  {"RLIMIT_SIGPENDING", 11},
+    {"RLIMIT_MSGQUEUE", 12}, {"RLIMIT_NICE", 13}, {"RLIMIT_RTPRIO", 14}, {"RLIMIT_RTTIME", 15},
 };
 
-constexpr std::string_view kNamespaces[] = {"pid", "network", "mount", "ipc",
+constexpr std::string_view kNamespaces[] = {"pid", "network", "mount",  "ipc",
                                             "uts", "user",    "cgroup", "time"};
 
 constexpr NameValue kSignals[] = {
-    {"SIGHUP", 1},     {"SIGINT", 2},     {"SIGQUIT", 3},    {"SIGILL", 4},
-    {"SIGTRAP", 5},    {"SIGABRT", 6},    {"SIGIOT", 6},     {"SIGBUS", 7},
-    {"SIGFPE", 8},     {"SIGKILL", 9},    {"SIGUSR1", 10},   {"SIGSEGV", 11},
-    {"SIGUSR2", 12},   {"SIGPIPE", 13},   {"SIGALRM", 14},   {"SIGTERM", 15},
-    {"SIGSTKFLT", 16}, {"SIGCHLD", 17},   {"SIGCLD", 17},    {"SIGCONT", 18},
-    {"SIGSTOP", 19},   {"SIGTSTP", 20},   {"SIGTTIN", 21},   {"SIGTTOU", 22},
-    {"SIGURG", 23},    {"SIGXCPU", 24},   {"SIGXFSZ", 25},   {"SIGVTALRM", 26},
-    {"SIGPROF", 27},   {"SIGWINCH", 28},  {"SIGIO", 29},     {"SIGPOLL", 29},
-    {"SIGPWR", 30},    {"SIGSYS", 31},
+    {"SIGHUP", 1},   {"SIGINT", 2},     {"SIGQUIT", 3},    {"SIGILL", 4},   {"SIGTRAP", 5},
+    {"SIGABRT", 6},  {"SIGIOT", 6},     {"SIGBUS", 7},     {"SIGFPE", 8},   {"SIGKILL", 9},
+    {"SIGUSR1", 10}, {"SIGSEGV", 11},   {"SIGUSR2", 12},   {"SIGPIPE", 13}, {"SIGALRM", 14},
+    {"SIGTERM", 15}, {"SIGSTKFLT", 16}, {"SIGCHLD", 17},   {"SIGCLD", 17},  {"SIGCONT", 18},
+    {"SIGSTOP", 19}, {"SIGTSTP", 20},   {"SIGTTIN", 21},   {"SIGTTOU", 22}, {"SIGURG", 23},
+    {"SIGXCPU", 24}, {"SIGXFSZ", 25},   {"SIGVTALRM", 26}, {"SIGPROF", 27}, {"SIGWINCH", 28},
+    {"SIGIO", 29},   {"SIGPOLL", 29},   {"SIGPWR", 30},    {"SIGSYS", 31},
 };
 constexpr int kSigRtMin = 34;  // glibc's SIGRTMIN (the kernel's is 32; glibc reserves two)
 constexpr int kSigRtMax = 64;
@@ -90,14 +86,12 @@ constexpr std::string_view kSeccompOperators[] = {
 };
 
 constexpr std::string_view kSeccompArchs[] = {
-    "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",
-    "SCMP_ARCH_ARM",         "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",
-    "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
-    "SCMP_ARCH_MIPSEL64",    "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",
-    "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",
-    "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
-    "SCMP_ARCH_SH",          "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
 };
 
 constexpr std::string_view kSeccompFlags[] = {
@@ -118,8 +112,8 @@ constexpr std::string_view kSchedulerPolicies[] = {
 };
 
 constexpr std::string_view kSchedulerFlags[] = {
-    "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",
-    "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+    "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
     "SCHED_FLAG_UTIL_CLAMP_MAX",
 };
 
@@ -129,14 +123,22 @@ constexpr std::string_view kRootfsPropagations[] = {
 
 // runc 1.1's `features` mountOptions.
 constexpr std::string_view kMountOptions[] = {
-    "acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
-    "lazytime", "loud", "mand", "noacl", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
-    "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
-    "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
-    "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
-    "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
-    "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
-    "symfollow", "sync", "tmpcopyup", "unbindable",
+    "acl",          "async",       "atime",          "bind",
+    "defaults",     "dev",         "diratime",       "dirsync",
+    "exec",         "iversion",    "lazytime",       "loud",
+    "mand",         "noacl",       "noatime",        "nodev",
+    "nodiratime",   "noexec",      "noiversion",     "nolazytime",
+    "nomand",       "norelatime",  "nostrictatime",  "nosuid",
+    "nosymfollow",  "private",     "ratime",         "rbind",
+    "rdev",         "rdiratime",   "relatime",       "remount",
+    "rexec",        "rnoatime",    "rnodev",         "rnodiratime",
+    "rnoexec",      "rnorelatime", "rnostrictatime", "rnosuid",
+    "rnosymfollow", "ro",          "rprivate",       "rrelatime",
+    "rro",          "rrw",         "rshared",        "rslave",
+    "rstrictatime", "rsuid",       "rsymfollow",     "runbindable",
+    "rw",           "shared",      "silent",         "slave",
+    "strictatime",  "suid",        "symfollow",      "sync",
+    "tmpcopyup",    "unbindable",
 };
 
 constexpr std::string_view kHookNames[] = {"prestart",       "createRuntime", "createContainer",
@@ -166,12 +168,24 @@ bool contains(std::span<const std::string_view> table, std::string_view name) {
   return std::find(table.begin(), table.end(), name) != table.end();
 }
 
-std::span<const NameValue> capabilities() { return kCapabilities; }
-std::optional<int> capability_number(std::string_view name) { return lookup(kCapabilities, name); }
-std::span<const NameValue> rlimits() { return kRlimits; }
-std::optional<int> rlimit_number(std::string_view name) { return lookup(kRlimits, name); }
-std::span<const std::string_view> namespace_types() { return kNamespaces; }
-std::span<const NameValue> signals() { return kSignals; }
+std::span<const NameValue> capabilities() {
+  return kCapabilities;
+}
+std::optional<int> capability_number(std::string_view name) {
+  return lookup(kCapabilities, name);
+}
+std::span<const NameValue> rlimits() {
+  return kRlimits;
+}
+std::optional<int> rlimit_number(std::string_view name) {
+  return lookup(kRlimits, name);
+}
+std::span<const std::string_view> namespace_types() {
+  return kNamespaces;
+}
+std::span<const NameValue> signals() {
+  return kSignals;
+}
 
 std::optional<int> parse_signal(std::string_view s) {
   if (s.empty()) return std::nullopt;
@@ -214,17 +228,41 @@ std::optional<std::string> signal_name(int sig) {
   return "SIGRTMAX-" + std::to_string(kSigRtMax - sig);
 }
 
-std::span<const std::string_view> seccomp_actions() { return kSeccompActions; }
-std::span<const std::string_view> seccomp_operators() { return kSeccompOperators; }
-std::span<const std::string_view> seccomp_archs() { return kSeccompArchs; }
-std::span<const std::string_view> seccomp_flags() { return kSeccompFlags; }
-std::span<const std::string_view> io_priority_classes() { return kIoPriorityClasses; }
-std::span<const std::string_view> personality_domains() { return kPersonalityDomains; }
-std::span<const std::string_view> scheduler_policies() { return kSchedulerPolicies; }
-std::span<const std::string_view> scheduler_flags() { return kSchedulerFlags; }
-std::span<const std::string_view> rootfs_propagations() { return kRootfsPropagations; }
-std::span<const std::string_view> mount_options() { return kMountOptions; }
-std::span<const std::string_view> hook_names() { return kHookNames; }
-std::span<const std::string_view> time_offset_clocks() { return kTimeOffsetClocks; }
+std::span<const std::string_view> seccomp_actions() {
+  return kSeccompActions;
+}
+std::span<const std::string_view> seccomp_operators() {
+  return kSeccompOperators;
+}
+std::span<const std::string_view> seccomp_archs() {
+  return kSeccompArchs;
+}
+std::span<const std::string_view> seccomp_flags() {
+  return kSeccompFlags;
+}
+std::span<const std::string_view> io_priority_classes() {
+  return kIoPriorityClasses;
+}
+std::span<const std::string_view> personality_domains() {
+  return kPersonalityDomains;
+}
+std::span<const std::string_view> scheduler_policies() {
+  return kSchedulerPolicies;
+}
+std::span<const std::string_view> scheduler_flags() {
+  return kSchedulerFlags;
+}
+std::span<const std::string_view> rootfs_propagations() {
+  return kRootfsPropagations;
+}
+std::span<const std::string_view> mount_options() {
+  return kMountOptions;
+}
+std::span<const std::string_view> hook_names() {
+  return kHookNames;
+}
+std::span<const std::string_view> time_offset_clocks() {
+  return kTimeOffsetClocks;
+}
 
 }  // namespace runvm::oci

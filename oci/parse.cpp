@@ -322,26 +322,14 @@ namespace {
 
 using detail::json;
 
-// Decodes text; syntax errors become "invalid JSON: parse error at line L, column C: ...".
-Result<json> decode(std::string_view text) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    std::string m = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
-    if (auto p = m.find("] "); p != std::string::npos && m.rfind("[json.exception", 0) == 0) {
-      m.erase(0, p + 2);
-    }
-    return Error("invalid JSON: " + m, EINVAL);
-  }
-}
+using detail::decode;
 
 template <class T>
 Result<T> read_doc(const json& doc) {
   if (!doc.is_object()) {
-    return Error("expected a JSON object at the top level, got " +
-                     std::string(detail::type_name(doc)),
-                 EINVAL);
+    return Error(
+        "expected a JSON object at the top level, got " + std::string(detail::type_name(doc)),
+        EINVAL);
   }
   detail::Reader r;
   T out{};
@@ -362,8 +350,12 @@ Result<T> read_text(std::string_view text) {
 
 }  // namespace
 
-Result<Spec> parse_config(std::string_view text) { return read_text<Spec>(text); }
-Result<Spec> config_from_json(const nlohmann::json& doc) { return read_doc<Spec>(doc); }
+Result<Spec> parse_config(std::string_view text) {
+  return read_text<Spec>(text);
+}
+Result<Spec> config_from_json(const nlohmann::json& doc) {
+  return read_doc<Spec>(doc);
+}
 
 Result<Spec> parse_config_file(const std::string& path) {
   auto text = read_file(path);
@@ -373,14 +365,28 @@ Result<Spec> parse_config_file(const std::string& path) {
   return spec;
 }
 
-Result<Process> parse_process(std::string_view text) { return read_text<Process>(text); }
-Result<Process> process_from_json(const nlohmann::json& doc) { return read_doc<Process>(doc); }
-Result<Resources> parse_resources(std::string_view text) { return read_text<Resources>(text); }
-Result<Resources> resources_from_json(const nlohmann::json& doc) { return read_doc<Resources>(doc); }
+Result<Process> parse_process(std::string_view text) {
+  return read_text<Process>(text);
+}
+Result<Process> process_from_json(const nlohmann::json& doc) {
+  return read_doc<Process>(doc);
+}
+Result<Resources> parse_resources(std::string_view text) {
+  return read_text<Resources>(text);
+}
+Result<Resources> resources_from_json(const nlohmann::json& doc) {
+  return read_doc<Resources>(doc);
+}
 
-nlohmann::json to_json(const Spec& spec) { return detail::Writer<nlohmann::json>{}.val(spec); }
-nlohmann::json to_json(const Process& p) { return detail::Writer<nlohmann::json>{}.val(p); }
-nlohmann::json to_json(const Resources& r) { return detail::Writer<nlohmann::json>{}.val(r); }
+nlohmann::json to_json(const Spec& spec) {
+  return detail::Writer<nlohmann::json>{}.val(spec);
+}
+nlohmann::json to_json(const Process& p) {
+  return detail::Writer<nlohmann::json>{}.val(p);
+}
+nlohmann::json to_json(const Resources& r) {
+  return detail::Writer<nlohmann::json>{}.val(r);
+}
 
 std::string to_config_text(const Spec& spec, int indent) {
   auto doc = detail::Writer<nlohmann::ordered_json>{}.val(spec);

@@ -58,14 +58,14 @@ class [[nodiscard]] Result {
 
  public:
   Result(const T& v) : v_(std::in_place_index<0>, v) {}  // NOLINT(google-explicit-constructor)
-  Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
-  Result(const Error& e) : v_(std::in_place_index<1>, e) {}  // NOLINT
+  Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}      // NOLINT
+  Result(const Error& e) : v_(std::in_place_index<1>, e) {}        // NOLINT
   Result(Error&& e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Error> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Result>)
-  Result(U&& u) : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Error> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Result>) Result(U&& u)
+      : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -97,7 +97,7 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(const Error& e) : e_(e), ok_(false) {}  // NOLINT
+  Result(const Error& e) : e_(e), ok_(false) {}        // NOLINT
   Result(Error&& e) : e_(std::move(e)), ok_(false) {}  // NOLINT
 
   bool ok() const { return ok_; }

@@ -89,7 +89,7 @@ struct IoPriority {
   bool operator==(const IoPriority&) const = default;
 };
 
-struct Scheduler {  // v1.2
+struct Scheduler {     // v1.2
   std::string policy;  // SCHED_*
   std::optional<int32_t> nice;
   std::optional<int32_t> priority;
@@ -158,7 +158,7 @@ struct TimeOffset {
   bool operator==(const TimeOffset&) const = default;
 };
 
-struct Device {  // linux.devices[]
+struct Device {      // linux.devices[]
   std::string type;  // c|b|u|p
   std::string path;
   std::optional<int64_t> major;

@@ -97,9 +97,9 @@ nlohmann::json to_json(const State& st, bool include_private) {
 
 Result<State> state_from_json(const nlohmann::json& doc) {
   if (!doc.is_object()) {
-    return Error("expected a JSON object at the top level, got " +
-                     std::string(detail::type_name(doc)),
-                 EINVAL);
+    return Error(
+        "expected a JSON object at the top level, got " + std::string(detail::type_name(doc)),
+        EINVAL);
   }
   detail::Reader r;
   State st;
@@ -140,13 +140,9 @@ Result<State> state_from_json(const nlohmann::json& doc) {
 }
 
 Result<State> parse_state(std::string_view text) {
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return Error(std::string("invalid JSON: ") + e.what(), EINVAL);
-  }
-  return state_from_json(doc);
+  auto doc = detail::decode(text);
+  if (!doc) return std::move(doc).error();
+  return state_from_json(*doc);
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {

@@ -31,9 +31,9 @@ enum class ContainerStatus { kCreating, kCreated, kRunning, kStopped };
 
 // runvm-private fields; not part of the runtime-spec state.
 struct RunvmState {
-  std::string created;       // RFC 3339 UTC with nanoseconds, as runc prints it
-  std::string owner;         // user name of the creator ("" = root), as runc's `state`
-  std::string rootfs;        // absolute path of the rootfs on the host
+  std::string created;          // RFC 3339 UTC with nanoseconds, as runc prints it
+  std::string owner;            // user name of the creator ("" = root), as runc's `state`
+  std::string rootfs;           // absolute path of the rootfs on the host
   uint64_t pid_start_time = 0;  // field 22 of /proc/<pid>/stat, detects pid reuse
   std::string control_socket;   // VMM control socket path
   std::string vsock_socket;     // host side of the guest's vsock
@@ -48,7 +48,7 @@ struct State {
   std::string ociVersion;
   std::string id;
   ContainerStatus status = ContainerStatus::kCreating;
-  int pid = 0;  // the VMM's pid; 0 when there is no process (always written, as runc does)
+  int pid = 0;         // the VMM's pid; 0 when there is no process (always written, as runc does)
   std::string bundle;  // absolute path
   std::map<std::string, std::string> annotations;
   RunvmState runvm;

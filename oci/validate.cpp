@@ -16,7 +16,9 @@ using detail::join;
 using detail::key;
 using detail::quote;
 
-bool is_abs(const std::string& p) { return !p.empty() && p[0] == '/'; }
+bool is_abs(const std::string& p) {
+  return !p.empty() && p[0] == '/';
+}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -34,10 +36,12 @@ std::optional<uint64_t> semver_major(std::string_view v) {
     size_t start = 0;
     while (true) {
       size_t dot = ids.find('.', start);
-      std::string_view id = ids.substr(start, dot == std::string_view::npos ? ids.npos : dot - start);
+      std::string_view id =
+          ids.substr(start, dot == std::string_view::npos ? ids.npos : dot - start);
       if (id.empty()) return false;
       for (char c : id) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-'))
           return false;
       }
       if (numeric_no_leading_zero && all_digits(id) && id.size() > 1 && id[0] == '0') return false;
@@ -151,12 +155,13 @@ class Checker {
       add(join(path, "consoleSize"), "requires process.terminal to be true");
     }
     if (p.user.umask && *p.user.umask > 0777) {
-      add(join(path, "user.umask"), "must be at most 0777 (511), got " + std::to_string(*p.user.umask));
+      add(join(path, "user.umask"),
+          "must be at most 0777 (511), got " + std::to_string(*p.user.umask));
     }
     if (p.capabilities) {
       const std::string cpath = join(path, "capabilities");
       const std::pair<const char*, const std::optional<StringList>*> sets[] = {
-          {"bounding", &p.capabilities->bounding},   {"effective", &p.capabilities->effective},
+          {"bounding", &p.capabilities->bounding},       {"effective", &p.capabilities->effective},
           {"inheritable", &p.capabilities->inheritable}, {"permitted", &p.capabilities->permitted},
           {"ambient", &p.capabilities->ambient},
       };
@@ -218,8 +223,8 @@ class Checker {
     if (p.execCPUAffinity) {
       const std::string ap = join(path, "execCPUAffinity");
       if (p.execCPUAffinity->initial && !cpu_list_ok(*p.execCPUAffinity->initial)) {
-        add(join(ap, "initial"), "must be a CPU list like \"0-3,7\", got " +
-                                     quote(*p.execCPUAffinity->initial));
+        add(join(ap, "initial"),
+            "must be a CPU list like \"0-3,7\", got " + quote(*p.execCPUAffinity->initial));
       }
       if (p.execCPUAffinity->final && !cpu_list_ok(*p.execCPUAffinity->final)) {
         add(join(ap, "final"),
@@ -230,9 +235,12 @@ class Checker {
 
   void hooks(const Hooks& h) {
     const std::pair<const char*, const std::optional<std::vector<Hook>>*> lists[] = {
-        {"prestart", &h.prestart},         {"createRuntime", &h.createRuntime},
-        {"createContainer", &h.createContainer}, {"startContainer", &h.startContainer},
-        {"poststart", &h.poststart},       {"poststop", &h.poststop},
+        {"prestart", &h.prestart},
+        {"createRuntime", &h.createRuntime},
+        {"createContainer", &h.createContainer},
+        {"startContainer", &h.startContainer},
+        {"poststart", &h.poststart},
+        {"poststop", &h.poststop},
     };
     for (const auto& [name, list] : lists) {
       if (!*list) continue;
@@ -241,7 +249,8 @@ class Checker {
         const std::string hp = index(join("hooks", name), i);
         abs_path(join(hp, "path"), hook.path);
         if (hook.timeout && *hook.timeout <= 0) {
-          add(join(hp, "timeout"), "must be greater than zero, got " + std::to_string(*hook.timeout));
+          add(join(hp, "timeout"),
+              "must be greater than zero, got " + std::to_string(*hook.timeout));
         }
       }
     }
@@ -299,7 +308,8 @@ class Checker {
           "requires a user namespace in linux.namespaces");
     }
     if (user_ns_path && user_ns_path->empty() && !has_mappings) {
-      add("linux.uidMappings", "is required with a new user namespace (or give the namespace a path)");
+      add("linux.uidMappings",
+          "is required with a new user namespace (or give the namespace a path)");
     }
     if (spec.hostname && !spec.hostname->empty() && !ns_types.count("uts")) {
       add("hostname", "requires a UTS namespace in linux.namespaces");
@@ -310,8 +320,8 @@ class Checker {
     if (l.timeOffsets) {
       for (const auto& [clock, off] : *l.timeOffsets) {
         if (!contains(time_offset_clocks(), clock)) {
-          add(key("linux.timeOffsets", clock), "unknown clock " + quote(clock) +
-                                                   " (want \"boottime\" or \"monotonic\")");
+          add(key("linux.timeOffsets", clock),
+              "unknown clock " + quote(clock) + " (want \"boottime\" or \"monotonic\")");
         }
         if (off.nanosecs >= 1000000000u) {
           add(join(key("linux.timeOffsets", clock), "nanosecs"), "must be less than 1000000000");
@@ -335,7 +345,8 @@ class Checker {
         }
         abs_path(join(dp, "path"), d.path);
         if (d.fileMode && *d.fileMode > 07777) {
-          add(join(dp, "fileMode"), "must be at most 07777 (4095), got " + std::to_string(*d.fileMode));
+          add(join(dp, "fileMode"),
+              "must be at most 07777 (4095), got " + std::to_string(*d.fileMode));
         }
       }
     }
@@ -380,7 +391,8 @@ class Checker {
           add(join(dp, "type"), "unknown device type " + quote(*d.type) + " (want a, c or b)");
         }
         if (d.access && (d.access->find_first_not_of("rwm") != std::string::npos)) {
-          add(join(dp, "access"), "must contain only the letters r, w and m, got " + quote(*d.access));
+          add(join(dp, "access"),
+              "must contain only the letters r, w and m, got " + quote(*d.access));
         }
       }
     }
@@ -390,7 +402,8 @@ class Checker {
     }
     if (r.cpu) {
       if (r.cpu->cpus && !cpu_list_ok(*r.cpu->cpus)) {
-        add(join(path, "cpu.cpus"), "must be a CPU list like \"0-3,7\", got " + quote(*r.cpu->cpus));
+        add(join(path, "cpu.cpus"),
+            "must be a CPU list like \"0-3,7\", got " + quote(*r.cpu->cpus));
       }
       if (r.cpu->mems && !cpu_list_ok(*r.cpu->mems)) {
         add(join(path, "cpu.mems"), "must be a node list like \"0-1\", got " + quote(*r.cpu->mems));
@@ -473,7 +486,8 @@ class Checker {
           for (size_t k = 0; k < sc.args->size(); ++k) {
             const SeccompArg& a = (*sc.args)[k];
             const std::string ap = index(join(cp, "args"), k);
-            if (a.index > 5) add(join(ap, "index"), "must be in [0, 5], got " + std::to_string(a.index));
+            if (a.index > 5)
+              add(join(ap, "index"), "must be in [0, 5], got " + std::to_string(a.index));
             known(join(ap, "op"), seccomp_operators(), a.op, "operator");
           }
         }

@@ -32,11 +32,11 @@ struct ValidateOptions {
 // Checks a process object on its own (for `runvm exec --process`). `path` prefixes
 // every violation's path: "process" gives "process.args", "" gives "args".
 [[nodiscard]] std::vector<Violation> validate_process(const Process& process,
-                                                     std::string_view path = "process");
+                                                      std::string_view path = "process");
 
 // Checks a resources document on its own (for `runvm update -r`), same path rule.
 [[nodiscard]] std::vector<Violation> validate_resources(const Resources& resources,
-                                                       std::string_view path = "linux.resources");
+                                                        std::string_view path = "linux.resources");
 
 // "path: reason" (or just "reason" when path is empty).
 [[nodiscard]] std::string to_string(const Violation& v);

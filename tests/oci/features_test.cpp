@@ -22,9 +22,9 @@ TEST(Features, DocumentShape) {
   json f = features();
   EXPECT_EQ(f["ociVersionMin"], "1.0.0");
   EXPECT_EQ(f["ociVersionMax"], kSpecVersion);
-  EXPECT_EQ(as_set(f["hooks"]), (std::set<std::string>{"prestart", "createRuntime",
-                                                        "createContainer", "startContainer",
-                                                        "poststart", "poststop"}));
+  EXPECT_EQ(as_set(f["hooks"]),
+            (std::set<std::string>{"prestart", "createRuntime", "createContainer", "startContainer",
+                                   "poststart", "poststop"}));
   EXPECT_TRUE(as_set(f["mountOptions"]).count("rbind"));
   const json& l = f["linux"];
   EXPECT_EQ(as_set(l["namespaces"]).size(), 8u);
@@ -73,7 +73,8 @@ TEST(Features, KnobValues) {
   EXPECT_TRUE(check_vm_knob(*mem, "").has_value());
   const VmKnob* cpus = find_vm_knob(kAnnotationVcpus);
   ASSERT_NE(cpus, nullptr);
-  EXPECT_EQ(check_vm_knob(*cpus, "256").value_or(""), "must be an integer in [1, 255], got \"256\"");
+  EXPECT_EQ(check_vm_knob(*cpus, "256").value_or(""),
+            "must be an integer in [1, 255], got \"256\"");
   const VmKnob* kernel = find_vm_knob(kAnnotationKernel);
   ASSERT_NE(kernel, nullptr);
   EXPECT_EQ(check_vm_knob(*kernel, "vmlinuz").value_or(""), "must be an absolute path");

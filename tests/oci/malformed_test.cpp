@@ -37,11 +37,16 @@ json& seccomp(json& j) {
   return j["linux"]["seccomp"];
 }
 
-void add_user_ns(json& j) { j["linux"]["namespaces"].push_back({{"type", "user"}}); }
+void add_user_ns(json& j) {
+  j["linux"]["namespaces"].push_back({{"type", "user"}});
+}
 
 const Case kCases[] = {
     // ---- JSON types (parse errors) ----
-    {"ArgNotString", [](json& j) { j["process"]["args"] = {"sh", 5}; },
+    {"ArgNotString",
+     [](json& j) {
+       j["process"]["args"] = {"sh", 5};
+     },
      "process.args[1]: expected string, got number"},
     {"TerminalNotBool", [](json& j) { j["process"]["terminal"] = "yes"; },
      "process.terminal: expected boolean, got string"},
@@ -58,14 +63,19 @@ const Case kCases[] = {
     {"MountOptionNotString", [](json& j) { j["mounts"][2]["options"][1] = true; },
      "mounts[2].options[1]: expected string, got boolean"},
     {"RootNotObject", [](json& j) { j["root"] = "rootfs"; }, "root: expected object, got string"},
-    {"MemoryLimitString", [](json& j) { j["linux"]["resources"]["memory"] = {{"limit", "1G"}}; },
+    {"MemoryLimitString",
+     [](json& j) {
+       j["linux"]["resources"]["memory"] = {{"limit", "1G"}};
+     },
      "linux.resources.memory.limit: expected integer, got string"},
-    {"AnnotationValueNotString", [](json& j) { j["annotations"] = {{"a.b", 1}}; },
+    {"AnnotationValueNotString",
+     [](json& j) {
+       j["annotations"] = {{"a.b", 1}};
+     },
      "annotations[\"a.b\"]: expected string, got number"},
     {"SysctlNotObject", [](json& j) { j["linux"]["sysctl"] = json::array(); },
      "linux.sysctl: expected object, got array"},
-    {"SeccompNamesNotArray",
-     [](json& j) { seccomp(j)["syscalls"][0]["names"] = "read"; },
+    {"SeccompNamesNotArray", [](json& j) { seccomp(j)["syscalls"][0]["names"] = "read"; },
      "linux.seccomp.syscalls[0].names: expected array, got string"},
     {"RlimitHardNegative", [](json& j) { j["process"]["rlimits"][0]["hard"] = -5; },
      "process.rlimits[0].hard: -5 is out of range for uint64"},
@@ -83,19 +93,26 @@ const Case kCases[] = {
     {"RootMissing", [](json& j) { j.erase("root"); }, "root: is required"},
     {"RootPathEmpty", [](json& j) { j["root"]["path"] = ""; }, "root.path: is required"},
     {"ProcessMissing", [](json& j) { j.erase("process"); }, "process: is required"},
-    {"HostnameWithoutUts",
-     [](json& j) { j["linux"]["namespaces"].erase(3); },  // [3] is uts
+    {"HostnameWithoutUts", [](json& j) { j["linux"]["namespaces"].erase(3); },  // [3] is uts
      "hostname: requires a UTS namespace in linux.namespaces"},
     {"MountDestinationRelative", [](json& j) { j["mounts"][3]["destination"] = "dev/shm"; },
      "mounts[3].destination: must be an absolute path"},
     {"MountDestinationMissing", [](json& j) { j["mounts"][1].erase("destination"); },
      "mounts[1].destination: is required"},
-    {"AnnotationUnknownVmKnob", [](json& j) { j["annotations"] = {{"io.runvm.vm.cpus", "2"}}; },
+    {"AnnotationUnknownVmKnob",
+     [](json& j) {
+       j["annotations"] = {{"io.runvm.vm.cpus", "2"}};
+     },
      "annotations[\"io.runvm.vm.cpus\"]: unknown runvm VM annotation (see `runvm features`)"},
     {"AnnotationBadMemory",
-     [](json& j) { j["annotations"] = {{"io.runvm.vm.memory_mib", "lots"}}; },
+     [](json& j) {
+       j["annotations"] = {{"io.runvm.vm.memory_mib", "lots"}};
+     },
      "annotations[\"io.runvm.vm.memory_mib\"]: must be an integer in [64, 1048576], got \"lots\""},
-    {"VmKernelRelative", [](json& j) { j["vm"] = {{"kernel", {{"path", "vmlinuz"}}}}; },
+    {"VmKernelRelative",
+     [](json& j) {
+       j["vm"] = {{"kernel", {{"path", "vmlinuz"}}}};
+     },
      "vm.kernel.path: must be an absolute path"},
 
     // ---- validation: process ----
@@ -114,8 +131,7 @@ const Case kCases[] = {
        j["process"]["consoleSize"] = {{"height", 24}, {"width", 80}};
      },
      "process.consoleSize: requires process.terminal to be true"},
-    {"UnknownCapability",
-     [](json& j) { j["process"]["capabilities"]["bounding"][1] = "CAP_FOO"; },
+    {"UnknownCapability", [](json& j) { j["process"]["capabilities"]["bounding"][1] = "CAP_FOO"; },
      "process.capabilities.bounding[1]: unknown capability \"CAP_FOO\""},
     {"CapabilityWithoutPrefix",
      [](json& j) { j["process"]["capabilities"]["ambient"][0] = "KILL"; },
@@ -134,28 +150,43 @@ const Case kCases[] = {
     {"OomScoreAdjTooLow", [](json& j) { j["process"]["oomScoreAdj"] = -1001; },
      "process.oomScoreAdj: must be in [-1000, 1000], got -1001"},
     {"IoPriorityUnknownClass",
-     [](json& j) { j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_FAST"}, {"priority", 1}}; },
+     [](json& j) {
+       j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_FAST"}, {"priority", 1}};
+     },
      "process.ioPriority.class: unknown class \"IOPRIO_CLASS_FAST\""},
     {"IoPriorityOutOfRange",
-     [](json& j) { j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 8}}; },
+     [](json& j) {
+       j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 8}};
+     },
      "process.ioPriority.priority: must be in [0, 7], got 8"},
     {"UmaskTooBig", [](json& j) { j["process"]["user"]["umask"] = 01000; },
      "process.user.umask: must be at most 0777 (511), got 512"},
-    {"SchedulerUnknownPolicy", [](json& j) { j["process"]["scheduler"] = {{"policy", "SCHED_FAST"}}; },
+    {"SchedulerUnknownPolicy",
+     [](json& j) {
+       j["process"]["scheduler"] = {{"policy", "SCHED_FAST"}};
+     },
      "process.scheduler.policy: unknown policy \"SCHED_FAST\""},
     {"SchedulerNiceOutOfRange",
-     [](json& j) { j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"nice", 20}}; },
+     [](json& j) {
+       j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"nice", 20}};
+     },
      "process.scheduler.nice: must be in [-20, 19], got 20"},
     {"ExecCpuAffinityBad",
-     [](json& j) { j["process"]["execCPUAffinity"] = {{"initial", "3-1"}}; },
+     [](json& j) {
+       j["process"]["execCPUAffinity"] = {{"initial", "3-1"}};
+     },
      "process.execCPUAffinity.initial: must be a CPU list like \"0-3,7\", got \"3-1\""},
 
     // ---- validation: hooks ----
     {"HookPathRelative",
-     [](json& j) { j["hooks"] = {{"prestart", {{{"path", "bin/hook"}}}}}; },
+     [](json& j) {
+       j["hooks"] = {{"prestart", {{{"path", "bin/hook"}}}}};
+     },
      "hooks.prestart[0].path: must be an absolute path"},
     {"HookTimeoutZero",
-     [](json& j) { j["hooks"] = {{"poststop", {{{"path", "/bin/true"}, {"timeout", 0}}}}}; },
+     [](json& j) {
+       j["hooks"] = {{"poststop", {{{"path", "/bin/true"}, {"timeout", 0}}}}};
+     },
      "hooks.poststop[0].timeout: must be greater than zero, got 0"},
     {"HookPathMissing",
      [](json& j) {
@@ -166,9 +197,13 @@ const Case kCases[] = {
     // ---- validation: linux namespaces and id mappings ----
     {"UnknownNamespace", [](json& j) { j["linux"]["namespaces"][2]["type"] = "foo"; },
      "linux.namespaces[2].type: unknown namespace type \"foo\""},
-    {"DuplicateNamespace", [](json& j) { j["linux"]["namespaces"].push_back({{"type", "pid"}}); },
+    {"DuplicateNamespace",
+     [](json& j) {
+       j["linux"]["namespaces"].push_back({{"type", "pid"}});
+     },
      "linux.namespaces[5].type: duplicate namespace type \"pid\""},
-    {"NamespacePathRelative", [](json& j) { j["linux"]["namespaces"][1]["path"] = "proc/1/ns/net"; },
+    {"NamespacePathRelative",
+     [](json& j) { j["linux"]["namespaces"][1]["path"] = "proc/1/ns/net"; },
      "linux.namespaces[1].path: must be an absolute path"},
     {"UidMappingSizeZero",
      [](json& j) {
@@ -193,7 +228,9 @@ const Case kCases[] = {
     {"UserNsWithoutMappings", [](json& j) { add_user_ns(j); },
      "linux.uidMappings: is required with a new user namespace (or give the namespace a path)"},
     {"TimeOffsetsWithoutTimeNs",
-     [](json& j) { j["linux"]["timeOffsets"] = {{"boottime", {{"secs", 5}}}}; },
+     [](json& j) {
+       j["linux"]["timeOffsets"] = {{"boottime", {{"secs", 5}}}};
+     },
      "linux.timeOffsets: requires a time namespace in linux.namespaces"},
     {"TimeOffsetUnknownClock",
      [](json& j) {
@@ -205,7 +242,9 @@ const Case kCases[] = {
 
     // ---- validation: devices ----
     {"DeviceUnknownType",
-     [](json& j) { j["linux"]["devices"] = {{{"type", "x"}, {"path", "/dev/x"}}}; },
+     [](json& j) {
+       j["linux"]["devices"] = {{{"type", "x"}, {"path", "/dev/x"}}};
+     },
      "linux.devices[0].type: unknown device type \"x\" (want c, b, u or p)"},
     {"DeviceMissingMajor",
      [](json& j) {
@@ -218,16 +257,22 @@ const Case kCases[] = {
                                 {{"type", "b"}, {"path", "dev/sda"}, {"major", 8}, {"minor", 0}}};
      },
      "linux.devices[1].path: must be an absolute path"},
-    {"DeviceCgroupBadAccess", [](json& j) { j["linux"]["resources"]["devices"][0]["access"] = "rwx"; },
+    {"DeviceCgroupBadAccess",
+     [](json& j) { j["linux"]["resources"]["devices"][0]["access"] = "rwx"; },
      "linux.resources.devices[0].access: must contain only the letters r, w and m, got \"rwx\""},
     {"DeviceCgroupBadType", [](json& j) { j["linux"]["resources"]["devices"][0]["type"] = "p"; },
      "linux.resources.devices[0].type: unknown device type \"p\" (want a, c or b)"},
 
     // ---- validation: resources ----
     {"SwappinessTooHigh",
-     [](json& j) { j["linux"]["resources"]["memory"] = {{"swappiness", 101}}; },
+     [](json& j) {
+       j["linux"]["resources"]["memory"] = {{"swappiness", 101}};
+     },
      "linux.resources.memory.swappiness: must be in [0, 100], got 101"},
-    {"CpusBadList", [](json& j) { j["linux"]["resources"]["cpu"] = {{"cpus", "0-"}}; },
+    {"CpusBadList",
+     [](json& j) {
+       j["linux"]["resources"]["cpu"] = {{"cpus", "0-"}};
+     },
      "linux.resources.cpu.cpus: must be a CPU list like \"0-3,7\", got \"0-\""},
     {"HugepageBadSize",
      [](json& j) {
@@ -235,30 +280,30 @@ const Case kCases[] = {
      },
      "linux.resources.hugepageLimits[0].pageSize: must be a size like \"2MB\" or \"1GB\", got "
      "\"2M\""},
-    {"BlockIoWeightTooLow", [](json& j) { j["linux"]["resources"]["blockIO"] = {{"weight", 5}}; },
+    {"BlockIoWeightTooLow",
+     [](json& j) {
+       j["linux"]["resources"]["blockIO"] = {{"weight", 5}};
+     },
      "linux.resources.blockIO.weight: must be in [10, 1000], got 5"},
     {"UnifiedKeyWithSlash",
-     [](json& j) { j["linux"]["resources"]["unified"] = {{"memory/max", "1G"}}; },
+     [](json& j) {
+       j["linux"]["resources"]["unified"] = {{"memory/max", "1G"}};
+     },
      "linux.resources.unified[\"memory/max\"]: must be a cgroup v2 file name like \"memory.max\""},
 
     // ---- validation: seccomp ----
-    {"SeccompUnknownDefaultAction",
-     [](json& j) { seccomp(j)["defaultAction"] = "SCMP_ACT_FOO"; },
+    {"SeccompUnknownDefaultAction", [](json& j) { seccomp(j)["defaultAction"] = "SCMP_ACT_FOO"; },
      "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_FOO\""},
-    {"SeccompUnknownAction",
-     [](json& j) { seccomp(j)["syscalls"][0]["action"] = "SCMP_ACT_FOO"; },
+    {"SeccompUnknownAction", [](json& j) { seccomp(j)["syscalls"][0]["action"] = "SCMP_ACT_FOO"; },
      "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_FOO\""},
     {"SeccompUnknownOperator",
      [](json& j) { seccomp(j)["syscalls"][0]["args"][0]["op"] = "SCMP_CMP_FOO"; },
      "linux.seccomp.syscalls[0].args[0].op: unknown operator \"SCMP_CMP_FOO\""},
-    {"SeccompArgIndexTooBig",
-     [](json& j) { seccomp(j)["syscalls"][0]["args"][0]["index"] = 6; },
+    {"SeccompArgIndexTooBig", [](json& j) { seccomp(j)["syscalls"][0]["args"][0]["index"] = 6; },
      "linux.seccomp.syscalls[0].args[0].index: must be in [0, 5], got 6"},
-    {"SeccompUnknownArch",
-     [](json& j) { seccomp(j)["architectures"][1] = "SCMP_ARCH_FOO"; },
+    {"SeccompUnknownArch", [](json& j) { seccomp(j)["architectures"][1] = "SCMP_ARCH_FOO"; },
      "linux.seccomp.architectures[1]: unknown architecture \"SCMP_ARCH_FOO\""},
-    {"SeccompUnknownFlag",
-     [](json& j) { seccomp(j)["flags"] = {"SECCOMP_FILTER_FLAG_FOO"}; },
+    {"SeccompUnknownFlag", [](json& j) { seccomp(j)["flags"] = {"SECCOMP_FILTER_FLAG_FOO"}; },
      "linux.seccomp.flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_FOO\""},
     {"SeccompNoNames", [](json& j) { seccomp(j)["syscalls"][0]["names"] = json::array(); },
      "linux.seccomp.syscalls[0].names: must contain at least one element"},
@@ -275,10 +320,15 @@ const Case kCases[] = {
      "linux.maskedPaths[1]: must be an absolute path"},
     {"ReadonlyPathRelative", [](json& j) { j["linux"]["readonlyPaths"][4] = "sysrq"; },
      "linux.readonlyPaths[4]: must be an absolute path"},
-    {"PersonalityUnknownDomain", [](json& j) { j["linux"]["personality"] = {{"domain", "BSD"}}; },
+    {"PersonalityUnknownDomain",
+     [](json& j) {
+       j["linux"]["personality"] = {{"domain", "BSD"}};
+     },
      "linux.personality.domain: unknown domain \"BSD\""},
     {"PersonalityFlag",
-     [](json& j) { j["linux"]["personality"] = {{"domain", "LINUX"}, {"flags", {"ADDR_NO_RANDOMIZE"}}}; },
+     [](json& j) {
+       j["linux"]["personality"] = {{"domain", "LINUX"}, {"flags", {"ADDR_NO_RANDOMIZE"}}};
+     },
      "linux.personality.flags[0]: unknown flag \"ADDR_NO_RANDOMIZE\" (no flags are defined)"},
 };
 

@@ -1,5 +1,5 @@
-#include <csignal>
 #include <sys/resource.h>
+#include <csignal>
 
 #include <gtest/gtest.h>
 
@@ -21,8 +21,8 @@ TEST(Names, Signals) {
   EXPECT_EQ(parse_signal("RTMIN+3"), SIGRTMIN + 3);
   EXPECT_EQ(parse_signal("SIGRTMAX-1"), SIGRTMAX - 1);
   EXPECT_EQ(parse_signal("SIGRTMAX"), SIGRTMAX);
-  for (const char* bad : {"", "0", "65", "-9", "SIGFOO", "KILLX", "9x", "RTMIN+40", "RTMAX+1",
-                          "RTMIN-1"}) {
+  for (const char* bad :
+       {"", "0", "65", "-9", "SIGFOO", "KILLX", "9x", "RTMIN+40", "RTMAX+1", "RTMIN-1"}) {
     EXPECT_FALSE(parse_signal(bad).has_value()) << bad;
   }
   EXPECT_EQ(signal_name(SIGKILL), "SIGKILL");

@@ -86,6 +86,9 @@ TEST(Parse, IntegerLimits) {
   EXPECT_EQ(*r.memory->swap, INT64_MAX);
   EXPECT_EQ(*r.cpu->shares, UINT64_MAX);
   EXPECT_EQ(*r.cpu->quota, INT64_MIN);
+  auto zero = parse_config(R"({"ociVersion": "1.2.0", "process": {"user": {"uid": -0}}})");
+  ASSERT_TRUE(zero.ok()) << zero.error().message;
+  EXPECT_EQ(zero->process->user.uid, 0u);
   auto big = parse_config(R"({"ociVersion": "1.2.0", "linux": {"resources": {"memory":
     {"limit": 9223372036854775808}}}})");
   ASSERT_FALSE(big.ok());

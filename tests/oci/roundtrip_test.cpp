@@ -165,8 +165,9 @@ TEST(RoundTrip, TypedModelSurvivesTextAndKeepsSpecOrder) {
   auto spec = parse_config(kEveryField);
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   std::string text = to_config_text(*spec);
-  EXPECT_EQ(text.rfind("{\n\t\"ociVersion\": \"1.2.0\",\n\t\"process\": {\n\t\t\"terminal\": true", 0),
-            0u)
+  EXPECT_EQ(
+      text.rfind("{\n\t\"ociVersion\": \"1.2.0\",\n\t\"process\": {\n\t\t\"terminal\": true", 0),
+      0u)
       << text.substr(0, 200);
   auto again = parse_config(text);
   ASSERT_TRUE(again.ok()) << again.error().message;

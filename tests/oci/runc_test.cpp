@@ -24,8 +24,8 @@ using testing::run_shell;
 using testing::slurp;
 using testing::TempDir;
 
-#define REQUIRE_RUNC(var)                                                          \
-  auto var = find_runc();                                                          \
+#define REQUIRE_RUNC(var) \
+  auto var = find_runc(); \
   if (!var) GTEST_SKIP() << "runc is not installed (apt-get install runc); skipped"
 
 // Runs `runc spec [flags]` in a fresh directory and returns the config.json text.
