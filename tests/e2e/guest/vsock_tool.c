@@ -26,8 +26,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,7 +305,7 @@ static void mode_pci_garbage(uint64_t seed, int rounds) {
   rng_state = seed ? seed : 1;
   const char* base = "/sys/bus/pci/devices";
   char path[512];
-  int devices = 0;
+  int devices = 0, bars = 0;
   long writes = 0;
   for (int bus = 0; bus < 1; bus++) {
     for (int slot = 0; slot < 32; slot++) {
@@ -334,6 +334,7 @@ static void mode_pci_garbage(uint64_t seed, int rounds) {
             close(fd);
             continue;
           }
+          bars++;
           for (int i = 0; i < rounds; i++) {
             uint64_t r = rnd();
             size_t off = (size_t)(r % (uint64_t)st.st_size);
@@ -370,7 +371,8 @@ static void mode_pci_garbage(uint64_t seed, int rounds) {
     }
   }
   if (devices == 0) result(0, "no virtio PCI function found");
-  result(1, "%d PCI function(s), %ld random accesses", devices, writes);
+  if (bars == 0) result(0, "no BAR of %d virtio function(s) could be mapped", devices);
+  result(1, "%d PCI function(s), %d BAR(s), %ld random accesses", devices, bars, writes);
 }
 
 static unsigned long long num(const char* s) {

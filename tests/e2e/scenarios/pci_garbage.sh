@@ -7,6 +7,7 @@ need_vmm
 T=$((T < 120 ? T : 120))
 run_runvm cloud 1 256 pci-garbage --vsock-cid 3 --vsock-uds "$PWD/vsock.sock" -- e2e.seed=12345 e2e.rounds=3000
 console_has "E2E-GUEST-PCI vsock_tool: pci-garbage 0000:" || fail "guest never started its garbage writes (status $STATUS): $(console_value E2E-GUEST)"
+console_has "vsock_tool: pci-garbage FAIL" && fail "garbage writer: $(console_value 'pci-garbage FAIL')"
 case $STATUS in
   exit:* | timeout:exit:*) ;;
   *) fail "runvm-vmm did not end cleanly: $STATUS" ;;
