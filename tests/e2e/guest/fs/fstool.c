@@ -6,7 +6,7 @@
 //            rename A B, rename-noreplace A B, rename-exchange A B, link A B, symlink T L,
 //            chmod F MODE(octal), chown F UID GID, truncate F LEN, utimes F, mknod-c F MAJ MIN,
 //            mkfifo F, setxattr F NAME VALUE, getxattr F NAME, removexattr F NAME, listxattr F
-//   fstool xattr-list F            sorted xattr names (user./trusted. only) with their values
+//   fstool xattr-list F            sorted xattr names (user./trusted./security.) with their values
 //   fstool gen F MIB               write MIB MiB of a deterministic pattern (1 MiB writes)
 //   fstool gen - MIB               the same pattern to stdout
 //   fstool hash F                  FNV-1a 64 of the file read with read(2) and with mmap(2)
@@ -116,7 +116,7 @@ static int do_xattr_list(const char *f) {
   char *names[256];
   int k = 0;
   for (char *p = buf; p < buf + n && k < 256; p += strlen(p) + 1)
-    if (!strncmp(p, "user.", 5) || !strncmp(p, "trusted.", 8)) names[k++] = p;
+    if (!strncmp(p, "user.", 5) || !strncmp(p, "trusted.", 8) || !strncmp(p, "security.", 9)) names[k++] = p;
   qsort(names, k, sizeof *names, cmpstr);
   printf("xattrs %d\n", k);
   for (int i = 0; i < k; i++) {

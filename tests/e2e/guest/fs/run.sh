@@ -26,7 +26,9 @@ for k in vfs vfs_ro p9 p9_ro; do
   esac
   rc=$?
   echo "mount $k tag=$tag rc=$rc $(grep " /mnt/$k " /proc/mounts | cut -d' ' -f3,4)"
-  [ $rc = 0 ] && mnts="$mnts /mnt/$k"
+  [ $rc = 0 ] || continue
+  mnts="$mnts /mnt/$k"
+  echo "probe $k: $(stat -c '%F mode=%a owner=%u:%g' /mnt/$k) $(fstool try mkdir /mnt/$k/.probe) $(fstool try rmdir /mnt/$k/.probe)"
 done
 if [ "$(arg fs.tmpfs 0)" = 1 ]; then
   mkdir -p /mnt/tmpfs
