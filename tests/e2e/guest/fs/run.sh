@@ -6,6 +6,7 @@
 #   fs.p9=TAG fs.p9_ro=TAG     virtio-9p shares (9P2000.L), mounted at /mnt/p9 and /mnt/p9_ro
 #   fs.tmpfs=1                 also a fresh tmpfs at /mnt/tmpfs (the guest's own filesystem)
 #   fs.mib=N                   big-file size for conformance/bench (default 256)
+#   fs.rand=N fs.meta=N        bench: 4 KiB random reads, create+stat+unlink rounds
 # Every output line is "<what> ..." ; the scenario on the test host parses them.
 what=${1:?}
 arg() {
@@ -35,5 +36,6 @@ if [ "$(arg fs.tmpfs 0)" = 1 ]; then
   mount -t tmpfs -o size=90% tmpfs /mnt/tmpfs && mnts="$mnts /mnt/tmpfs"
 fi
 export FS_MIB=$(arg fs.mib 256)
+export FS_RAND=$(arg fs.rand 4000) FS_META=$(arg fs.meta 1000)
 sh "/fs/$what.sh" $mnts
 echo "finished rc=$?"
