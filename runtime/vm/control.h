@@ -1,0 +1,30 @@
+// The supervisor's control socket (<state>/ctl.sock): one JSON request line
+// per connection, one JSON reply line.
+//   {"op":"start"}                          -> {"ok":true}
+//   {"op":"signal","signal":15,"all":false} -> {"ok":true}
+//   {"op":"ps"}                             -> {"ok":true,"pids":[...]}
+// Failures: {"ok":false,"error":"...","errno":E}.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/result.h"
+
+namespace runvm::runtime::vm {
+
+// Sends `request` and returns the reply (the ok:false case as an Error).
+[[nodiscard]] Result<nlohmann::json> control_call(const std::string& socket_path,
+                                                  const nlohmann::json& request);
+
+// Server side: a listening socket at `path` (an old file there is replaced).
+[[nodiscard]] Result<int> control_listen(const std::string& path);
+
+// Reads one '\n'-terminated line from fd (at most 64 KiB, within timeout_ms).
+[[nodiscard]] Result<std::string> read_line(int fd, int timeout_ms);
+
+// Writes all of `data`.
+[[nodiscard]] Status write_all(int fd, std::string_view data);
+
+}  // namespace runvm::runtime::vm

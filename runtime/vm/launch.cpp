@@ -1,0 +1,98 @@
+#include "runtime/vm/launch.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "runtime/process_liveness.h"
+#include "runtime/vm/supervisor.h"
+#include "runtime/vm/vm_layout.h"
+#include "runtime/vm/vm_settings.h"
+
+namespace runvm::runtime::vm {
+
+namespace {
+
+// Reads the supervisor's one status line (until EOF).
+std::string read_ready(int fd) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.find('\n') != std::string::npos) break;
+  }
+  if (auto nl = out.find('\n'); nl != std::string::npos) out.resize(nl);
+  return out;
+}
+
+}  // namespace
+
+Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
+  if (bundle.spec.process && bundle.spec.process->terminal.value_or(false))
+    return Error("process.terminal: a terminal in the microVM is not supported yet", ENOTSUP);
+  auto settings = resolve_vm_settings(state.annotations);
+  if (!settings) return settings.error();
+  VmLayout layout(req.container_dir);
+  VmPlan plan;
+  plan.id = req.id;
+  plan.config_path = bundle.config_path;
+  plan.rootfs = bundle.rootfs;
+  plan.rootfs_readonly = bundle.spec.root && bundle.spec.root->readonly.value_or(false);
+  plan.settings = *settings;
+  if (auto ok = write_plan(layout, plan); !ok) return ok.error();
+
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return Error::from_errno("pipe");
+  std::string fd_arg = std::to_string(p[1]);
+  std::string dir = req.container_dir;
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    Error e = Error::from_errno("fork the supervisor");
+    ::close(p[0]);
+    ::close(p[1]);
+    return e;
+  }
+  if (pid == 0) {
+    ::setsid();
+    ::fcntl(p[1], F_SETFD, 0);
+    char* argv[] = {const_cast<char*>("runvm"), const_cast<char*>(kSuperviseCommand), dir.data(),
+                    fd_arg.data(), nullptr};
+    ::execv("/proc/self/exe", argv);
+    std::fprintf(stderr, "runvm: exec supervisor: %s\n", std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(p[1]);
+  std::string line = read_ready(p[0]);
+  ::close(p[0]);
+  if (line != "OK") {
+    ::kill(pid, SIGKILL);
+    int ws = 0;
+    ::waitpid(pid, &ws, 0);
+    if (line.rfind("ERR ", 0) == 0) return Error(line.substr(4), EIO);
+    return Error("the container's supervisor exited before the container was created", EIO);
+  }
+  state.pid = pid;
+  if (auto t = process_start_time(pid)) state.runvm.pid_start_time = *t;
+  state.runvm.control_socket = layout.control_socket();
+  state.runvm.vsock_socket = layout.vsock_socket();
+  if (!req.pid_file.empty()) {
+    if (auto ok = oci::write_file_atomic(req.pid_file, std::to_string(pid), 0644); !ok) {
+      ::kill(pid, SIGKILL);
+      int ws = 0;
+      ::waitpid(pid, &ws, 0);
+      return ok.error().wrap("pid file");
+    }
+  }
+  return {};
+}
+
+}  // namespace runvm::runtime::vm

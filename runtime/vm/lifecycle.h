@@ -1,0 +1,28 @@
+// The commands' side of a container's microVM: start, signal and wait for the
+// supervisor (through <state>/ctl.sock or as its parent).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "oci/result.h"
+#include "oci/state.h"
+#include "runtime/state_dir.h"
+
+namespace runvm::runtime::vm {
+
+// Releases the held container process and records it as running. The caller
+// has checked that the container is "created".
+[[nodiscard]] Status start_container(const StateDir& dir, const std::string& id);
+
+// Forwards a signal to the container's init process (all = every process).
+[[nodiscard]] Status signal_container(const oci::State& state, int sig, bool all);
+
+// Guest pids of the container's processes.
+[[nodiscard]] Result<std::vector<int>> container_pids(const oci::State& state);
+
+// For `run`: waits for the supervisor (a child of this process) and returns
+// the container's exit status.
+[[nodiscard]] Result<int> wait_container(const oci::State& state);
+
+}  // namespace runvm::runtime::vm

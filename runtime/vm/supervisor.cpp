@@ -1,0 +1,311 @@
+#include "runtime/vm/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/client.h"
+#include "runtime/vm/control.h"
+#include "runtime/vm/vm_layout.h"
+#include "runtime/vm/vm_settings.h"
+#include "runtime/vm/vsock_connect.h"
+
+namespace runvm::runtime::vm {
+
+namespace {
+
+constexpr uint32_t kAgentPort = 1024;
+constexpr int kVmmStopTimeoutMs = 10000;
+
+// Exit status when the VM died or the agent was lost before the container exited.
+constexpr int kVmLostStatus = 255;
+
+Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan) {
+  const VmSettings& s = plan.settings;
+  std::vector<std::string> args = {
+      s.vmm,
+      "--kernel",
+      s.kernel,
+      "--initrd",
+      s.initrd,
+      "--cmdline",
+      "console=ttyS0 quiet panic=-1 runvm.rootfs=virtiofs:" + std::string(kRootfsTag),
+      "--memory",
+      std::to_string(s.memory_mib),
+      "--cpus",
+      std::to_string(s.vcpus),
+      "--vsock-cid",
+      "3",
+      "--vsock-uds",
+      l.vsock_socket(),
+      "--console",
+      "file:" + l.console_log(),
+      "--fs",
+      std::string(kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int log = ::open(l.vmm_log().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log < 0) return Error::from_errno("open " + l.vmm_log());
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log);
+    return Error::from_errno("fork runvm-vmm");
+  }
+  if (pid == 0) {
+    // The VMM must not outlive its supervisor (delete SIGKILLs the supervisor).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execv(argv[0], argv.data());
+    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(log);
+  return pid;
+}
+
+std::string tail_of(const std::string& path, size_t max) {
+  std::ifstream in(path);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (all.size() > max) all = all.substr(all.size() - max);
+  for (char& c : all)
+    if (c == '\n' || c == '\r') c = ' ';
+  return all;
+}
+
+class Supervisor {
+ public:
+  Supervisor(VmLayout layout, VmPlan plan) : l_(std::move(layout)), plan_(std::move(plan)) {}
+
+  // Boots the VM and creates the container; errors carry what went wrong.
+  Status prepare() {
+    auto pid = spawn_vmm(l_, plan_);
+    if (!pid) return pid.error();
+    vmm_ = *pid;
+    auto fd = vsock_connect_retry(
+        l_.vsock_socket(), kAgentPort, std::chrono::seconds(plan_.settings.boot_timeout_s),
+        [this]() -> Status {
+          if (vmm_exited()) {
+            return Error("the microVM exited during boot (status " + std::to_string(vmm_status_) +
+                             "); vmm: " + tail_of(l_.vmm_log(), 300) +
+                             " console: " + tail_of(l_.console_log(), 600),
+                         EIO);
+          }
+          return {};
+        });
+    if (!fd) return fd.error().wrap("boot");
+    agent_fd_ = *fd;
+    client_.emplace(agent_fd_);
+    if (auto h = client_->hello(); !h) return h.error().wrap("agent hello");
+    std::ifstream in(plan_.config_path);
+    nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+    if (config.is_discarded()) return Error(plan_.config_path + ": not valid JSON", EINVAL);
+    auto info = client_->create(plan_.id, config, /*stdin=*/true);
+    if (!info) return info.error().wrap("agent create");
+    handle_ = info->handle;
+    auto ctl = control_listen(l_.control_socket());
+    if (!ctl) return ctl.error();
+    ctl_fd_ = *ctl;
+    return {};
+  }
+
+  // Serves until the container exits; returns its exit status.
+  int serve() {
+    auto exit_deadline = std::chrono::steady_clock::time_point::max();
+    while (true) {
+      if (!drain_events()) return finish(kVmLostStatus);
+      if (exit_ && (out_eof_ >= 2 || std::chrono::steady_clock::now() > exit_deadline))
+        return finish(exit_->host_code());
+      if (exit_ && exit_deadline == std::chrono::steady_clock::time_point::max())
+        exit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      if (vmm_exited()) {
+        std::fprintf(stderr, "runvm: the microVM exited (status %d) before the container did\n",
+                     vmm_status_);
+        return finish(kVmLostStatus);
+      }
+      std::vector<pollfd> fds = {{ctl_fd_, POLLIN, 0}, {agent_fd_, POLLIN, 0}};
+      bool want_stdin = started_ && stdin_open_ && client_->stdin_credit(handle_) > 0;
+      if (want_stdin) fds.push_back({0, POLLIN, 0});
+      int n = ::poll(fds.data(), fds.size(), 200);
+      if (n < 0 && errno != EINTR) return finish(kVmLostStatus);
+      if (n <= 0) continue;
+      if (fds[0].revents & POLLIN) serve_control();
+      if (want_stdin && fds[2].revents) relay_stdin();
+    }
+  }
+
+  // Stops the VM; returns `status`.
+  int finish(int status) {
+    if (ctl_fd_ >= 0) {
+      ::close(ctl_fd_);
+      ::unlink(l_.control_socket().c_str());
+      ctl_fd_ = -1;
+    }
+    if (agent_fd_ >= 0) ::close(agent_fd_), agent_fd_ = -1;
+    if (vmm_ > 0 && !vmm_exited()) {
+      ::kill(vmm_, SIGTERM);
+      for (int waited = 0; waited < kVmmStopTimeoutMs && !vmm_exited(); waited += 20)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!vmm_exited()) {
+        ::kill(vmm_, SIGKILL);
+        int ws;
+        ::waitpid(vmm_, &ws, 0);
+      }
+    }
+    return status;
+  }
+
+ private:
+  bool vmm_exited() {
+    if (vmm_done_) return true;
+    int ws = 0;
+    pid_t r = ::waitpid(vmm_, &ws, WNOHANG);
+    if (r == vmm_ || (r < 0 && errno == ECHILD)) {
+      vmm_done_ = true;
+      vmm_status_ = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    }
+    return vmm_done_;
+  }
+
+  // Handles every event available now. False when the agent connection is lost.
+  bool drain_events() {
+    while (true) {
+      auto ev = client_->next_event(0);
+      if (!ev) return ev.error().err == ETIMEDOUT;
+      if (auto* d = std::get_if<agent::DataMsg>(&*ev)) {
+        if (d->handle != handle_) continue;
+        int fd = d->stream == agent::Stream::kStderr ? 2 : 1;
+        if (d->bytes.empty()) {
+          ++out_eof_;
+        } else {
+          (void)write_all(fd, d->bytes);  // a closed reader must not stop the container
+        }
+      } else if (auto* e = std::get_if<agent::ExitEvent>(&*ev)) {
+        if (e->process_id == "init") exit_ = e->status;
+      }
+    }
+  }
+
+  void relay_stdin() {
+    char buf[65536];
+    size_t want = std::min<size_t>(sizeof buf, client_->stdin_credit(handle_));
+    ssize_t n = ::read(0, buf, want);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+      stdin_open_ = false;
+      (void)client_->close_stdin("init");
+      return;
+    }
+    if (auto ok = client_->write_stdin(handle_, std::string_view(buf, static_cast<size_t>(n)));
+        !ok) {
+      stdin_open_ = false;
+    }
+  }
+
+  void serve_control() {
+    int c = ::accept4(ctl_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;
+    nlohmann::json reply = handle_request(c);
+    (void)write_all(c, reply.dump() + "\n");
+    ::close(c);
+  }
+
+  nlohmann::json handle_request(int c) {
+    auto fail = [](const Error& e) {
+      return nlohmann::json{{"ok", false}, {"error", e.message}, {"errno", e.err}};
+    };
+    auto line = read_line(c, 5000);
+    if (!line) return fail(line.error());
+    nlohmann::json req = nlohmann::json::parse(*line, nullptr, false);
+    if (!req.is_object() || !req.contains("op") || !req["op"].is_string())
+      return fail(Error("malformed control request", EINVAL));
+    const std::string op = req["op"];
+    if (op == "start") {
+      if (started_) return fail(Error("container already started", EBUSY));
+      if (auto ok = client_->start(); !ok) return fail(ok.error());
+      started_ = true;
+      return {{"ok", true}};
+    }
+    if (op == "signal") {
+      int sig = req.value("signal", 0);
+      if (sig < 1 || sig > 64) return fail(Error("bad signal", EINVAL));
+      auto ok = req.value("all", false) ? client_->signal_all(sig) : client_->signal("init", sig);
+      if (!ok) return fail(ok.error());
+      return {{"ok", true}};
+    }
+    if (op == "ps") {
+      auto pids = client_->ps();
+      if (!pids) return fail(pids.error());
+      return {{"ok", true}, {"pids", *pids}};
+    }
+    return fail(Error("unknown control op \"" + op + "\"", EINVAL));
+  }
+
+  VmLayout l_;
+  VmPlan plan_;
+  pid_t vmm_ = -1;
+  bool vmm_done_ = false;
+  int vmm_status_ = 0;
+  int agent_fd_ = -1;
+  int ctl_fd_ = -1;
+  std::optional<agent::Client> client_;
+  uint32_t handle_ = 0;
+  bool started_ = false;
+  bool stdin_open_ = true;
+  int out_eof_ = 0;
+  std::optional<agent::ExitStatus> exit_;
+};
+
+void report_ready(int fd, const std::string& line) {
+  if (fd < 0) return;
+  (void)write_all(fd, line + "\n");
+  ::close(fd);
+}
+
+}  // namespace
+
+int supervise_main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "runvm: %s is internal: started by create\n", kSuperviseCommand);
+    return 2;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  VmLayout layout(argv[2]);
+  int ready = std::atoi(argv[3]);
+  if (ready >= 0) ::fcntl(ready, F_SETFD, FD_CLOEXEC);  // the VMM must not hold it
+  auto plan = read_plan(layout);
+  if (!plan) {
+    report_ready(ready, "ERR " + plan.error().message);
+    return 1;
+  }
+  Supervisor sup(layout, *plan);
+  if (auto ok = sup.prepare(); !ok) {
+    sup.finish(1);
+    report_ready(ready, "ERR " + ok.error().message);
+    return 1;
+  }
+  report_ready(ready, "OK");
+  return sup.serve();
+}
+
+}  // namespace runvm::runtime::vm

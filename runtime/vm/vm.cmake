@@ -1,0 +1,12 @@
+# runtime/vm: the microVM behind each container (supervisor, control socket,
+# VM settings). Included by runtime/CMakeLists.txt.
+target_sources(runvm_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/control.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/launch.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/supervisor.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/vm_layout.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/vm_settings.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/vsock_connect.cpp
+)
+target_link_libraries(runvm_runtime PUBLIC runvm_agent)

@@ -1,0 +1,40 @@
+#include "runtime/vm/vm_layout.h"
+
+#include <cerrno>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/state.h"
+
+namespace runvm::runtime::vm {
+
+Status write_plan(const VmLayout& layout, const VmPlan& plan) {
+  nlohmann::json j = {{"id", plan.id},
+                      {"config_path", plan.config_path},
+                      {"rootfs", plan.rootfs},
+                      {"rootfs_readonly", plan.rootfs_readonly},
+                      {"settings", plan.settings.to_json()}};
+  return oci::write_file_atomic(layout.plan(), j.dump(2) + "\n");
+}
+
+Result<VmPlan> read_plan(const VmLayout& layout) {
+  auto text = oci::read_file(layout.plan());
+  if (!text) return text.error();
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object()) return Error(layout.plan() + ": not a JSON object", EINVAL);
+  try {
+    VmPlan p;
+    p.id = j.at("id").get<std::string>();
+    p.config_path = j.at("config_path").get<std::string>();
+    p.rootfs = j.at("rootfs").get<std::string>();
+    p.rootfs_readonly = j.at("rootfs_readonly").get<bool>();
+    auto s = VmSettings::from_json(j.at("settings"));
+    if (!s) return s.error().wrap(layout.plan());
+    p.settings = *s;
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    return Error(layout.plan() + ": " + e.what(), EINVAL);
+  }
+}
+
+}  // namespace runvm::runtime::vm

@@ -1,0 +1,37 @@
+// Files of one container's microVM inside its state directory, and the plan
+// (vm.json) create hands to the supervisor.
+#pragma once
+
+#include <string>
+
+#include "oci/result.h"
+#include "runtime/vm/vm_settings.h"
+
+namespace runvm::runtime::vm {
+
+class VmLayout {
+ public:
+  explicit VmLayout(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+  std::string plan() const { return dir_ + "/vm.json"; }
+  std::string control_socket() const { return dir_ + "/ctl.sock"; }
+  std::string vsock_socket() const { return dir_ + "/vsock.sock"; }
+  std::string console_log() const { return dir_ + "/console.log"; }
+  std::string vmm_log() const { return dir_ + "/vmm.log"; }
+
+ private:
+  std::string dir_;
+};
+
+struct VmPlan {
+  std::string id;
+  std::string config_path;  // the bundle's config.json, sent to the agent
+  std::string rootfs;       // shared as virtio-fs kRootfsTag
+  bool rootfs_readonly = false;
+  VmSettings settings;
+};
+
+[[nodiscard]] Status write_plan(const VmLayout& layout, const VmPlan& plan);
+[[nodiscard]] Result<VmPlan> read_plan(const VmLayout& layout);
+
+}  // namespace runvm::runtime::vm

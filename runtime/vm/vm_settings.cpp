@@ -1,0 +1,157 @@
+#include "runtime/vm/vm_settings.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace runvm::runtime::vm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_file(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string self_dir() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  return fs::path(std::string(buf, static_cast<size_t>(n))).parent_path().string();
+}
+
+// First existing file among the candidates, or "".
+std::string first_file(const std::vector<std::string>& candidates) {
+  for (const auto& c : candidates)
+    if (is_file(c)) return c;
+  return {};
+}
+
+// Newest /boot/vmlinuz-*-cloud-amd64 (version order), or "".
+std::string default_kernel() {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/boot", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("vmlinuz-", 0) == 0 && name.size() > 19 &&
+        name.compare(name.size() - 11, 11, "cloud-amd64") == 0)
+      found.push_back(e.path().string());
+  }
+  if (found.empty()) return {};
+  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
+    return ::strverscmp(a.c_str(), b.c_str()) < 0;
+  });
+  return found.back();
+}
+
+VmSettings defaults() {
+  VmSettings s;
+  std::string here = self_dir();
+  std::string share = fs::path(here).parent_path().string() + "/share/runvm";
+  s.vmm = first_file({here + "/runvm-vmm", here + "/../vmm/runvm-vmm", share + "/runvm-vmm",
+                      "/usr/local/bin/runvm-vmm", "/usr/bin/runvm-vmm"});
+  if (s.vmm.empty()) s.vmm = here + "/runvm-vmm";
+  s.kernel = default_kernel();
+  s.initrd = first_file({here + "/runvm-initrd.img", here + "/../runvm-initrd.img",
+                         share + "/runvm-initrd.img", "/usr/local/share/runvm/runvm-initrd.img",
+                         "/usr/share/runvm/runvm-initrd.img"});
+  return s;
+}
+
+// Applies one key from a config source; `origin` names it in errors.
+Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
+             const std::string& origin) {
+  auto bad = [&](const char* why) { return Error(origin + ": " + key + ": " + why, EINVAL); };
+  auto as_number = [&](uint64_t* out) -> bool {
+    if (v.is_number_unsigned()) {
+      *out = v.get<uint64_t>();
+      return true;
+    }
+    if (v.is_string()) {
+      const std::string& t = v.get_ref<const std::string&>();
+      if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || t.size() > 12)
+        return false;
+      *out = std::stoull(t);
+      return true;
+    }
+    return false;
+  };
+  if (key == "vmm" || key == "kernel" || key == "initrd") {
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()) return bad("must be a path");
+    (key == "vmm" ? s.vmm : key == "kernel" ? s.kernel : s.initrd) = v.get<std::string>();
+    return {};
+  }
+  uint64_t n = 0;
+  if (key == "memory_mib") {
+    if (!as_number(&n) || n < 64 || n > (1u << 20)) return bad("must be 64..1048576 (MiB)");
+    s.memory_mib = n;
+  } else if (key == "vcpus") {
+    if (!as_number(&n) || n < 1 || n > 64) return bad("must be 1..64");
+    s.vcpus = static_cast<unsigned>(n);
+  } else if (key == "boot_timeout_s") {
+    if (!as_number(&n) || n < 1 || n > 3600) return bad("must be 1..3600 (seconds)");
+    s.boot_timeout_s = static_cast<unsigned>(n);
+  }
+  // Unknown keys are ignored: the file may carry settings of later versions.
+  return {};
+}
+
+}  // namespace
+
+nlohmann::json VmSettings::to_json() const {
+  return {{"vmm", vmm},       {"kernel", kernel},
+          {"initrd", initrd}, {"memory_mib", memory_mib},
+          {"vcpus", vcpus},   {"boot_timeout_s", boot_timeout_s}};
+}
+
+Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
+  VmSettings s;
+  if (!j.is_object()) return Error("VM settings: not an object", EINVAL);
+  for (const auto& [k, v] : j.items())
+    if (auto ok = apply(s, k, v, "VM settings"); !ok) return ok.error();
+  return s;
+}
+
+Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>& annotations,
+                                       const std::string& system_config) {
+  VmSettings s = defaults();
+  std::ifstream in(system_config);
+  if (in) {
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return Error(system_config + ": not a JSON object", EINVAL);
+    for (const auto& [k, v] : j.items())
+      if (auto ok = apply(s, k, v, system_config); !ok) return ok.error();
+  }
+  const std::string prefix = "io.runvm.vm.";
+  for (const auto& [k, v] : annotations) {
+    if (k.rfind(prefix, 0) != 0) continue;
+    // Which binary runs as the VMM is the host's choice, never the bundle's.
+    if (k == prefix + "vmm") return Error("annotation " + k + ": not allowed", EPERM);
+    if (auto ok = apply(s, k.substr(prefix.size()), v, "annotation " + k); !ok) return ok.error();
+  }
+  if (s.kernel.empty())
+    return Error(
+        "no guest kernel: install linux-image-cloud-amd64 or set \"kernel\" in " + system_config,
+        ENOENT);
+  for (auto [what, path] : {std::pair{"guest kernel", &s.kernel},
+                            {"guest initramfs", &s.initrd},
+                            {"runvm-vmm", &s.vmm}}) {
+    if (path->empty())
+      return Error(std::string(what) + " runvm-initrd.img not found (next to runvm, in " +
+                       "<prefix>/share/runvm, or \"initrd\" in " + system_config + ")",
+                   ENOENT);
+    if (!is_file(*path)) return Error(std::string(what) + " " + *path + ": no such file", ENOENT);
+  }
+  return s;
+}
+
+}  // namespace runvm::runtime::vm

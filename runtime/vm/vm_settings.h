@@ -1,0 +1,38 @@
+// What a container's microVM is started with: the runvm-vmm binary, guest
+// kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
+// ({"vmm","kernel","initrd","memory_mib","vcpus","boot_timeout_s"}), then the
+// bundle's `io.runvm.vm.<key>` annotations (same keys), later ones winning.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/result.h"
+
+namespace runvm::runtime::vm {
+
+inline constexpr const char* kSystemConfig = "/etc/runvm/config.json";
+inline constexpr const char* kRootfsTag = "runvm-rootfs";
+
+struct VmSettings {
+  std::string vmm;     // runvm-vmm binary
+  std::string kernel;  // guest kernel
+  std::string initrd;  // guest initramfs (runvm-init + modules)
+  uint64_t memory_mib = 512;
+  unsigned vcpus = 1;
+  unsigned boot_timeout_s = 180;  // until the agent answers
+
+  [[nodiscard]] nlohmann::json to_json() const;
+  [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);
+};
+
+// Resolves the settings; every path must exist. `system_config` is the config
+// file to read (missing is fine). Errors name the setting and where it came from.
+[[nodiscard]] Result<VmSettings> resolve_vm_settings(
+    const std::map<std::string, std::string>& annotations,
+    const std::string& system_config = kSystemConfig);
+
+}  // namespace runvm::runtime::vm
