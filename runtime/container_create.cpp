@@ -7,6 +7,7 @@
 #include "runtime/container_id.h"
 #include "runtime/state_dir.h"
 #include "runtime/time_format.h"
+#include "runtime/vm/launch.h"
 
 namespace runvm::runtime {
 
@@ -37,9 +38,10 @@ Status check_console(const CreateRequest& req, const oci::Spec& spec) {
   return {};
 }
 
-// Boots the VMM for the container. Wired in by the microVM issue.
-Status start_vm(const CreateRequest& /*req*/, const Bundle& /*bundle*/, oci::State& /*state*/) {
-  return Error("starting the microVM is not implemented yet", ENOSYS);
+// Boots the container's microVM (runtime/vm) and leaves its process held.
+Status start_vm(const CreateRequest& req, const Bundle& bundle, oci::State& state) {
+  vm::LaunchRequest launch{StateDir(req.root).container_dir(req.id), req.id, req.pid_file};
+  return vm::launch_vm(launch, bundle, state);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "oci/names.h"
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
 
@@ -32,7 +33,8 @@ Action setup_kill(CLI::App& cmd) {
     if (state->status == oci::ContainerStatus::kStopped) {
       return Error(std::string(kNotRunningMessage), ESRCH).wrap(where);
     }
-    return not_implemented("forwarding signals into the microVM").wrap(where);
+    if (auto ok = vm::signal_container(*state, *sig, opts->all); !ok) return ok.error().wrap(where);
+    return 0;
   };
 }
 

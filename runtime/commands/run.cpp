@@ -1,9 +1,12 @@
 // runvm run [create's flags] [--detach] [--keep] <id>: create + start + wait.
+#include <signal.h>
+
 #include <memory>
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
 #include "runtime/container_create.h"
+#include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
 
@@ -28,8 +31,20 @@ Action setup_run(CLI::App& cmd) {
     const std::string where = command_context("run", opts->create.id);
     auto state = create_container(opts->create);
     if (!state) return state.error().wrap(where);
-    // Reached once create boots the VM: starting and waiting come with the agent.
-    return not_implemented("starting the container process").wrap(where);
+    StateDir dir = state_dir(ctx);
+    if (auto ok = vm::start_container(dir, opts->create.id); !ok) {
+      ::kill(state->pid, SIGKILL);
+      (void)vm::wait_container(*state);
+      if (auto lock = dir.lock(opts->create.id)) (void)dir.remove(opts->create.id);
+      return ok.error().wrap(where);
+    }
+    if (opts->detach) return 0;
+    auto code = vm::wait_container(*state);
+    if (!code) return code.error().wrap(where);
+    if (!opts->keep) {
+      if (auto lock = dir.lock(opts->create.id)) (void)dir.remove(opts->create.id);
+    }
+    return *code;
   };
 }
 

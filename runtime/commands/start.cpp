@@ -4,6 +4,7 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
 
@@ -20,7 +21,8 @@ Action setup_start(CLI::App& cmd) {
       case oci::ContainerStatus::kRunning:
         return Error("cannot start an already running container").wrap(where);
       default:
-        return not_implemented("starting the container process").wrap(where);
+        if (auto ok = vm::start_container(state_dir(ctx), *id); !ok) return ok.error().wrap(where);
+        return 0;
     }
   };
 }
