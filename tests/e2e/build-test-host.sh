@@ -12,11 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/common.sh"
 out=${1:?usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]}
 shift
-vmm= runvm= bench= qemu=1
+vmm= runvm= bench= qemu=1 initrd=
 while (($#)); do
   case $1 in
     --vmm) vmm=$2; shift 2 ;;
     --runvm) runvm=$2; shift 2 ;;
+    --runvm-initrd) initrd=$2; shift 2 ;;   # runvm's guest image, put next to runvm
     --bench) bench=$2; shift 2 ;;
     --no-qemu) qemu=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -43,6 +44,9 @@ install -m 755 "$here/host/init.sh" "$root/init"
 [ -z "$bench" ] || install -m 755 "$bench" "$root/e2e/bench.sh"
 [ -z "$vmm" ] || install_binary "$root" "$vmm" /e2e/bin/runvm-vmm
 [ -z "$runvm" ] || install_binary "$root" "$runvm" /e2e/bin/runvm
+[ -z "$initrd" ] || cp "$initrd" "$root/e2e/bin/runvm-initrd.img"
+# runvm scenarios build their bundles from busybox; runvm's default guest kernel is in /boot.
+[ -z "$runvm" ] || { mkdir -p "$root/boot"; cp "$(find_kernel cloud-amd64)" "$root/boot/"; }
 if ((qemu)); then
   q=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing" >&2; exit 1; }
   install_binary "$root" "$q" /usr/bin/qemu-system-x86_64

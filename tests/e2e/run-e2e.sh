@@ -51,6 +51,7 @@ vmm=${RUNVM_VMM:-$build/vmm/runvm-vmm}
 runvm=${RUNVM_BIN:-$build/runtime/runvm}
 if [ -x "$vmm" ]; then args+=(--vmm "$vmm"); else echo "run-e2e: no runvm-vmm at $vmm (runvm scenarios will SKIP)"; fi
 [ -x "$runvm" ] && args+=(--runvm "$runvm")
+[ -f "$build/runvm-initrd.img" ] && args+=(--runvm-initrd "$build/runvm-initrd.img")
 [ -n "$bench" ] && args+=(--bench "$bench")
 "$here/build-test-host.sh" "$out" "${args[@]}"
 
