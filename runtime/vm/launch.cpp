@@ -39,7 +39,7 @@ std::string read_ready(int fd) {
 Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
   if (bundle.spec.process && bundle.spec.process->terminal.value_or(false))
     return Error("process.terminal: a terminal in the microVM is not supported yet", ENOTSUP);
-  auto settings = resolve_vm_settings(state.annotations);
+  auto settings = resolve_vm_settings(state.annotations, system_config_path());
   if (!settings) return settings.error();
   VmLayout layout(req.container_dir);
   VmPlan plan;

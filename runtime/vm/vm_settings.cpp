@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -118,6 +119,11 @@ Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
   for (const auto& [k, v] : j.items())
     if (auto ok = apply(s, k, v, "VM settings"); !ok) return ok.error();
   return s;
+}
+
+std::string system_config_path() {
+  const char* env = std::getenv(kConfigEnv);
+  return env && *env ? env : kSystemConfig;
 }
 
 Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>& annotations,

@@ -15,6 +15,8 @@
 namespace runvm::runtime::vm {
 
 inline constexpr const char* kSystemConfig = "/etc/runvm/config.json";
+// Environment variable naming another system config file (tests, packaging).
+inline constexpr const char* kConfigEnv = "RUNVM_CONFIG";
 inline constexpr const char* kRootfsTag = "runvm-rootfs";
 
 struct VmSettings {
@@ -29,10 +31,12 @@ struct VmSettings {
   [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);
 };
 
+// The system config file: $RUNVM_CONFIG when set, else kSystemConfig.
+[[nodiscard]] std::string system_config_path();
+
 // Resolves the settings; every path must exist. `system_config` is the config
 // file to read (missing is fine). Errors name the setting and where it came from.
 [[nodiscard]] Result<VmSettings> resolve_vm_settings(
-    const std::map<std::string, std::string>& annotations,
-    const std::string& system_config = kSystemConfig);
+    const std::map<std::string, std::string>& annotations, const std::string& system_config);
 
 }  // namespace runvm::runtime::vm
