@@ -18,6 +18,6 @@ fs_transcript tmpfs tmpfs.txt
 grep -q '^== end' p9.txt || fail "9p transcript incomplete ($(wc -l <p9.txt) lines): $(tail -n 1 p9.txt)"
 grep -q '^== end' tmpfs.txt || fail "guest tmpfs transcript incomplete"
 fs_compare tmpfs.txt native.txt || fail "guest tmpfs transcript differs from the test host's"
-fs_compare p9.txt tmpfs.txt || fail "9p transcript differs from tmpfs: $(grep -c '^[<>]' diff.out) lines"
+fs_compare p9.txt tmpfs.txt || fail "9p transcript differs from tmpfs: $(grep -c '^[-+][^-+]' diff.out) changed lines"
 [ -z "$(ls -A share)" ] || fail "share not empty after the run: $(ls -A share | head -n 3)"
 pass "9p transcript == guest tmpfs == host tmpfs ($(wc -l <p9.txt) lines, ${FS_MIB} MiB file; 9p $(fs_guest_time p9) s, guest tmpfs $(fs_guest_time tmpfs) s, host ${NATIVE_S} s)"

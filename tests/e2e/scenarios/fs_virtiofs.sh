@@ -18,6 +18,6 @@ fs_transcript tmpfs tmpfs.txt
 grep -q '^== end' vfs.txt || fail "virtio-fs transcript incomplete ($(wc -l <vfs.txt) lines): $(tail -n 1 vfs.txt)"
 grep -q '^== end' tmpfs.txt || fail "guest tmpfs transcript incomplete"
 fs_compare tmpfs.txt native.txt || fail "guest tmpfs transcript differs from the test host's"
-fs_compare vfs.txt tmpfs.txt || fail "virtio-fs transcript differs from tmpfs: $(grep -c '^[<>]' diff.out) lines"
+fs_compare vfs.txt tmpfs.txt || fail "virtio-fs transcript differs from tmpfs: $(grep -c '^[-+][^-+]' diff.out) changed lines"
 [ -z "$(ls -A share)" ] || fail "share not empty after the run: $(ls -A share | head -n 3)"
 pass "virtio-fs transcript == guest tmpfs == host tmpfs ($(wc -l <vfs.txt) lines, ${FS_MIB} MiB file; virtio-fs $(fs_guest_time vfs) s, guest tmpfs $(fs_guest_time tmpfs) s, host ${NATIVE_S} s)"

@@ -33,6 +33,6 @@ fs_native() {
 fs_compare() {
   if diff "$1" "$2" >diff.out; then return 0; fi
   echo "--- diff $1 $2"
-  head -n 40 diff.out
+  head -n 60 diff.out
   return 1
 }
