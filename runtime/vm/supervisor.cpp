@@ -133,11 +133,19 @@ class Supervisor {
   int serve() {
     auto exit_deadline = std::chrono::steady_clock::time_point::max();
     while (true) {
-      if (!drain_events()) return finish(kVmLostStatus);
-      if (exit_ && (out_eof_ >= 2 || std::chrono::steady_clock::now() > exit_deadline))
-        return finish(exit_->host_code());
-      if (exit_ && exit_deadline == std::chrono::steady_clock::time_point::max())
-        exit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      bool connected = drain_events();
+      if (exit_) {
+        // The guest may power off (closing the connection) right after the exit event.
+        if (!connected || out_eof_ >= 2 || vmm_exited() ||
+            std::chrono::steady_clock::now() > exit_deadline)
+          return finish(exit_->host_code());
+        if (exit_deadline == std::chrono::steady_clock::time_point::max())
+          exit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      }
+      if (!connected) {
+        std::fprintf(stderr, "runvm: lost the connection to the guest agent\n");
+        return finish(kVmLostStatus);
+      }
       if (vmm_exited()) {
         std::fprintf(stderr, "runvm: the microVM exited (status %d) before the container did\n",
                      vmm_status_);
