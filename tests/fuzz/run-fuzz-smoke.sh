@@ -11,10 +11,17 @@ CC=clang CXX=clang++ cmake -S "$top" -B "$build" -DRUNVM_FUZZ=ON -DRUNVM_WERROR=
   -DRUNVM_E2E=OFF -DRUNVM_SANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 fuzzers=(virtqueue_fuzzer vsock_fuzzer)
-# Other areas' fuzzers join when their target exists in this tree.
-if cmake --build "$build" --target help 2>/dev/null | grep -q 'oci_config_fuzzer'; then
-  fuzzers+=(oci_config_fuzzer)
-fi
+# Other areas' fuzzers join when their target exists in this tree; their seed
+# corpora (read-only inputs) live beside their sources.
+declare -A seeds=(
+  [oci_config_fuzzer]=$top/oci/fuzz/corpus
+  [fuse_fuzzer]=$top/vmm/devices/virtio/fs/fuzz/corpus
+  [p9_fuzzer]=$top/vmm/devices/virtio/p9/fuzz/corpus
+)
+targets=$(cmake --build "$build" --target help 2>/dev/null)
+for f in oci_config_fuzzer fuse_fuzzer p9_fuzzer; do
+  grep -qw "$f" <<<"$targets" && fuzzers+=("$f")
+done
 cmake --build "$build" --target "${fuzzers[@]}" -j"$(nproc)"
 
 status=0
@@ -28,8 +35,10 @@ for f in "${fuzzers[@]}"; do
   corpus="$build/corpus/$f"
   mkdir -p "$corpus" "$build/artifacts"
   echo "fuzz_smoke: running $f for ${secs}s"
+  seed=()
+  [ -d "${seeds[$f]:-}" ] && seed=("${seeds[$f]}")
   if ! "$bin" -max_total_time="$secs" -print_final_stats=1 \
-      -artifact_prefix="$build/artifacts/$f-" "$corpus" 2>"$build/$f.log"; then
+      -artifact_prefix="$build/artifacts/$f-" "$corpus" "${seed[@]}" 2>"$build/$f.log"; then
     echo "fuzz_smoke: $f FAILED (log: $build/$f.log)" >&2
     tail -n 40 "$build/$f.log" >&2
     status=1
