@@ -272,9 +272,14 @@ size_t P9Server::handle(fs::FuseReader& in, fs::FuseWriter& out) {
     case kTxattrwalk:
       need += 8;
       break;
-    case kTwalk:
-      need += 2 + 13 * kMaxWalkNames;
+    case kTwalk: {
+      // Room for one qid per name asked for: the Linux client sizes the Rwalk
+      // buffer by nwname (a clone, nwname 0, gets only 11 bytes).
+      uint16_t nwname = 0;
+      if (m.body_buf.size() >= 10) std::memcpy(&nwname, m.body_buf.data() + 8, 2);
+      need += 2 + 13 * size_t{std::min<uint16_t>(nwname, kMaxWalkNames)};
       break;
+    }
     default:
       break;
   }
