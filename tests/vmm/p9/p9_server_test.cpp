@@ -230,6 +230,12 @@ TEST_F(P9Test, XattrsStatfsFsyncLocksFlush) {
   ASSERT_EQ(c().clunk(4).type, Rclunk);
   EXPECT_EQ(c().call(30, Tmsg().u32(2).u32(4).str("user.none")).error(),
             static_cast<uint32_t>(ENODATA));
+  // Txattrcreate with size 0 is removexattr (how the Linux client removes one).
+  ASSERT_EQ(c().walk(2, 3, {}).type, Rwalk);
+  ASSERT_EQ(c().call(32, Tmsg().u32(3).str("user.k").u64(0).u32(2)).type, Rxattrcreate);
+  ASSERT_EQ(c().clunk(3).type, Rclunk);
+  EXPECT_EQ(c().call(30, Tmsg().u32(2).u32(4).str("user.k")).error(),
+            static_cast<uint32_t>(ENODATA));
 
   Rmsg sf = c().call(8, Tmsg().u32(kRoot));
   ASSERT_EQ(sf.type, Rstatfs);

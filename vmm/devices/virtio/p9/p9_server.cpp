@@ -618,6 +618,9 @@ size_t P9Server::do_clunk(Msg& m, bool remove) {
         rc = -EINVAL;
       } else if (f->xname.empty()) {
         rc = -EINVAL;
+      } else if (f->xsize == 0) {
+        // Size 0 is how the Linux client (and QEMU's server) spell removexattr.
+        rc = fs_->removexattr(fs::Context{f->uid, 0, 0}, f->node, f->xname);
       } else {
         rc = fs_->setxattr(fs::Context{f->uid, 0, 0}, f->node, f->xname, f->xbuf, f->xflags);
       }
