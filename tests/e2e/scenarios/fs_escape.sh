@@ -48,5 +48,8 @@ for m in vfs p9; do
   race=$(grep "^esc $m race " esc.txt)
   echo "$race" | grep -q 'inside=[1-9]' || fail "$m: the rename race never read through the real dir: $race"
   echo "$race" | grep -q 'swaps=[1-9]' || fail "$m: the rename race did not swap: $race"
+  # Reads through the swapped-in symlinks may only find the guest's own files.
+  other=$(echo "$race" | grep -o "race read [^']*'[^']*'" | grep -v "GUEST-PASSWD" | head -n 1)
+  [ -z "$other" ] || fail "$m: the race read something that is not the guest's: $other"
 done
 pass "no escape via virtio-fs or 9p: host links -> guest files/ENOENT, ../ walks stay in the guest, EXDEV out, trusted.* EPERM, kvm node ENXIO in guest; races: $(grep '^esc vfs race' esc.txt | grep -o 'swaps=[0-9]*\|inside=[0-9]*\|foreign=[0-9]*' | tr '\n' ' ')(vfs) $(grep '^esc p9 race' esc.txt | grep -o 'swaps=[0-9]*\|inside=[0-9]*\|foreign=[0-9]*' | tr '\n' ' ')(p9)"

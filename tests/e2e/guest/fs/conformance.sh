@@ -87,12 +87,13 @@ step chown
 chown 1234:5678 a; st a
 chown 0:0 a; st a
 step files created by another uid
-fstool as 1000 1000 sh -c 'echo mine >sticky/u1000; mkdir sticky/d1000'
+fstool as 1000 1000 try creat-excl sticky/u1000
+fstool as 1000 1000 try mkdir sticky/d1000
 st sticky/u1000 sticky/d1000
-fstool as 1000 1000 fstool try open-w r2
-fstool as 1000 1000 fstool try unlink r2
-fstool as 2000 2000 fstool try unlink sticky/u1000
-fstool as 1000 1000 fstool try unlink sticky/u1000
+fstool as 1000 1000 try open-w r2
+fstool as 1000 1000 try unlink r2
+fstool as 2000 2000 try unlink sticky/u1000
+fstool as 1000 1000 try unlink sticky/u1000
 rm -rf sticky
 step utimes
 touch -d '2001-02-03 04:05:06' a
