@@ -58,7 +58,10 @@ for n in $names; do
   start=$(cut -d' ' -f1 /proc/uptime)
   mkdir -p "/tmp/$n"
   # The scenario's own limits come first; this outer KILL is the last resort.
-  (cd "/tmp/$n" && E2E_NAME=$n timeout -s KILL $((E2E_TIMEOUT + 60)) sh "/e2e/scenarios/$n.sh") >"/tmp/$n.out" 2>&1
+  # A scenario may ask for more time with a line "# e2e-timeout: SECONDS" (never less).
+  to=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\).*/\1/p' "/e2e/scenarios/$n.sh" | head -n 1)
+  [ -n "$to" ] && [ "$to" -gt "$E2E_TIMEOUT" ] || to=$E2E_TIMEOUT
+  (cd "/tmp/$n" && E2E_NAME=$n E2E_TIMEOUT=$to timeout -s KILL $((to + 60)) sh "/e2e/scenarios/$n.sh") >"/tmp/$n.out" 2>&1
   rc=$?
   end=$(cut -d' ' -f1 /proc/uptime)
   secs=$(awk "BEGIN{printf \"%.1f\", $end - $start}")
@@ -66,7 +69,7 @@ for n in $names; do
   case $rc in
     0) res=PASS; pass=$((pass + 1)) ;;
     77) res=SKIP; skip=$((skip + 1)) ;;
-    137) res=FAIL; fail=$((fail + 1)); detail="killed after $((E2E_TIMEOUT + 60)) s; $detail" ;;
+    137) res=FAIL; fail=$((fail + 1)); detail="killed after $((to + 60)) s; $detail" ;;
     *) res=FAIL; fail=$((fail + 1)) ;;
   esac
   if [ "$res" = FAIL ] || [ "$E2E_VERBOSE" = 1 ]; then
