@@ -1,4 +1,5 @@
 # virtio-9p against a real guest kernel (generic: the cloud kernel has no 9p): the file-operations conformance transcript
+# e2e-timeout: 1500
 # (tests/e2e/guest/fs/conformance.sh) on a --9p share (9P2000.L) must equal the transcript of the same
 # script on the guest's own tmpfs and natively on the test host's tmpfs.
 . /e2e/lib.sh

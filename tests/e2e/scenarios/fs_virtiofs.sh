@@ -1,4 +1,5 @@
 # virtio-fs against a real guest kernel (cloud): the file-operations conformance transcript
+# e2e-timeout: 900
 # (tests/e2e/guest/fs/conformance.sh) on a --fs share must equal the transcript of the same
 # script on the guest's own tmpfs and natively on the test host's tmpfs.
 . /e2e/lib.sh
