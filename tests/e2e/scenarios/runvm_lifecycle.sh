@@ -6,7 +6,7 @@ need_vmm
 [ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
 ROOT=/run/runvm-e2e
 make_bundle() {
-  mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/dev" "$1/rootfs/tmp"
+  mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
   cp /bin/busybox "$1/rootfs/bin/busybox"
   for a in $(busybox --list); do ln -sf busybox "$1/rootfs/bin/$a"; done
   (cd "$1" && runvm spec) || fail "runvm spec failed"

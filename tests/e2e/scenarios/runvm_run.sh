@@ -8,7 +8,7 @@ need_vmm
 ROOT=/run/runvm-e2e
 # make_bundle DIR ARGS_JSON: busybox rootfs + `runvm spec` with args and terminal=false.
 make_bundle() {
-  mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/dev" "$1/rootfs/tmp"
+  mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
   cp /bin/busybox "$1/rootfs/bin/busybox"
   for a in $(busybox --list); do ln -sf busybox "$1/rootfs/bin/$a"; done
   (cd "$1" && runvm spec) || fail "runvm spec failed"
