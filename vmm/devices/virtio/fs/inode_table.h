@@ -19,6 +19,7 @@
 #include <mutex>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace runvm::vmm::virtio::fs {
 
@@ -76,6 +77,13 @@ struct Handle {
   const int fd;
   const bool is_dir;
   std::mutex dir_mu;  // serialises seek+getdents on a directory handle
+  // Directory stream state (under dir_mu): entries read from the host but not yet
+  // sent, and the offset the stream stands at. A READDIR that continues at that
+  // offset goes on without lseek: on tmpfs an lseek counts entries from the start,
+  // so re-seeking while the guest unlinks what it listed would skip entries.
+  std::vector<char> dir_buf;
+  size_t dir_buf_pos = 0;
+  uint64_t dir_pos = 0;
 };
 
 class HandleTable {

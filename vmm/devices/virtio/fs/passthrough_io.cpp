@@ -186,22 +186,35 @@ int PassthroughFs::readdir(const Context&, uint64_t, uint64_t fh, uint64_t offse
   if (!h) return -EBADF;
   std::lock_guard lock(h->dir_mu);
   if (offset > static_cast<uint64_t>(INT64_MAX)) return -EINVAL;
-  if (::lseek(h->fd, static_cast<off_t>(offset), SEEK_SET) < 0) return neg_errno();
-  std::vector<char> buf(32 * 1024);
+  if (offset != h->dir_pos) {
+    if (::lseek(h->fd, static_cast<off_t>(offset), SEEK_SET) < 0) return neg_errno();
+    h->dir_buf.clear();
+    h->dir_buf_pos = 0;
+    h->dir_pos = offset;
+  }
   for (;;) {
-    ssize_t n = ::getdents64(h->fd, buf.data(), buf.size());
-    if (n < 0) return neg_errno();
-    if (n == 0) return 0;
-    for (ssize_t pos = 0; pos < n;) {
-      const auto* d = reinterpret_cast<const struct dirent64*>(buf.data() + pos);
-      pos += d->d_reclen;
-      DirEntry e;
-      e.ino = d->d_ino;
-      e.offset = static_cast<uint64_t>(d->d_off);
-      e.type = d->d_type;
-      e.name = std::string_view(d->d_name, ::strnlen(d->d_name, NAME_MAX + 1));
-      if (!sink(e)) return 0;
+    if (h->dir_buf_pos >= h->dir_buf.size()) {
+      h->dir_buf.resize(32 * 1024);
+      h->dir_buf_pos = 0;
+      ssize_t n = ::getdents64(h->fd, h->dir_buf.data(), h->dir_buf.size());
+      if (n <= 0) {
+        h->dir_buf.clear();
+        if (n == 0) return 0;
+        int e = neg_errno();
+        h->dir_pos = UINT64_MAX;  // unknown: the next call seeks
+        return e;
+      }
+      h->dir_buf.resize(static_cast<size_t>(n));
     }
+    const auto* d = reinterpret_cast<const struct dirent64*>(h->dir_buf.data() + h->dir_buf_pos);
+    DirEntry e;
+    e.ino = d->d_ino;
+    e.offset = static_cast<uint64_t>(d->d_off);
+    e.type = d->d_type;
+    e.name = std::string_view(d->d_name, ::strnlen(d->d_name, NAME_MAX + 1));
+    if (!sink(e)) return 0;  // stays pending for the next call at dir_pos
+    h->dir_buf_pos += d->d_reclen;
+    h->dir_pos = e.offset;
   }
 }
 
