@@ -5,6 +5,7 @@ need_vmm
 [ -x /e2e/bin/runvm ] || skip "runvm was not built into the test host"
 [ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
 ROOT=/run/runvm-e2e
+# Absolute program paths: the guest agent resolves PATH before it enters the container root.
 make_bundle() {
   mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
   cp /bin/busybox "$1/rootfs/bin/busybox"
@@ -18,7 +19,7 @@ make_bundle() {
   grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
 }
 status_of() { runvm --root "$ROOT" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
-make_bundle "$PWD/b2" '["sh","-c","echo started; exec sleep 1000"]'
+make_bundle "$PWD/b2" '["/bin/sh","-c","echo started; exec sleep 1000"]'
 start=$(date +%s)
 timeout "$T" runvm --root "$ROOT" create -b "$PWD/b2" --pid-file "$PWD/pid" c2 >out.txt 2>err.txt </dev/null
 rc=$?
@@ -44,7 +45,7 @@ runvm --root "$ROOT" state c2 >/dev/null 2>&1 && fail "state still answers after
 note "lifecycle ok"
 
 # run in the background, SIGTERM through kill: run exits 143 (128+15).
-make_bundle "$PWD/b4" '["sh","-c","exec sleep 1000"]'
+make_bundle "$PWD/b4" '["/bin/sh","-c","exec sleep 1000"]'
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b4" c4 >out4.txt 2>err4.txt </dev/null &
 run_pid=$!
 i=0

@@ -7,6 +7,7 @@ need_vmm
 [ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
 ROOT=/run/runvm-e2e
 # make_bundle DIR ARGS_JSON: busybox rootfs + `runvm spec` with args and terminal=false.
+# Absolute program paths: the guest agent resolves PATH before it enters the container root.
 make_bundle() {
   mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
   cp /bin/busybox "$1/rootfs/bin/busybox"
@@ -19,7 +20,7 @@ make_bundle() {
   sed -i ':a;N;$!ba;s/"ambient": \[[^]]*\]/"ambient": []/' "$1/config.json"
   grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
 }
-make_bundle "$PWD/b1" '["sh","-c","echo hello-from-runvm; echo to-stderr >\&2; exit 3"]'
+make_bundle "$PWD/b1" '["/bin/sh","-c","echo hello-from-runvm; echo to-stderr >\&2; exit 3"]'
 start=$(date +%s)
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b1" c1 >out.txt 2>err.txt
 rc=$?
@@ -31,7 +32,7 @@ grep -q to-stderr err.txt || fail "container stderr missing (exit $rc)"
 [ -e "$ROOT/c1" ] && fail "state of c1 left behind after run"
 note "run ok"
 
-make_bundle "$PWD/b3" '["cat"]'
+make_bundle "$PWD/b3" '["/bin/cat"]'
 out=$(echo hi-through-stdin | timeout "$T" runvm --root "$ROOT" run -b "$PWD/b3" c3 2>err3.txt)
 rc=$?
 echo "stdin run exit $rc: '$out' $(cat err3.txt)"
