@@ -12,10 +12,10 @@ make_bundle() {
   mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
   cp /bin/busybox "$1/rootfs/bin/busybox"
   # Hard links: the applets are regular files through the shared filesystem.
-  for a in $(busybox --list); do ln -f "$1/rootfs/bin/busybox" "$1/rootfs/bin/$a"; done
+  for a in $(busybox --list); do [ "$a" = busybox ] || ln -f "$1/rootfs/bin/busybox" "$1/rootfs/bin/$a"; done
   (cd "$1" && runvm spec) || fail "runvm spec failed"
   sed -i 's/"terminal": true/"terminal": false/' "$1/config.json"
-  sed -i ':a;N;$!ba;s/"args": \[[^]]*\]/"args": '"$2"'/' "$1/config.json"
+  sed -i ':a;N;$!ba;s|"args": \[[^]]*\]|"args": '"$2"'|' "$1/config.json"
   # guest-init cannot raise ambient capabilities yet (EPERM for CAP_AUDIT_WRITE): none asked.
   sed -i ':a;N;$!ba;s/"ambient": \[[^]]*\]/"ambient": []/' "$1/config.json"
   grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
