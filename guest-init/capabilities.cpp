@@ -71,8 +71,10 @@ Status apply_process_capabilities(const CapSets& s) {
   if (cap_reset_ambient() < 0 && errno != EINVAL)
     return Error::from_errno("reset ambient capabilities");
   for (int v : s.ambient) {
-    // The kernel only allows ambient caps that are permitted and inheritable.
-    if (cap_set_ambient(static_cast<cap_value_t>(v), CAP_SET) < 0)
+    // The kernel only allows ambient caps that are permitted and inheritable
+    // (EPERM otherwise). runc skips those, and its own default spec lists
+    // ambient caps with no inheritable set, so a config runc runs must run here.
+    if (cap_set_ambient(static_cast<cap_value_t>(v), CAP_SET) < 0 && errno != EPERM)
       return Error::from_errno("raise ambient capability " + std::to_string(v));
   }
   return {};

@@ -67,6 +67,26 @@ TEST(Capabilities, AppliesAllFiveSets) {
   EXPECT_TRUE(exited_ok(ws)) << "child status " << ws;
 }
 
+TEST(Capabilities, AmbientWithoutInheritableIsSkippedAsRuncDoes) {
+  SKIP_UNLESS_ROOT();
+  // `runc spec` lists ambient caps but no inheritable set; runc runs it.
+  oci::Capabilities c;
+  c.bounding = oci::StringList{"CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  c.permitted = oci::StringList{"CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  c.effective = oci::StringList{"CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  c.ambient = oci::StringList{"CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  int ws = run_in_child([&] {
+    auto s = resolve_capabilities(c);
+    if (!s) return 1;
+    if (!apply_bounding_set(*s)) return 2;
+    if (!apply_process_capabilities(*s)) return 3;
+    if (status_mask("CapEff") != (bit(5) | bit(10))) return 4;
+    if (status_mask("CapAmb") != 0) return 5;
+    return 0;
+  });
+  EXPECT_TRUE(exited_ok(ws)) << "child status " << ws;
+}
+
 TEST(Capabilities, SurviveTheSwitchToAnUnprivilegedUser) {
   SKIP_UNLESS_ROOT();
   oci::Capabilities c;
