@@ -24,4 +24,4 @@ echo "== runvm features (first lines)"
 "$runvm" features | head -n 12
 
 echo "== runvm run, inside the test host (this boots the test host, then a microVM in it)"
-bash "$top/tests/e2e/run-e2e.sh" "$BUILD_DIR" --only "${DEMO_SCENARIOS:-runvm_demo}"
+bash "$top/tests/e2e/run-e2e.sh" "$BUILD_DIR" --only "${DEMO_SCENARIOS:-runvm_run}"
