@@ -16,8 +16,9 @@ std::optional<GuestMemory> GuestMemory::create(uint64_t size, std::string* error
     void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
-      if (error) *error = "mmap guest memory (" + std::to_string(len >> 20) + " MiB): " +
-                          std::strerror(errno);
+      if (error)
+        *error =
+            "mmap guest memory (" + std::to_string(len >> 20) + " MiB): " + std::strerror(errno);
       return false;
     }
     // Guest RAM is a good candidate for THP and must not end up in core dumps.

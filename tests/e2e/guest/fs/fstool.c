@@ -36,15 +36,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *ename(int e) {
+static const char* ename(int e) {
   switch (e) {
-#define E(x) case x: return #x;
-    E(EPERM) E(ENOENT) E(EIO) E(ENXIO) E(EBADF) E(EACCES) E(EBUSY) E(EEXIST) E(EXDEV)
-    E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENOSPC) E(EROFS) E(EMLINK) E(ENAMETOOLONG)
-    E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA) E(EOPNOTSUPP) E(ETXTBSY) E(EFBIG) E(E2BIG)
-    E(ERANGE) E(EFAULT) E(ENOTTY) E(ESTALE)
+#define E(x) \
+  case x:    \
+    return #x;
+    E(EPERM)
+    E(ENOENT) E(EIO) E(ENXIO) E(EBADF) E(EACCES) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR)
+        E(EISDIR) E(EINVAL) E(ENOSPC) E(EROFS) E(EMLINK) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY)
+            E(ELOOP) E(ENODATA) E(EOPNOTSUPP) E(ETXTBSY) E(EFBIG) E(E2BIG) E(ERANGE) E(EFAULT)
+                E(ENOTTY) E(ESTALE)
 #undef E
-    default: {
+                    default : {
       static char buf[32];
       snprintf(buf, sizeof buf, "errno%d", e);
       return buf;
@@ -52,50 +55,78 @@ static const char *ename(int e) {
   }
 }
 
-static int report(const char *op, int rc) {
-  if (rc < 0) printf("%s %s\n", op, ename(errno));
-  else printf("%s ok\n", op);
+static int report(const char* op, int rc) {
+  if (rc < 0)
+    printf("%s %s\n", op, ename(errno));
+  else
+    printf("%s ok\n", op);
   return rc < 0;
 }
 
-static int do_try(int argc, char **argv) {
+static int do_try(int argc, char** argv) {
   if (argc < 2) return 2;
   const char *op = argv[0], *a = argv[1], *b = argc > 2 ? argv[2] : NULL;
   int rc;
   if (!strcmp(op, "open-r") || !strcmp(op, "open-w") || !strcmp(op, "open-trunc")) {
-    int fl = !strcmp(op, "open-r") ? O_RDONLY : !strcmp(op, "open-w") ? O_WRONLY : O_WRONLY | O_TRUNC;
+    int fl = !strcmp(op, "open-r")   ? O_RDONLY
+             : !strcmp(op, "open-w") ? O_WRONLY
+                                     : O_WRONLY | O_TRUNC;
     rc = open(a, fl | O_CLOEXEC);
     if (rc >= 0 && fl != O_RDONLY) {
       // Writing through the fd is part of "write": a read-only share must not take it.
       int w = write(rc, "x", 1);
-      if (w < 0) { int e = errno; close(rc); errno = e; rc = -1; }
+      if (w < 0) {
+        int e = errno;
+        close(rc);
+        errno = e;
+        rc = -1;
+      }
     }
     if (rc >= 0) close(rc);
   } else if (!strcmp(op, "creat-excl")) {
     rc = open(a, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
     if (rc >= 0) close(rc);
-  } else if (!strcmp(op, "mkdir")) rc = mkdir(a, 0755);
-  else if (!strcmp(op, "rmdir")) rc = rmdir(a);
-  else if (!strcmp(op, "unlink")) rc = unlink(a);
-  else if (!strcmp(op, "rename") && b) rc = rename(a, b);
-  else if (!strcmp(op, "rename-noreplace") && b) rc = renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE);
-  else if (!strcmp(op, "rename-exchange") && b) rc = renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
-  else if (!strcmp(op, "link") && b) rc = link(a, b);
-  else if (!strcmp(op, "symlink") && b) rc = symlink(a, b);
-  else if (!strcmp(op, "chmod") && b) rc = chmod(a, strtol(b, NULL, 8));
-  else if (!strcmp(op, "chown") && argc > 3) rc = chown(a, atoi(b), atoi(argv[3]));
-  else if (!strcmp(op, "truncate") && b) rc = truncate(a, atoll(b));
+  } else if (!strcmp(op, "mkdir"))
+    rc = mkdir(a, 0755);
+  else if (!strcmp(op, "rmdir"))
+    rc = rmdir(a);
+  else if (!strcmp(op, "unlink"))
+    rc = unlink(a);
+  else if (!strcmp(op, "rename") && b)
+    rc = rename(a, b);
+  else if (!strcmp(op, "rename-noreplace") && b)
+    rc = renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE);
+  else if (!strcmp(op, "rename-exchange") && b)
+    rc = renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+  else if (!strcmp(op, "link") && b)
+    rc = link(a, b);
+  else if (!strcmp(op, "symlink") && b)
+    rc = symlink(a, b);
+  else if (!strcmp(op, "chmod") && b)
+    rc = chmod(a, strtol(b, NULL, 8));
+  else if (!strcmp(op, "chown") && argc > 3)
+    rc = chown(a, atoi(b), atoi(argv[3]));
+  else if (!strcmp(op, "truncate") && b)
+    rc = truncate(a, atoll(b));
   else if (!strcmp(op, "utimes")) {
     struct timespec ts[2] = {{981173106, 0}, {981173106, 0}};
     rc = utimensat(AT_FDCWD, a, ts, 0);
-  } else if (!strcmp(op, "mknod-c") && argc > 3) rc = mknod(a, S_IFCHR | 0666, makedev(atoi(b), atoi(argv[3])));
-  else if (!strcmp(op, "mkfifo")) rc = mkfifo(a, 0644);
-  else if (!strcmp(op, "setxattr") && argc > 3) rc = setxattr(a, b, argv[3], strlen(argv[3]), 0);
-  else if (!strcmp(op, "removexattr") && b) rc = removexattr(a, b);
+  } else if (!strcmp(op, "mknod-c") && argc > 3)
+    rc = mknod(a, S_IFCHR | 0666, makedev(atoi(b), atoi(argv[3])));
+  else if (!strcmp(op, "mkfifo"))
+    rc = mkfifo(a, 0644);
+  else if (!strcmp(op, "setxattr") && argc > 3)
+    rc = setxattr(a, b, argv[3], strlen(argv[3]), 0);
+  else if (!strcmp(op, "removexattr") && b)
+    rc = removexattr(a, b);
   else if (!strcmp(op, "getxattr") && b) {
     char v[256];
     ssize_t n = getxattr(a, b, v, sizeof v - 1);
-    if (n >= 0) { v[n] = 0; printf("getxattr %s=%s\n", b, v); return 0; }
+    if (n >= 0) {
+      v[n] = 0;
+      printf("getxattr %s=%s\n", b, v);
+      return 0;
+    }
     rc = -1;
   } else if (!strcmp(op, "listxattr")) {
     char v[4096];
@@ -107,41 +138,57 @@ static int do_try(int argc, char **argv) {
   return report(op, rc);
 }
 
-static int cmpstr(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+static int cmpstr(const void* x, const void* y) {
+  return strcmp(*(char* const*)x, *(char* const*)y);
+}
 
-static int do_xattr_list(const char *f) {
+static int do_xattr_list(const char* f) {
   char buf[8192];
   ssize_t n = listxattr(f, buf, sizeof buf);
-  if (n < 0) { printf("listxattr %s\n", ename(errno)); return 1; }
-  char *names[256];
+  if (n < 0) {
+    printf("listxattr %s\n", ename(errno));
+    return 1;
+  }
+  char* names[256];
   int k = 0;
-  for (char *p = buf; p < buf + n && k < 256; p += strlen(p) + 1)
-    if (!strncmp(p, "user.", 5) || !strncmp(p, "trusted.", 8) || !strncmp(p, "security.", 9)) names[k++] = p;
+  for (char* p = buf; p < buf + n && k < 256; p += strlen(p) + 1)
+    if (!strncmp(p, "user.", 5) || !strncmp(p, "trusted.", 8) || !strncmp(p, "security.", 9))
+      names[k++] = p;
   qsort(names, k, sizeof *names, cmpstr);
   printf("xattrs %d\n", k);
   for (int i = 0; i < k; i++) {
     char v[256];
     ssize_t m = getxattr(f, names[i], v, sizeof v - 1);
-    if (m < 0) printf("  %s: %s\n", names[i], ename(errno));
-    else { v[m] = 0; printf("  %s=%s\n", names[i], v); }
+    if (m < 0)
+      printf("  %s: %s\n", names[i], ename(errno));
+    else {
+      v[m] = 0;
+      printf("  %s=%s\n", names[i], v);
+    }
   }
   return 0;
 }
 
 // Deterministic pattern: xorshift64 words, restarted per MiB so any MiB can be regenerated.
-static void pattern(unsigned char *buf, size_t len, uint64_t mib) {
+static void pattern(unsigned char* buf, size_t len, uint64_t mib) {
   uint64_t x = 0x9E3779B97F4A7C15ull ^ (mib * 0x100000001B3ull + 1);
   for (size_t i = 0; i + 8 <= len; i += 8) {
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
     memcpy(buf + i, &x, 8);
   }
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
+static int write_all(int fd, const unsigned char* p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);
-    if (w < 0) { if (errno == EINTR) continue; return -1; }
-    p += w; n -= (size_t)w;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
   }
   return 0;
 }
@@ -152,37 +199,61 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int do_gen(const char *f, long mib) {
+static int do_gen(const char* f, long mib) {
   int fd = strcmp(f, "-") ? open(f, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644) : 1;
-  if (fd < 0) { printf("gen open %s\n", ename(errno)); return 1; }
+  if (fd < 0) {
+    printf("gen open %s\n", ename(errno));
+    return 1;
+  }
   static unsigned char buf[1 << 20];
   for (long i = 0; i < mib; i++) {
     pattern(buf, sizeof buf, (uint64_t)i);
-    if (write_all(fd, buf, sizeof buf)) { fprintf(stderr, "gen write %s\n", ename(errno)); return 1; }
+    if (write_all(fd, buf, sizeof buf)) {
+      fprintf(stderr, "gen write %s\n", ename(errno));
+      return 1;
+    }
   }
-  if (fd != 1 && close(fd)) { printf("gen close %s\n", ename(errno)); return 1; }
+  if (fd != 1 && close(fd)) {
+    printf("gen close %s\n", ename(errno));
+    return 1;
+  }
   return 0;
 }
 
-static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n) {
-  for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001B3ull; }
+static uint64_t fnv(uint64_t h, const unsigned char* p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x100000001B3ull;
+  }
   return h;
 }
 
-static int do_hash(const char *f) {
+static int do_hash(const char* f) {
   int fd = open(f, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) { printf("hash open %s\n", ename(errno)); return 1; }
+  if (fd < 0) {
+    printf("hash open %s\n", ename(errno));
+    return 1;
+  }
   struct stat st;
   fstat(fd, &st);
   uint64_t h1 = 0xcbf29ce484222325ull, h2 = h1;
   static unsigned char buf[1 << 16];
   ssize_t n;
   off_t total = 0;
-  while ((n = read(fd, buf, sizeof buf)) > 0) { h1 = fnv(h1, buf, (size_t)n); total += n; }
-  if (n < 0) { printf("hash read %s\n", ename(errno)); return 1; }
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    h1 = fnv(h1, buf, (size_t)n);
+    total += n;
+  }
+  if (n < 0) {
+    printf("hash read %s\n", ename(errno));
+    return 1;
+  }
   if (st.st_size > 0) {
-    unsigned char *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) { printf("hash mmap %s\n", ename(errno)); return 1; }
+    unsigned char* m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+      printf("hash mmap %s\n", ename(errno));
+      return 1;
+    }
     h2 = fnv(h2, m, (size_t)st.st_size);
     munmap(m, (size_t)st.st_size);
   }
@@ -192,48 +263,64 @@ static int do_hash(const char *f) {
   return h1 != h2;
 }
 
-static int do_fsync(const char *f) {
+static int do_fsync(const char* f) {
   int fd = open(f, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
-  if (fd < 0) { printf("fsync open %s\n", ename(errno)); return 1; }
-  int bad = write_all(fd, (const unsigned char *)"durable\n", 8) ? report("fsync-write", -1) : 0;
+  if (fd < 0) {
+    printf("fsync open %s\n", ename(errno));
+    return 1;
+  }
+  int bad = write_all(fd, (const unsigned char*)"durable\n", 8) ? report("fsync-write", -1) : 0;
   bad |= report("fsync", fsync(fd));
   bad |= report("fdatasync", fdatasync(fd));
   close(fd);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", f);
-  char *s = strrchr(dir, '/');
-  if (s) *s = 0; else strcpy(dir, ".");
+  char* s = strrchr(dir, '/');
+  if (s)
+    *s = 0;
+  else
+    strcpy(dir, ".");
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   bad |= report("fsync-dir", dfd < 0 ? -1 : fsync(dfd));
   if (dfd >= 0) close(dfd);
   return bad;
 }
 
-static int do_unlinked(const char *f) {
+static int do_unlinked(const char* f) {
   int fd = open(f, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
-  if (fd < 0) { printf("unlinked open %s\n", ename(errno)); return 1; }
-  write_all(fd, (const unsigned char *)"before-unlink ", 14);
+  if (fd < 0) {
+    printf("unlinked open %s\n", ename(errno));
+    return 1;
+  }
+  write_all(fd, (const unsigned char*)"before-unlink ", 14);
   report("unlink", unlink(f));
   struct stat st;
   report("stat-path", stat(f, &st));
-  if (fstat(fd, &st) == 0) printf("fstat nlink=%lu size=%lld\n", (unsigned long)st.st_nlink, (long long)st.st_size);
-  else report("fstat", -1);
-  write_all(fd, (const unsigned char *)"after-unlink", 12);
+  if (fstat(fd, &st) == 0)
+    printf("fstat nlink=%lu size=%lld\n", (unsigned long)st.st_nlink, (long long)st.st_size);
+  else
+    report("fstat", -1);
+  write_all(fd, (const unsigned char*)"after-unlink", 12);
   char buf[64] = {0};
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  if (n < 0) report("pread", -1);
-  else printf("pread %zd '%s'\n", n, buf);
+  if (n < 0)
+    report("pread", -1);
+  else
+    printf("pread %zd '%s'\n", n, buf);
   if (fstat(fd, &st) == 0) printf("fstat size=%lld\n", (long long)st.st_size);
   report("close", close(fd));
   return 0;
 }
 
-static int do_mkfiles(const char *d, long n) {
+static int do_mkfiles(const char* d, long n) {
   char p[4096];
   for (long i = 0; i < n; i++) {
     snprintf(p, sizeof p, "%s/f%05ld-a-longer-directory-entry-name", d, i);
     int fd = open(p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) { printf("mkfiles %ld %s\n", i, ename(errno)); return 1; }
+    if (fd < 0) {
+      printf("mkfiles %ld %s\n", i, ename(errno));
+      return 1;
+    }
     close(fd);
   }
   return 0;
@@ -242,7 +329,7 @@ static int do_mkfiles(const char *d, long n) {
 // Rename race. D/real is a directory holding "inside"; D/sw alternates between that directory
 // and symlinks to paths outside the share (absolute host path, relative ../ walks). A reader
 // opens D/sw/<name> for every name it is given and classifies what it read.
-static int do_race(const char *d, int secs, int nnames, char **names) {
+static int do_race(const char* d, int secs, int nnames, char** names) {
   char real[4096], sw[4096], l1[4096], l2[4096], l3[4096];
   snprintf(real, sizeof real, "%s/real", d);
   snprintf(sw, sizeof sw, "%s/sw", d);
@@ -250,26 +337,33 @@ static int do_race(const char *d, int secs, int nnames, char **names) {
   snprintf(l2, sizeof l2, "%s/l2", d);
   snprintf(l3, sizeof l3, "%s/l3", d);
   mkdir(d, 0755);
-  if (mkdir(real, 0755) && errno != EEXIST) { printf("race mkdir %s\n", ename(errno)); return 1; }
+  if (mkdir(real, 0755) && errno != EEXIST) {
+    printf("race mkdir %s\n", ename(errno));
+    return 1;
+  }
   char in[4200];
   snprintf(in, sizeof in, "%s/inside", real);
   int fd = open(in, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-  if (fd < 0) { printf("race create %s\n", ename(errno)); return 1; }
-  write_all(fd, (const unsigned char *)"INSIDE\n", 7);
+  if (fd < 0) {
+    printf("race create %s\n", ename(errno));
+    return 1;
+  }
+  write_all(fd, (const unsigned char*)"INSIDE\n", 7);
   close(fd);
   pid_t pid = fork();
   if (pid == 0) {
     double end = now() + secs;
-    const char *targets[3] = {"/tmp/fs_escape/outside", "../../../../../../../../tmp/fs_escape/outside", "/"};
-    const char *ls[3] = {l1, l2, l3};
+    const char* targets[3] = {"/tmp/fs_escape/outside",
+                              "../../../../../../../../tmp/fs_escape/outside", "/"};
+    const char* ls[3] = {l1, l2, l3};
     long swaps = 0;
     while (now() < end) {
       for (int i = 0; i < 3; i++) {
         unlink(ls[i]);
         symlink(targets[i], ls[i]);
-        rename(real, sw);          // sw is the real directory
+        rename(real, sw);  // sw is the real directory
         rename(sw, real);
-        rename(ls[i], sw);         // sw is now a symlink to outside
+        rename(ls[i], sw);  // sw is now a symlink to outside
         rename(sw, ls[i]);
         swaps++;
       }
@@ -285,23 +379,35 @@ static int do_race(const char *d, int secs, int nnames, char **names) {
       char p[4200];
       snprintf(p, sizeof p, "%s/%s", sw, names[i]);
       int f = open(p, O_RDONLY | O_CLOEXEC);
-      if (f < 0) { if (errno == ENOENT || errno == ENOTDIR) enoent++; else other++; continue; }
+      if (f < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+          enoent++;
+        else
+          other++;
+        continue;
+      }
       ssize_t n = read(f, buf, sizeof buf - 1);
       close(f);
-      if (n < 0) { other++; continue; }
+      if (n < 0) {
+        other++;
+        continue;
+      }
       buf[n] = 0;
-      if (!strcmp(buf, "INSIDE\n")) inside++;
+      if (!strcmp(buf, "INSIDE\n"))
+        inside++;
       else {
         foreign++;
         // Whatever was read is printed: the host scenario checks it never holds its marker.
-        for (ssize_t k = 0; k < n; k++) if (buf[k] < ' ' || buf[k] > '~') buf[k] = '.';
+        for (ssize_t k = 0; k < n; k++)
+          if (buf[k] < ' ' || buf[k] > '~') buf[k] = '.';
         if (foreign <= 3) printf("race read %s: '%.80s'\n", names[i], buf);
       }
     }
   }
   int status;
   waitpid(pid, &status, 0);
-  printf("race inside=%ld enoent=%ld foreign=%ld other-errors=%ld\n", inside, enoent, foreign, other);
+  printf("race inside=%ld enoent=%ld foreign=%ld other-errors=%ld\n", inside, enoent, foreign,
+         other);
   return 0;
 }
 
@@ -314,15 +420,21 @@ static int drop_caches(void) {
   return rc;
 }
 
-static int do_bench_seq(const char *f, long mib) {
+static int do_bench_seq(const char* f, long mib) {
   static unsigned char buf[1 << 20];
   pattern(buf, sizeof buf, 7);
   drop_caches();
   double t0 = now();
   int fd = open(f, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) { printf("bench-seq open %s\n", ename(errno)); return 1; }
+  if (fd < 0) {
+    printf("bench-seq open %s\n", ename(errno));
+    return 1;
+  }
   for (long i = 0; i < mib; i++)
-    if (write_all(fd, buf, sizeof buf)) { printf("bench-seq write %s\n", ename(errno)); return 1; }
+    if (write_all(fd, buf, sizeof buf)) {
+      printf("bench-seq write %s\n", ename(errno));
+      return 1;
+    }
   fsync(fd);
   close(fd);
   double tw = now() - t0;
@@ -339,9 +451,12 @@ static int do_bench_seq(const char *f, long mib) {
   return 0;
 }
 
-static int do_bench_rand(const char *f, long n) {
+static int do_bench_rand(const char* f, long n) {
   int fd = open(f, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) { printf("bench-rand open %s\n", ename(errno)); return 1; }
+  if (fd < 0) {
+    printf("bench-rand open %s\n", ename(errno));
+    return 1;
+  }
   struct stat st;
   fstat(fd, &st);
   long blocks = st.st_size / 4096;
@@ -351,9 +466,12 @@ static int do_bench_rand(const char *f, long n) {
   uint64_t x = 88172645463325252ull;
   double t0 = now();
   for (long i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
     if (pread(fd, buf, sizeof buf, (off_t)(x % (uint64_t)blocks) * 4096) != 4096) {
-      printf("bench-rand pread %s\n", ename(errno)); return 1;
+      printf("bench-rand pread %s\n", ename(errno));
+      return 1;
     }
   }
   double t = now() - t0;
@@ -362,7 +480,7 @@ static int do_bench_rand(const char *f, long n) {
   return 0;
 }
 
-static int do_bench_meta(const char *d, long n) {
+static int do_bench_meta(const char* d, long n) {
   char p[4096];
   struct stat st;
   mkdir(d, 0755);
@@ -370,19 +488,28 @@ static int do_bench_meta(const char *d, long n) {
   for (long i = 0; i < n; i++) {
     snprintf(p, sizeof p, "%s/m%ld", d, i);
     int fd = open(p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) { printf("bench-meta create %s\n", ename(errno)); return 1; }
+    if (fd < 0) {
+      printf("bench-meta create %s\n", ename(errno));
+      return 1;
+    }
     fstat(fd, &st);
     close(fd);
-    if (stat(p, &st) || unlink(p)) { printf("bench-meta %s\n", ename(errno)); return 1; }
+    if (stat(p, &st) || unlink(p)) {
+      printf("bench-meta %s\n", ename(errno));
+      return 1;
+    }
   }
   double t = now() - t0;
   printf("meta n=%ld ops=%.0f\n", n, n / t);
   return 0;
 }
 
-static int run(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: see fstool.c\n"); return 2; }
-  const char *cmd = argv[1];
+static int run(int argc, char** argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: see fstool.c\n");
+    return 2;
+  }
+  const char* cmd = argv[1];
   if (!strcmp(cmd, "try")) return do_try(argc - 2, argv + 2);
   if (!strcmp(cmd, "xattr-list")) return do_xattr_list(argv[2]);
   if (!strcmp(cmd, "gen") && argc > 3) return do_gen(argv[2], atol(argv[3]));
@@ -407,7 +534,7 @@ static int run(int argc, char **argv) {
   return 2;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   return run(argc, argv);
 }

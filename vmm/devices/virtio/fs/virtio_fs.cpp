@@ -86,7 +86,9 @@ std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::
       if (std::fscanf(f, "%lu", &v) == 1 && v > 0) nr_open = v;
       std::fclose(f);
     }
-    struct rlimit up {nr_open, nr_open};
+    struct rlimit up {
+      nr_open, nr_open
+    };
     if (rl.rlim_max >= nr_open || ::setrlimit(RLIMIT_NOFILE, &up) != 0) {
       rl.rlim_cur = rl.rlim_max;
       (void)::setrlimit(RLIMIT_NOFILE, &rl);
