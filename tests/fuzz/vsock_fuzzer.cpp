@@ -141,7 +141,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (in.u8() & 1) {
         if (clients[which] >= 0) shutdown(clients[which], SHUT_WR);
       } else if (clients[which] >= 0) {
-        [[maybe_unused]] ssize_t w = write(clients[which], "abcdefghijklmnop", in.u8() % 17);
+        // A client may write after its own shutdown(SHUT_WR): EPIPE, never SIGPIPE.
+        [[maybe_unused]] ssize_t w =
+            send(clients[which], "abcdefghijklmnop", in.u8() % 17, MSG_NOSIGNAL | MSG_DONTWAIT);
       }
       pump(mux, watcher);
       drain_rx();
