@@ -59,13 +59,15 @@ std::string_view to_string(ContainerStatus s) {
       return "running";
     case ContainerStatus::kStopped:
       return "stopped";
+    case ContainerStatus::kPaused:
+      return "paused";
   }
   return "unknown";
 }
 
 std::optional<ContainerStatus> parse_status(std::string_view s) {
   for (auto st : {ContainerStatus::kCreating, ContainerStatus::kCreated, ContainerStatus::kRunning,
-                  ContainerStatus::kStopped}) {
+                  ContainerStatus::kStopped, ContainerStatus::kPaused}) {
     if (to_string(st) == s) return st;
   }
   return std::nullopt;

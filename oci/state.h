@@ -23,9 +23,10 @@
 
 namespace runvm::oci {
 
-enum class ContainerStatus { kCreating, kCreated, kRunning, kStopped };
+// kPaused is runc's extra status (the runtime-spec lists the other four).
+enum class ContainerStatus { kCreating, kCreated, kRunning, kStopped, kPaused };
 
-// "creating" | "created" | "running" | "stopped".
+// "creating" | "created" | "running" | "stopped" | "paused".
 [[nodiscard]] std::string_view to_string(ContainerStatus s);
 [[nodiscard]] std::optional<ContainerStatus> parse_status(std::string_view s);
 

@@ -1,9 +1,10 @@
-// runvm pause <id>: pause the container (its vCPUs, once the VMM is wired in).
+// runvm pause <id>: pause the container: every vCPU and device thread of its microVM stops.
 #include <memory>
 #include <string>
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
 
@@ -17,7 +18,8 @@ Action setup_pause(CLI::App& cmd) {
     if (state->status == oci::ContainerStatus::kStopped) {
       return Error(std::string(kNotRunningMessage), ESRCH).wrap(where);
     }
-    return not_implemented("pausing the microVM").wrap(where);
+    if (auto ok = vm::set_paused(state_dir(ctx), *id, true); !ok) return ok.error().wrap(where);
+    return 0;
   };
 }
 

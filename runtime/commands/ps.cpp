@@ -1,11 +1,16 @@
-// runvm ps [--format table|json] <id> [ps args...]: processes of the container
-// (in the guest, once the agent is wired in).
+// runvm ps [--format table|json] <id> [ps args...]: processes of the container,
+// as guest pids (they live in the microVM's kernel, so the host's ps cannot show them;
+// ps-args are accepted and ignored).
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/vm/lifecycle.h"
+
+#include <nlohmann/json.hpp>
 
 namespace runvm::runtime {
 
@@ -33,7 +38,15 @@ Action setup_ps(CLI::App& cmd) {
     if (state->status == oci::ContainerStatus::kStopped) {
       return Error(std::string(kNotRunningMessage), ESRCH).wrap(where);
     }
-    return not_implemented("listing the processes in the microVM").wrap(where);
+    auto pids = vm::container_pids(*state);
+    if (!pids) return pids.error().wrap(where);
+    if (opts->format == "json") {
+      std::printf("%s\n", nlohmann::json(*pids).dump().c_str());
+    } else {
+      std::printf("PID\n");
+      for (int pid : *pids) std::printf("%d\n", pid);
+    }
+    return 0;
   };
 }
 

@@ -4,6 +4,7 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
 
@@ -17,7 +18,8 @@ Action setup_resume(CLI::App& cmd) {
     if (state->status == oci::ContainerStatus::kStopped) {
       return Error(std::string(kNotRunningMessage), ESRCH).wrap(where);
     }
-    return not_implemented("resuming the microVM").wrap(where);
+    if (auto ok = vm::set_paused(state_dir(ctx), *id, false); !ok) return ok.error().wrap(where);
+    return 0;
   };
 }
 

@@ -51,7 +51,9 @@ TEST(State, StatusNames) {
   EXPECT_EQ(to_string(ContainerStatus::kRunning), "running");
   EXPECT_EQ(to_string(ContainerStatus::kStopped), "stopped");
   EXPECT_EQ(parse_status("running"), ContainerStatus::kRunning);
-  EXPECT_FALSE(parse_status("paused").has_value());
+  EXPECT_EQ(to_string(ContainerStatus::kPaused), "paused");
+  EXPECT_EQ(parse_status("paused"), ContainerStatus::kPaused);
+  EXPECT_FALSE(parse_status("frozen").has_value());
 }
 
 TEST(State, SpecShapeWithoutPrivateFields) {
@@ -107,10 +109,10 @@ TEST(State, ReadMissingIsEnoent) {
 }
 
 TEST(State, BadDocuments) {
-  auto a = parse_state(R"({"ociVersion": "1.2.0", "id": "x", "status": "paused", "pid": 1,
+  auto a = parse_state(R"({"ociVersion": "1.2.0", "id": "x", "status": "frozen", "pid": 1,
                            "bundle": "/b"})");
   ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.error().message, "status: unknown status \"paused\"");
+  EXPECT_EQ(a.error().message, "status: unknown status \"frozen\"");
   auto b = parse_state(R"({"ociVersion": "1.2.0", "id": "x", "status": "created", "pid": "1"})");
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().message, "pid: expected integer, got string");
