@@ -3,8 +3,12 @@
 #include <cerrno>
 #include <chrono>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "runtime/bundle.h"
 #include "runtime/container_id.h"
+#include "runtime/hooks.h"
 #include "runtime/state_dir.h"
 #include "runtime/time_format.h"
 #include "runtime/vm/launch.h"
@@ -40,7 +44,8 @@ Status check_console(const CreateRequest& req, const oci::Spec& spec) {
 
 // Boots the container's microVM (runtime/vm) and leaves its process held.
 Status start_vm(const CreateRequest& req, const Bundle& bundle, oci::State& state) {
-  vm::LaunchRequest launch{StateDir(req.root).container_dir(req.id), req.id, req.pid_file};
+  vm::LaunchRequest launch{StateDir(req.root).container_dir(req.id), req.id, req.pid_file,
+                           req.console_socket};
   return vm::launch_vm(launch, bundle, state);
 }
 
@@ -65,6 +70,17 @@ Result<oci::State> create_container(const CreateRequest& req) {
                    ok.error().err);
     }
     return ok.error();
+  }
+  // The container exists (held in the guest): prestart, createRuntime and
+  // createContainer hooks see status "creating"; a failure undoes the create.
+  for (const char* point : {"prestart", "createRuntime", "createContainer"}) {
+    if (auto ok = run_hooks(point, hooks_for(bundle->spec, point), state); !ok) {
+      ::kill(state.pid, SIGKILL);
+      int ws;
+      ::waitpid(state.pid, &ws, 0);
+      (void)dir.remove(req.id);
+      return ok.error();
+    }
   }
   state.status = oci::ContainerStatus::kCreated;
   if (auto ok = dir.save(state); !ok) return ok.error();

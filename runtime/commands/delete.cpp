@@ -11,6 +11,7 @@
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
 #include "runtime/container_id.h"
+#include "runtime/hooks.h"
 #include "runtime/process_liveness.h"
 
 namespace runvm::runtime {
@@ -65,7 +66,9 @@ Status delete_container(const CommandContext& ctx, const DeleteOptions& opts) {
         if (auto ok = kill_vmm(*state); !ok) return ok;
       }
   }
-  return dir.remove(opts.id);
+  if (auto ok = dir.remove(opts.id); !ok) return ok;
+  run_poststop_hooks(*state);
+  return {};
 }
 
 }  // namespace

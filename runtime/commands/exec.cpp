@@ -8,6 +8,8 @@
 #include "oci/validate.h"
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/exec_process.h"
+#include "runtime/vm/exec_session.h"
 
 namespace runvm::runtime {
 
@@ -34,15 +36,35 @@ struct ExecOptions {
   bool ignore_paused = false;
 };
 
-// A --process file must parse and validate before anything reaches the guest.
-Status check_process_file(const std::string& path) {
-  auto text = oci::read_file(path);
-  if (!text) return text.error();
-  auto process = oci::parse_process(*text);
-  if (!process) return process.error().wrap(path);
-  auto violations = oci::validate_process(*process, "");
-  if (!violations.empty()) return Error(oci::to_string(violations.front()), EINVAL).wrap(path);
-  return {};
+// The process to start, as JSON for the agent: the --process file as given, or
+// the container's config.json process with the command line's overrides.
+Result<nlohmann::json> process_json(const ExecOptions& o, const oci::State& state) {
+  if (!o.process.empty()) {
+    auto text = oci::read_file(o.process);
+    if (!text) return text.error();
+    auto process = oci::parse_process(*text);
+    if (!process) return process.error().wrap(o.process);
+    auto violations = oci::validate_process(*process, "");
+    if (!violations.empty())
+      return Error(oci::to_string(violations.front()), EINVAL).wrap(o.process);
+    return oci::to_json(*process);
+  }
+  const std::string config =
+      state.runvm.config_path.empty() ? state.bundle + "/config.json" : state.runvm.config_path;
+  auto spec = oci::parse_config_file(config);
+  if (!spec) return spec.error();
+  if (!spec->process) return Error(config + ": the container has no process", EINVAL);
+  ExecOverrides ov{.args = o.args,
+                   .env = o.env,
+                   .cwd = o.cwd,
+                   .user = o.user,
+                   .additional_gids = o.additional_gids,
+                   .tty = o.tty,
+                   .caps = o.caps,
+                   .no_new_privs = o.no_new_privs};
+  auto process = exec_process(*spec->process, ov);
+  if (!process) return process.error();
+  return oci::to_json(*process);
 }
 
 }  // namespace
@@ -80,13 +102,33 @@ Action setup_exec(CLI::App& cmd) {
     if (o->process.empty() && o->args.empty()) {
       return Error("no command given (pass arguments or --process)", EINVAL).wrap(where);
     }
-    if (!o->process.empty()) {
-      if (auto ok = check_process_file(o->process); !ok) return ok.error().wrap(where);
-    }
     if (state->status == oci::ContainerStatus::kStopped) {
       return Error("cannot exec in a stopped container", ESRCH).wrap(where);
     }
-    return not_implemented("exec in the microVM").wrap(where);
+    // --ignore-paused cannot help: a paused microVM answers nothing until resumed.
+    if (state->status == oci::ContainerStatus::kPaused) {
+      return Error("cannot exec in a paused container", EINVAL).wrap(where);
+    }
+    if (state->status != oci::ContainerStatus::kRunning) {
+      return Error("cannot exec in a container that has not started", EINVAL).wrap(where);
+    }
+    auto process = process_json(*o, *state);
+    if (!process) return process.error().wrap(where);
+    const bool tty = process->value("terminal", false);
+    if (tty && o->detach && o->console_socket.empty()) {
+      return Error("cannot allocate tty if runvm will detach without setting console socket",
+                   EINVAL)
+          .wrap(where);
+    }
+    if (!tty && !o->console_socket.empty()) {
+      return Error("cannot use console socket if runvm will not detach or allocate tty", EINVAL)
+          .wrap(where);
+    }
+    vm::ExecIo io{
+        .detach = o->detach, .pid_file = o->pid_file, .console_socket = o->console_socket};
+    auto code = vm::exec_in_vm(*state, *process, io);
+    if (!code) return code.error().wrap(where);
+    return *code;
   };
 }
 

@@ -6,6 +6,7 @@
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
 #include "runtime/container_create.h"
+#include "runtime/hooks.h"
 #include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
@@ -43,6 +44,7 @@ Action setup_run(CLI::App& cmd) {
     if (!code) return code.error().wrap(where);
     if (!opts->keep) {
       if (auto lock = dir.lock(opts->create.id)) (void)dir.remove(opts->create.id);
+      run_poststop_hooks(*state);
     }
     return *code;
   };

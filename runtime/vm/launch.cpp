@@ -11,6 +11,7 @@
 #include <string>
 
 #include "runtime/process_liveness.h"
+#include "runtime/vm/console_socket.h"
 #include "runtime/vm/supervisor.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
@@ -37,8 +38,6 @@ std::string read_ready(int fd) {
 }  // namespace
 
 Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
-  if (bundle.spec.process && bundle.spec.process->terminal.value_or(false))
-    return Error("process.terminal: a terminal in the microVM is not supported yet", ENOTSUP);
   auto settings = resolve_vm_settings(state.annotations, system_config_path());
   if (!settings) return settings.error();
   VmLayout layout(req.container_dir);
@@ -50,8 +49,20 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   plan.settings = *settings;
   if (auto ok = write_plan(layout, plan); !ok) return ok.error();
 
+  // terminal=true with --console-socket: the caller gets a pty master and the
+  // supervisor relays the slave to the guest's pty (its stdio become the slave).
+  int slave = -1;
+  if (!req.console_socket.empty()) {
+    auto s = send_pty_master(req.console_socket);
+    if (!s) return s.error().wrap("console socket");
+    slave = *s;
+  }
   int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return Error::from_errno("pipe");
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    Error e = Error::from_errno("pipe");
+    if (slave >= 0) ::close(slave);
+    return e;
+  }
   std::string fd_arg = std::to_string(p[1]);
   std::string dir = req.container_dir;
   pid_t pid = ::fork();
@@ -59,10 +70,16 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
     Error e = Error::from_errno("fork the supervisor");
     ::close(p[0]);
     ::close(p[1]);
+    if (slave >= 0) ::close(slave);
     return e;
   }
   if (pid == 0) {
     ::setsid();
+    if (slave >= 0) {
+      ::dup2(slave, 0);
+      ::dup2(slave, 1);
+      ::dup2(slave, 2);
+    }
     ::fcntl(p[1], F_SETFD, 0);
     char* argv[] = {const_cast<char*>("runvm"), const_cast<char*>(kSuperviseCommand), dir.data(),
                     fd_arg.data(), nullptr};
@@ -71,6 +88,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
     ::_exit(127);
   }
   ::close(p[1]);
+  if (slave >= 0) ::close(slave);
   std::string line = read_ready(p[0]);
   ::close(p[0]);
   if (line != "OK") {

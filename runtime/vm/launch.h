@@ -13,7 +13,8 @@ namespace runvm::runtime::vm {
 struct LaunchRequest {
   std::string container_dir;  // the container's state directory
   std::string id;
-  std::string pid_file;  // "" = none
+  std::string pid_file;        // "" = none
+  std::string console_socket;  // terminal=true: where the pty master goes ("" = our stdio)
 };
 
 // On success state.pid, pid_start_time and the socket paths are filled and the

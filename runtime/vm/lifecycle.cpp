@@ -2,8 +2,13 @@
 
 #include <sys/wait.h>
 
-#include <cerrno>
+#include <signal.h>
 
+#include <cerrno>
+#include <cstdio>
+
+#include "oci/parse.h"
+#include "runtime/hooks.h"
 #include "runtime/vm/control.h"
 #include "runtime/vm/vm_layout.h"
 
@@ -25,8 +30,38 @@ Status start_container(const StateDir& dir, const std::string& id) {
   if (state->status != oci::ContainerStatus::kCreated)
     return Error("cannot start a container in status " + std::string(oci::to_string(state->status)),
                  EINVAL);
+  auto spec = oci::parse_config_file(state->runvm.config_path);
+  if (!spec) return spec.error();
+  if (auto ok = run_hooks("startContainer", hooks_for(*spec, "startContainer"), *state); !ok) {
+    // The spec: a failing startContainer hook stops the container.
+    (void)control_call(control_path(*state),
+                       {{"op", "signal"}, {"signal", SIGKILL}, {"all", true}});
+    ::kill(state->pid, SIGKILL);
+    return ok.error();
+  }
   if (auto r = control_call(control_path(*state), {{"op", "start"}}); !r) return r.error();
   state->status = oci::ContainerStatus::kRunning;
+  if (auto ok = dir.save(*state); !ok) return ok.error();
+  // poststart failures are warnings: the container runs on.
+  if (auto ok = run_hooks("poststart", hooks_for(*spec, "poststart"), *state); !ok)
+    std::fprintf(stderr, "runvm: warning: %s\n", ok.error().message.c_str());
+  return {};
+}
+
+Status set_paused(const StateDir& dir, const std::string& id, bool pause) {
+  auto lock = dir.lock(id);
+  if (!lock) return lock.error();
+  auto state = dir.load(id);
+  if (!state) return state.error();
+  const auto want = pause ? oci::ContainerStatus::kRunning : oci::ContainerStatus::kPaused;
+  if (state->status != want) {
+    return Error(std::string("container not ") + (pause ? "running" : "paused") + " (status " +
+                     std::string(oci::to_string(state->status)) + ")",
+                 EINVAL);
+  }
+  if (auto r = control_call(control_path(*state), {{"op", pause ? "pause" : "resume"}}); !r)
+    return r.error();
+  state->status = pause ? oci::ContainerStatus::kPaused : oci::ContainerStatus::kRunning;
   return dir.save(*state);
 }
 

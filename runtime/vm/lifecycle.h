@@ -15,6 +15,10 @@ namespace runvm::runtime::vm {
 // has checked that the container is "created".
 [[nodiscard]] Status start_container(const StateDir& dir, const std::string& id);
 
+// Freezes (pause=true) or thaws the container's microVM and records it as
+// paused or running. The caller has checked the container exists.
+[[nodiscard]] Status set_paused(const StateDir& dir, const std::string& id, bool pause);
+
 // Forwards a signal to the container's init process (all = every process).
 [[nodiscard]] Status signal_container(const oci::State& state, int sig, bool all);
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -123,6 +124,8 @@ class Supervisor {
     auto info = client_->create(plan_.id, config, /*stdin=*/true);
     if (!info) return info.error().wrap("agent create");
     handle_ = info->handle;
+    terminal_ = config.contains("process") && config["process"].is_object() &&
+                config["process"].value("terminal", false);
     auto ctl = control_listen(l_.control_socket());
     if (!ctl) return ctl.error();
     ctl_fd_ = *ctl;
@@ -136,7 +139,7 @@ class Supervisor {
       bool connected = drain_events();
       if (exit_) {
         // The guest may power off (closing the connection) right after the exit event.
-        if (!connected || out_eof_ >= 2 || vmm_exited() ||
+        if (!connected || out_eof_ >= (terminal_ ? 1 : 2) || vmm_exited() ||
             std::chrono::steady_clock::now() > exit_deadline)
           return finish(exit_->host_code());
         if (exit_deadline == std::chrono::steady_clock::time_point::max())
@@ -151,6 +154,7 @@ class Supervisor {
                      vmm_status_);
         return finish(kVmLostStatus);
       }
+      if (terminal_ && started_ && !paused_) send_window_size();
       std::vector<pollfd> fds = {{ctl_fd_, POLLIN, 0}, {agent_fd_, POLLIN, 0}};
       bool want_stdin = started_ && stdin_open_ && client_->stdin_credit(handle_) > 0;
       if (want_stdin) fds.push_back({0, POLLIN, 0});
@@ -214,6 +218,17 @@ class Supervisor {
     }
   }
 
+  // The guest pty follows our terminal's size (polled: a console-socket pty's
+  // SIGWINCH goes to whoever holds the master, not to us).
+  void send_window_size() {
+    winsize ws{};
+    if (::ioctl(1, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0) return;
+    if (ws.ws_row == rows_ && ws.ws_col == cols_) return;
+    rows_ = ws.ws_row;
+    cols_ = ws.ws_col;
+    (void)client_->resize("init", rows_, cols_);
+  }
+
   void relay_stdin() {
     char buf[65536];
     size_t want = std::min<size_t>(sizeof buf, client_->stdin_credit(handle_));
@@ -254,13 +269,26 @@ class Supervisor {
       started_ = true;
       return {{"ok", true}};
     }
+    if (op == "pause" || op == "resume") {
+      if (auto ok = set_paused(op == "pause"); !ok) return fail(ok.error());
+      return {{"ok", true}};
+    }
     if (op == "signal") {
       int sig = req.value("signal", 0);
       if (sig < 1 || sig > 64) return fail(Error("bad signal", EINVAL));
+      if (paused_) {
+        // A frozen guest cannot take a request; SIGKILL still ends the container, as runc's
+        // kill does through a frozen cgroup.
+        if (sig != SIGKILL) return fail(Error("container is paused", EBUSY));
+        ::kill(vmm_, SIGKILL);
+        exit_ = agent::ExitStatus{.signaled = true, .code = 0, .signal = SIGKILL};
+        return {{"ok", true}};
+      }
       auto ok = req.value("all", false) ? client_->signal_all(sig) : client_->signal("init", sig);
       if (!ok) return fail(ok.error());
       return {{"ok", true}};
     }
+    if (paused_) return fail(Error("container is paused", EBUSY));
     if (op == "ps") {
       auto pids = client_->ps();
       if (!pids) return fail(pids.error());
@@ -269,8 +297,37 @@ class Supervisor {
     return fail(Error("unknown control op \"" + op + "\"", EINVAL));
   }
 
+  // Pause stops every VMM thread (vCPUs and device I/O) with SIGSTOP: the guest's clock
+  // and devices freeze with it, as with a frozen cgroup under runc.
+  Status set_paused(bool pause) {
+    if (pause == paused_)
+      return Error(pause ? "container already paused" : "container not paused", EINVAL);
+    if (!started_) return Error("container not running", EINVAL);
+    if (vmm_exited()) return Error("the microVM has exited", ESRCH);
+    if (::kill(vmm_, pause ? SIGSTOP : SIGCONT) != 0) return Error::from_errno("signal the VMM");
+    for (int waited = 0; waited < 2000; waited += 10) {
+      if (process_stopped(vmm_) == pause) {
+        paused_ = pause;
+        return {};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Error(std::string("the VMM did not ") + (pause ? "stop" : "continue"), EIO);
+  }
+
+  static bool process_stopped(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto p = stat.rfind(')');
+    return p != std::string::npos && p + 2 < stat.size() &&
+           (stat[p + 2] == 'T' || stat[p + 2] == 't');
+  }
+
   VmLayout l_;
   VmPlan plan_;
+  bool paused_ = false;
+  bool terminal_ = false;
+  uint16_t rows_ = 0, cols_ = 0;
   pid_t vmm_ = -1;
   bool vmm_done_ = false;
   int vmm_status_ = 0;

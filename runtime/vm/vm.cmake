@@ -1,7 +1,9 @@
 # runtime/vm: the microVM behind each container (supervisor, control socket,
 # VM settings). Included by runtime/CMakeLists.txt.
 target_sources(runvm_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/console_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/control.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/exec_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/launch.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp
   ${CMAKE_CURRENT_LIST_DIR}/supervisor.cpp

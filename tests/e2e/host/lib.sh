@@ -112,3 +112,23 @@ show_logs() {
   echo "--- vmm.log (last 30 lines)"
   tail -n 30 vmm.log 2>/dev/null
 }
+
+# --- runvm scenarios -------------------------------------------------------------------------
+ROOT=/run/runvm-e2e
+need_runvm() {
+  need_vmm
+  [ -x /e2e/bin/runvm ] || skip "runvm was not built into the test host"
+  [ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
+}
+# make_bundle DIR ARGS_JSON: busybox rootfs + `runvm spec` with args and terminal=false.
+make_bundle() {
+  mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
+  cp /bin/busybox "$1/rootfs/bin/busybox"
+  # Hard links: the applets are regular files through the shared filesystem.
+  for a in $(busybox --list); do [ "$a" = busybox ] || ln -f "$1/rootfs/bin/busybox" "$1/rootfs/bin/$a"; done
+  (cd "$1" && runvm spec) || fail "runvm spec failed"
+  sed -i 's/"terminal": true/"terminal": false/' "$1/config.json"
+  sed -i ':a;N;$!ba;s|"args": \[[^]]*\]|"args": '"$2"'|' "$1/config.json"
+  grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
+}
+status_of() { runvm --root "$ROOT" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }

@@ -1,25 +1,7 @@
 # create -> created -> start -> running -> kill TERM -> stopped (143) -> delete,
 # and `run` in the background killed with TERM exits 143.
 . /e2e/lib.sh
-need_vmm
-[ -x /e2e/bin/runvm ] || skip "runvm was not built into the test host"
-[ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
-ROOT=/run/runvm-e2e
-# Absolute program paths: the guest agent resolves PATH before it enters the container root.
-make_bundle() {
-  mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
-  cp /bin/busybox "$1/rootfs/bin/busybox"
-  # Hard links: the applets are regular files through the shared filesystem.
-  for a in $(busybox --list); do [ "$a" = busybox ] || ln -f "$1/rootfs/bin/busybox" "$1/rootfs/bin/$a"; done
-  (cd "$1" && runvm spec) || fail "runvm spec failed"
-  sed -i 's/"terminal": true/"terminal": false/' "$1/config.json"
-  sed -i ':a;N;$!ba;s|"args": \[[^]]*\]|"args": '"$2"'|' "$1/config.json"
-  # Ambient caps without inheritable ones are now skipped as runc does; the bundle asks for
-  # none so that this scenario does not depend on that.
-  sed -i ':a;N;$!ba;s/"ambient": \[[^]]*\]/"ambient": []/' "$1/config.json"
-  grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
-}
-status_of() { runvm --root "$ROOT" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
+need_runvm
 make_bundle "$PWD/b2" '["/bin/sh","-c","echo started; exec sleep 1000"]'
 start=$(date +%s)
 timeout "$T" runvm --root "$ROOT" create -b "$PWD/b2" --pid-file "$PWD/pid" c2 >out.txt 2>err.txt </dev/null
