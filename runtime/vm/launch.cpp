@@ -15,6 +15,7 @@
 #include "runtime/vm/supervisor.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
+#include "runtime/vm/vm_sizing.h"
 
 namespace runvm::runtime::vm {
 
@@ -40,6 +41,7 @@ std::string read_ready(int fd) {
 Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
   auto settings = resolve_vm_settings(state.annotations, system_config_path());
   if (!settings) return settings.error();
+  size_vm_from_resources(*settings, bundle.spec, state.annotations);
   VmLayout layout(req.container_dir);
   VmPlan plan;
   plan.id = req.id;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 namespace runvm::runtime::vm {
@@ -105,6 +106,36 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
   return {};
 }
 
+// Where io.runvm.vm.kernel / initrd annotations may point: /boot, the directory
+// of the default guest image, and the system config's "annotation_dirs".
+std::vector<std::string> annotation_dirs(const VmSettings& defaults, const std::string& config) {
+  std::vector<std::string> dirs = {"/boot"};
+  if (!defaults.initrd.empty()) dirs.push_back(fs::path(defaults.initrd).parent_path().string());
+  std::ifstream in(config);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (in && j.is_object() && j.contains("annotation_dirs") && j["annotation_dirs"].is_array()) {
+    for (const auto& d : j["annotation_dirs"])
+      if (d.is_string()) dirs.push_back(d.get<std::string>());
+  }
+  return dirs;
+}
+
+// The resolved path (symlinks and ".." followed) when `path` is a regular file
+// below one of `dirs`.
+std::optional<std::string> inside_any(const std::string& path,
+                                      const std::vector<std::string>& dirs) {
+  std::error_code ec;
+  const fs::path real = fs::canonical(path, ec);
+  if (ec || !is_file(real.string())) return std::nullopt;
+  for (const auto& d : dirs) {
+    const fs::path base = fs::canonical(d, ec);
+    if (ec) continue;
+    const std::string b = base.string() == "/" ? "/" : base.string() + "/";
+    if (real.string().rfind(b, 0) == 0) return real.string();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 nlohmann::json VmSettings::to_json() const {
@@ -134,15 +165,43 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       return Error(system_config + ": not a JSON object", EINVAL);
-    for (const auto& [k, v] : j.items())
+    for (const auto& [k, v] : j.items()) {
+      if (k == "annotation_dirs") {
+        if (!v.is_array())
+          return Error(system_config + ": annotation_dirs: must be an array", EINVAL);
+        for (const auto& d : v) {
+          if (!d.is_string() || d.get_ref<const std::string&>().empty() ||
+              d.get_ref<const std::string&>()[0] != '/')
+            return Error(system_config + ": annotation_dirs: must hold absolute paths", EINVAL);
+        }
+        continue;
+      }
       if (auto ok = apply(s, k, v, system_config); !ok) return ok.error();
+    }
   }
   const std::string prefix = "io.runvm.vm.";
+  const std::vector<std::string> allowed = annotation_dirs(s, system_config);
   for (const auto& [k, v] : annotations) {
     if (k.rfind(prefix, 0) != 0) continue;
     // Which binary runs as the VMM is the host's choice, never the bundle's.
     if (k == prefix + "vmm") return Error("annotation " + k + ": not allowed", EPERM);
-    if (auto ok = apply(s, k.substr(prefix.size()), v, "annotation " + k); !ok) return ok.error();
+    const std::string key = k.substr(prefix.size());
+    // A bundle naming any host file as kernel or initrd would load it into guest
+    // memory, where the guest can read it: only files in the allowed directories.
+    std::string value = v;
+    if (key == "kernel" || key == "initrd") {
+      auto real = inside_any(v, allowed);
+      if (!real) {
+        std::string dirs;
+        for (const auto& d : allowed) dirs += (dirs.empty() ? "" : ", ") + d;
+        return Error("annotation " + k + ": " + v + " is not a file in the directories " +
+                         "annotations may name (" + dirs + "; more via \"annotation_dirs\" in " +
+                         system_config + ")",
+                     EPERM);
+      }
+      value = *real;  // the resolved path: a symlink swapped later changes nothing
+    }
+    if (auto ok = apply(s, key, value, "annotation " + k); !ok) return ok.error();
   }
   if (s.kernel.empty())
     return Error(

@@ -2,6 +2,9 @@
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
 // ({"vmm","kernel","initrd","memory_mib","vcpus","boot_timeout_s"}), then the
 // bundle's `io.runvm.vm.<key>` annotations (same keys), later ones winning.
+// Annotations may not choose the VMM, and may name a kernel or initrd only
+// inside /boot, the default guest image's directory or the config's
+// "annotation_dirs" (else a bundle could load any host file into guest memory).
 #pragma once
 
 #include <cstdint>

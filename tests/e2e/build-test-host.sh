@@ -5,7 +5,8 @@
 #   cloud kernel; runvm-vmm / runvm when given (with their shared libraries and loader if they
 #   are dynamic); qemu-system-x86_64 with its libraries and firmware (reference VMM);
 #   vmrun and vsock_tool (static); the guest kernels and e2e guest initramfs; the scenario
-#   scripts; /init from tests/e2e/host/init.sh.
+#   scripts; /init from tests/e2e/host/init.sh; with runvm, containerd + its runc shim + ctr
+#   and a busybox OCI image archive (tests/e2e/lib/make-oci-image.sh).
 # usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +48,12 @@ install -m 755 "$here/host/init.sh" "$root/init"
 [ -z "$initrd" ] || cp "$initrd" "$root/e2e/bin/runvm-initrd.img"
 # runvm scenarios build their bundles from busybox; runvm's default guest kernel is in /boot.
 [ -z "$runvm" ] || { mkdir -p "$root/boot"; cp "$(find_kernel cloud-amd64)" "$root/boot/"; }
+# containerd_ctr: containerd, its runc shim and ctr from Debian, and a busybox OCI image.
+if [ -n "$runvm" ] && command -v containerd >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+  for b in containerd containerd-shim-runc-v2 ctr; do install_binary "$root" "$(command -v $b)" "/usr/bin/$b"; done
+  mkdir -p "$root/e2e/images"
+  "$here/lib/make-oci-image.sh" "$root/e2e/images/busybox-oci.tar"
+fi
 if ((qemu)); then
   q=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing" >&2; exit 1; }
   install_binary "$root" "$q" /usr/bin/qemu-system-x86_64

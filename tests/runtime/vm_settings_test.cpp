@@ -1,0 +1,132 @@
+// resolve_vm_settings() and size_vm_from_resources(): where a container's microVM
+// settings come from, what a bundle may and may not choose.
+#include "runtime/vm/vm_settings.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "runtime/vm/vm_sizing.h"
+
+namespace runvm::runtime::vm {
+namespace {
+
+namespace fs = std::filesystem;
+
+class VmSettingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/runvm-settings-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ + "/images");
+    fs::create_directories(dir_ + "/elsewhere");
+    for (const char* f : {"/images/vmlinuz", "/images/initrd.img", "/images/runvm-vmm",
+                          "/images/other-kernel", "/elsewhere/secret"})
+      std::ofstream(dir_ + f) << "x";
+    fs::create_symlink(dir_ + "/elsewhere/secret", dir_ + "/images/link-out");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string config(const std::string& extra = "") {
+    const std::string path = dir_ + "/config.json";
+    std::ofstream(path) << R"({"vmm":")" << dir_ << R"(/images/runvm-vmm","kernel":")" << dir_
+                        << R"(/images/vmlinuz","initrd":")" << dir_ << R"(/images/initrd.img",)"
+                        << R"("memory_mib":256,"vcpus":2)" << extra << "}";
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(VmSettingsTest, SystemConfigThenAnnotations) {
+  auto s = resolve_vm_settings({}, config());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->kernel, dir_ + "/images/vmlinuz");
+  EXPECT_EQ(s->memory_mib, 256u);
+  EXPECT_EQ(s->vcpus, 2u);
+  auto a = resolve_vm_settings(
+      {{"io.runvm.vm.memory_mib", "1024"}, {"io.runvm.vm.vcpus", "3"}, {"unrelated", "x"}},
+      config());
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->memory_mib, 1024u);
+  EXPECT_EQ(a->vcpus, 3u);
+}
+
+TEST_F(VmSettingsTest, BadValuesNameTheirSource) {
+  auto m = resolve_vm_settings({{"io.runvm.vm.memory_mib", "lots"}}, config());
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().message,
+            "annotation io.runvm.vm.memory_mib: memory_mib: must be 64..1048576 (MiB)");
+  std::ofstream(dir_ + "/broken.json") << "{not json";
+  auto b = resolve_vm_settings({}, dir_ + "/broken.json");
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().message, dir_ + "/broken.json: not a JSON object");
+}
+
+TEST_F(VmSettingsTest, BundleCannotChooseTheVmm) {
+  auto r = resolve_vm_settings({{"io.runvm.vm.vmm", dir_ + "/images/runvm-vmm"}}, config());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().err, EPERM);
+}
+
+TEST_F(VmSettingsTest, AnnotatedKernelMustBeInAnAllowedDirectory) {
+  // Not allowed by default: any host file would end up in guest memory.
+  auto r = resolve_vm_settings({{"io.runvm.vm.initrd", dir_ + "/elsewhere/secret"}}, config());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().err, EPERM);
+  EXPECT_NE(r.error().message.find("is not a file in the directories annotations may name"),
+            std::string::npos)
+      << r.error().message;
+  const std::string allow = R"(,"annotation_dirs":[")" + dir_ + R"(/images"])";
+  auto ok =
+      resolve_vm_settings({{"io.runvm.vm.kernel", dir_ + "/images/other-kernel"}}, config(allow));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->kernel, dir_ + "/images/other-kernel");
+  // Inside by name only: a symlink or .. walk out of the directory is refused.
+  for (const std::string& sneaky :
+       {dir_ + "/images/link-out", dir_ + "/images/../elsewhere/secret"}) {
+    auto no = resolve_vm_settings({{"io.runvm.vm.kernel", sneaky}}, config(allow));
+    ASSERT_FALSE(no) << sneaky;
+    EXPECT_EQ(no.error().err, EPERM) << sneaky;
+  }
+}
+
+TEST_F(VmSettingsTest, SizingAddsTheContainersLimits) {
+  VmSettings s;
+  s.memory_mib = 512;
+  s.vcpus = 1;
+  oci::Spec spec;
+  spec.linux = oci::Linux{};
+  spec.linux->resources = oci::Resources{};
+  spec.linux->resources->memory = oci::Memory{};
+  spec.linux->resources->memory->limit = 300 * 1024 * 1024 + 1;  // rounds up to 301 MiB
+  spec.linux->resources->cpu = oci::CPU{};
+  spec.linux->resources->cpu->quota = 150000;
+  spec.linux->resources->cpu->period = 100000;  // 1.5 CPUs -> 2 more vCPUs
+  VmSettings sized = s;
+  size_vm_from_resources(sized, spec, {});
+  EXPECT_EQ(sized.memory_mib, 813u);
+  EXPECT_EQ(sized.vcpus, 3u);
+  // Explicit annotations win; no resources, no change.
+  VmSettings pinned = s;
+  size_vm_from_resources(pinned, spec,
+                         {{"io.runvm.vm.memory_mib", "512"}, {"io.runvm.vm.vcpus", "1"}});
+  EXPECT_EQ(pinned.memory_mib, 512u);
+  EXPECT_EQ(pinned.vcpus, 1u);
+  VmSettings plain = s;
+  size_vm_from_resources(plain, oci::Spec{}, {});
+  EXPECT_EQ(plain.memory_mib, 512u);
+  EXPECT_EQ(plain.vcpus, 1u);
+  // Unlimited (-1) memory and quota add nothing.
+  spec.linux->resources->memory->limit = -1;
+  spec.linux->resources->cpu->quota = -1;
+  VmSettings unlimited = s;
+  size_vm_from_resources(unlimited, spec, {});
+  EXPECT_EQ(unlimited.memory_mib, 512u);
+  EXPECT_EQ(unlimited.vcpus, 1u);
+}
+
+}  // namespace
+}  // namespace runvm::runtime::vm
