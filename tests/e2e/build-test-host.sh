@@ -4,7 +4,7 @@
 #   busybox-static; kvm modules (irqbypass, kvm, kvm-amd and deps) plus vhost_vsock from the
 #   cloud kernel; runvm-vmm / runvm when given (with their shared libraries and loader if they
 #   are dynamic); qemu-system-x86_64 with its libraries and firmware (reference VMM);
-#   vmrun and vsock_tool (static); the guest kernels and e2e guest initramfs; the scenario
+#   vmrun, console_recv and vsock_tool (static); the guest kernels and e2e guest initramfs; the scenario
 #   scripts; /init from tests/e2e/host/init.sh; with runvm, containerd + its runc shim + ctr
 #   and a busybox OCI image archive (tests/e2e/lib/make-oci-image.sh).
 # usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]
@@ -29,6 +29,7 @@ out=$(cd "$out" && pwd)
 
 "$here/build-guest-initramfs.sh" "$out/guest" cloud generic >/dev/null
 build_static_tool "$here/tools/vmrun.c" "$out/vmrun"
+build_static_tool "$here/tools/console_recv.c" "$out/console_recv"
 
 host_kernel=$(find_kernel cloud-amd64)
 host_kver=$(kernel_version "$host_kernel")
@@ -37,7 +38,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{proc,sys,dev,tmp,run,etc,e2e/bin,e2e/guest,e2e/scenarios}
 install_busybox "$root"
 install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock vsock_loopback
-cp "$out/vmrun" "$out/guest/vsock_tool" "$root/e2e/bin/"
+cp "$out/vmrun" "$out/console_recv" "$out/guest/vsock_tool" "$root/e2e/bin/"
 cp "$out"/guest/vmlinuz-* "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
 cp "$here"/scenarios/*.sh "$root/e2e/scenarios/"
 cp "$here/host/lib.sh" "$root/e2e/lib.sh"

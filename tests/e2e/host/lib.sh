@@ -132,3 +132,17 @@ make_bundle() {
   grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
 }
 status_of() { runvm --root "$ROOT" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
+# The test host's busybox has no pgrep: runvm-vmm processes found through /proc.
+is_vmm() { [ "$(readlink "$1/exe" 2>/dev/null)" = /e2e/bin/runvm-vmm ]; }
+# vmm_pid_of ID: the runvm-vmm process of container ID under $ROOT.
+vmm_pid_of() {
+  for d in /proc/[0-9]*; do
+    is_vmm "$d" || continue
+    case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in *"$ROOT/$1/"*) echo "${d#/proc/}"; return ;; esac
+  done
+}
+count_vmms() {
+  n=0
+  for d in /proc/[0-9]*; do is_vmm "$d" && n=$((n + 1)); done
+  echo $n
+}

@@ -50,7 +50,7 @@ note "detached exec ok ($i s), ps ok"
 
 runvm --root "$ROOT" pause c5 || fail "pause failed"
 s=$(status_of c5); [ "$s" = paused ] || fail "status after pause: '$s'"
-vmm=$(pgrep -f "runvm-vmm.*$ROOT/c5" | head -n 1)
+vmm=$(vmm_pid_of c5)
 st=$(awk '{print $3}' "/proc/$vmm/stat" 2>/dev/null)
 echo "paused VMM $vmm state $st"
 [ "$st" = T ] || fail "VMM process not stopped while paused (state '$st')"

@@ -1,0 +1,35 @@
+# terminal=true through --console-socket, as containerd's shim does it: runvm create sends
+# the pty master to a receiver (tools/console_recv.c); the container sees a tty, the
+# receiver's window size, and what is typed on the master; then exec -t -d does the same.
+. /e2e/lib.sh
+need_runvm
+make_bundle "$PWD/b6" '["sh","-c","tty; sleep 2; stty size; read line; echo got:$line; exec sleep 1000"]'
+sed -i 's/"terminal": false/"terminal": true/' "$PWD/b6/config.json"
+console_recv "$PWD/init.sock" 33 101 "$T" "typed-line
+" >tty.out 2>recv.err &
+rp=$!
+sleep 1
+timeout "$T" runvm --root "$ROOT" create -b "$PWD/b6" --console-socket "$PWD/init.sock" c6 2>create.err ||
+  { kill $rp; fail "create --console-socket: $(tail -c 1500 create.err)"; }
+cleanup() { runvm --root "$ROOT" delete --force c6 >/dev/null 2>&1; }
+trap cleanup EXIT
+runvm --root "$ROOT" start c6 || fail "start failed"
+i=0
+while ! grep -q "got:typed-line" tty.out && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+echo "init tty output: $(tr -d '\r' <tty.out | tr '\n' '|')"
+tr -d '\r' <tty.out | grep -q '^/dev/pts/' || fail "container has no tty: $(cat tty.out recv.err)"
+tr -d '\r' <tty.out | grep -qx '33 101' || fail "window size not 33 101: $(cat tty.out)"
+tr -d '\r' <tty.out | grep -qx 'got:typed-line' || fail "typed line did not arrive: $(cat tty.out)"
+note "init tty ok"
+
+console_recv "$PWD/exec.sock" 20 60 60 >etty.out 2>erecv.err &
+rp2=$!
+sleep 1
+timeout 60 runvm --root "$ROOT" exec -t -d --console-socket "$PWD/exec.sock" --pid-file "$PWD/epid" \
+  c6 sh -c 'tty; sleep 2; stty size; exit 0' 2>exec.err || fail "exec -t -d: $(cat exec.err)"
+wait $rp2
+echo "exec tty output: $(tr -d '\r' <etty.out | tr '\n' '|')"
+tr -d '\r' <etty.out | grep -q '^/dev/pts/' || fail "exec has no tty: $(cat etty.out erecv.err)"
+tr -d '\r' <etty.out | grep -qx '20 60' || fail "exec window size not 20 60: $(cat etty.out)"
+runvm --root "$ROOT" kill c6 KILL
+pass "console socket: init and exec -t get a pty (window 33x101, 20x60) and typed input"
