@@ -25,6 +25,7 @@
 #include "runtime/vm/control.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
+#include "runtime/vm/volumes.h"
 #include "runtime/vm/vsock_connect.h"
 
 namespace runvm::runtime::vm {
@@ -37,7 +38,7 @@ constexpr int kVmmStopTimeoutMs = 10000;
 // Exit status when the VM died or the agent was lost before the container exited.
 constexpr int kVmLostStatus = 255;
 
-Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan) {
+Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const std::vector<Volume>& volumes) {
   const VmSettings& s = plan.settings;
   std::vector<std::string> args = {
       s.vmm,
@@ -59,6 +60,10 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan) {
       "file:" + l.console_log(),
       "--fs",
       std::string(kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
+  for (const auto& v : volumes) {
+    args.push_back("--fs");
+    args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -100,7 +105,15 @@ class Supervisor {
 
   // Boots the VM and creates the container; errors carry what went wrong.
   Status prepare() {
-    auto pid = spawn_vmm(l_, plan_);
+    // The config goes to the agent with the bundle's bind mounts turned into
+    // virtio-fs mounts of extra shares (volumes.h).
+    std::ifstream in(plan_.config_path);
+    nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+    if (config.is_discarded()) return Error(plan_.config_path + ": not valid JSON", EINVAL);
+    const std::string bundle_dir = plan_.config_path.substr(0, plan_.config_path.rfind('/'));
+    auto volumes = share_bind_mounts(config, bundle_dir);
+    if (!volumes) return volumes.error();
+    auto pid = spawn_vmm(l_, plan_, *volumes);
     if (!pid) return pid.error();
     vmm_ = *pid;
     auto fd = vsock_connect_retry(
@@ -118,9 +131,6 @@ class Supervisor {
     agent_fd_ = *fd;
     client_.emplace(agent_fd_);
     if (auto h = client_->hello(); !h) return h.error().wrap("agent hello");
-    std::ifstream in(plan_.config_path);
-    nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
-    if (config.is_discarded()) return Error(plan_.config_path + ": not valid JSON", EINVAL);
     auto info = client_->create(plan_.id, config, /*stdin=*/true);
     if (!info) return info.error().wrap("agent create");
     handle_ = info->handle;

@@ -50,5 +50,6 @@ while ! $CTR task ls | grep t2 | grep -q STOPPED && [ $i -lt 30 ]; do sleep 1; i
 $CTR task ls | grep t2 | grep -q STOPPED || fail "t2 not STOPPED after kill: $($CTR task ls)"
 $CTR task rm t2 >/dev/null || fail "$CTR task rm"
 $CTR containers rm t2 || fail "$CTR containers rm"
-[ -z "$(ls /run/containerd/runc/e2e 2>/dev/null)" ] || fail "runvm state left: $(ls /run/containerd/runc/e2e)"
+left=$(ls /run/containerd/runc/e2e 2>/dev/null | grep -v "^@create.lock$")  # the root lock stays, as runc's root does
+[ -z "$left" ] || fail "runvm state left: $left"
 pass "ctr run --runc-binary runvm: output + exit 5 (${took}s); task exec (exit 4), ps ($(($(wc -l <ps.txt) - 1)) pids), pause/resume, kill KILL -> STOPPED, rm; no state left"

@@ -21,4 +21,20 @@ rc=$?
 echo "stdin run exit $rc: '$out' $(cat err3.txt)"
 [ "$out" = hi-through-stdin ] || fail "stdin not echoed (exit $rc): '$out' $(tail -c 1000 err3.txt)"
 [ "$rc" = 0 ] || fail "cat exited $rc, want 0 (EOF must reach it)"
-pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF"
+# Volumes: host directories bind-mounted into the container reach it as extra virtio-fs
+# shares; "ro" ones refuse writes.
+make_bundle "$PWD/bv" '["sh","-c","cat /vol/in.txt; echo from-guest >/vol/out.txt; ls /ro; touch /ro/x 2>/dev/null && echo ro-writable || echo ro-denied"]'
+mkdir -p vol rovol
+echo host-data >vol/in.txt
+echo r >rovol/r.txt
+sed -i 's|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$PWD"'/vol", "options": ["rbind", "rw"]}, {"destination": "/ro", "type": "bind", "source": "'"$PWD"'/rovol", "options": ["rbind", "ro"]},|' "$PWD/bv/config.json"
+timeout "$T" runvm --root "$ROOT" run -b "$PWD/bv" cv >ov 2>ev
+rc=$?
+echo "volume run: rc=$rc out=$(tr '\n' '|' <ov) err=$(tail -c 600 ev)"
+[ "$rc" = 0 ] || fail "volume run exited $rc: $(tail -c 1000 ev)"
+grep -qx host-data ov || fail "container did not read the volume: $(cat ov)"
+grep -qx r.txt ov || fail "read-only volume not listed: $(cat ov)"
+grep -qx ro-denied ov || fail "read-only volume was writable"
+[ "$(cat vol/out.txt 2>/dev/null)" = from-guest ] || fail "container write did not reach the host volume"
+[ -e rovol/x ] && fail "read-only volume changed on the host"
+pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes"
