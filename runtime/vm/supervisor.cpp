@@ -127,7 +127,12 @@ class Supervisor {
           }
           return {};
         });
-    if (!fd) return fd.error().wrap("boot");
+    if (!fd) {
+      // The guest's console says why its agent never came up.
+      Error e = fd.error().wrap("boot");
+      if (!vmm_exited()) e.message += "; console: " + tail_of(l_.console_log(), 800);
+      return e;
+    }
     agent_fd_ = *fd;
     client_.emplace(agent_fd_);
     if (auto h = client_->hello(); !h) return h.error().wrap("agent hello");

@@ -10,7 +10,7 @@
 #   --only         run only these scenarios (comma separated)
 #   --no-fail      exit 0 once the run completed (E2E-DONE), whatever the scenarios said
 # Environment: E2E_ACCEL=tcg|kvm (default tcg: the machine's /dev/kvm cannot run Linux guests,
-#   see ENVIRONMENT.md), E2E_MEM (test host MiB, 3072), E2E_SMP (1), E2E_TIMEOUT (per
+#   see ENVIRONMENT.md), E2E_MEM (test host MiB, 4096: fs_virtiofs keeps a 256 MiB file in the share, in guest RAM and in guest tmpfs at once; 3072 exhausted it), E2E_SMP (1), E2E_TIMEOUT (per
 #   scenario, s, 180), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2700), E2E_VERBOSE=1, E2E_OUT (work dir).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,7 +66,7 @@ echo "run-e2e: booting the test host (accel=$accel, log $log, timeout ${total}s)
 start=$(date +%s)
 set +e
 timeout -k 10 "$total" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp "${E2E_SMP:-1}" \
-  -m "${E2E_MEM:-3072}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+  -m "${E2E_MEM:-4096}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
   -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
   </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' | tee "$log" | grep -a --line-buffered -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
 qrc=${PIPESTATUS[0]}

@@ -3,7 +3,7 @@
 # receiver's window size, and what is typed on the master; then exec -t -d does the same.
 . /e2e/lib.sh
 need_runvm
-make_bundle "$PWD/b6" '["sh","-c","tty; sleep 2; stty size; read line; echo got:$line; exec sleep 1000"]'
+make_bundle "$PWD/b6" '["sh","-c","tty; [ -t 0 ] \&\& [ -t 1 ] \&\& echo stdio-is-tty; sleep 2; stty size; read line; echo got:$line; exec sleep 1000"]'
 sed -i 's/"terminal": false/"terminal": true/' "$PWD/b6/config.json"
 console_recv "$PWD/init.sock" 33 101 "$T" "typed-line
 " >tty.out 2>recv.err &
@@ -17,7 +17,9 @@ runvm --root "$ROOT" start c6 || fail "start failed"
 i=0
 while ! grep -q "got:typed-line" tty.out && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 echo "init tty output: $(tr -d '\r' <tty.out | tr '\n' '|')"
-tr -d '\r' <tty.out | grep -q '^/dev/pts/' || fail "container has no tty: $(cat tty.out recv.err)"
+# A terminal init's pty is also its /dev/console (as under runc), so tty may name either.
+tr -d '\r' <tty.out | grep -qE '^/dev/(pts/[0-9]+|console)$' || fail "container has no tty: $(cat tty.out recv.err)"
+tr -d '\r' <tty.out | grep -qx 'stdio-is-tty' || fail "container stdio is not a tty: $(cat tty.out)"
 tr -d '\r' <tty.out | grep -qx '33 101' || fail "window size not 33 101: $(cat tty.out)"
 tr -d '\r' <tty.out | grep -qx 'got:typed-line' || fail "typed line did not arrive: $(cat tty.out)"
 note "init tty ok"
