@@ -1,14 +1,14 @@
 // run_hooks(): state on stdin, args/env as given, failures and timeouts named.
 #include "runtime/hooks.h"
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include "tests/runtime/test_support.h"
 
 namespace runvm::runtime {
 namespace {
@@ -16,9 +16,6 @@ namespace {
 class Hooks : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/runvm-hooks-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     state_.ociVersion = "1.2.0";
     state_.id = "hooked";
     state_.status = oci::ContainerStatus::kCreating;
@@ -26,7 +23,6 @@ class Hooks : public ::testing::Test {
     state_.bundle = "/bundles/hooked";
     state_.runvm.control_socket = "/private/should/not/leak";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   static oci::Hook sh(const std::string& script, std::optional<int> timeout = std::nullopt) {
     oci::Hook h;
     h.path = "/bin/sh";
@@ -38,7 +34,8 @@ class Hooks : public ::testing::Test {
     std::ifstream in(dir_ + "/" + name);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
-  std::string dir_;
+  testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
   oci::State state_;
 };
 

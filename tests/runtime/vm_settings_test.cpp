@@ -2,12 +2,12 @@
 // settings come from, what a bundle may and may not choose.
 #include "runtime/vm/vm_settings.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "tests/runtime/test_support.h"
 
 #include "runtime/vm/vm_sizing.h"
 
@@ -19,9 +19,6 @@ namespace fs = std::filesystem;
 class VmSettingsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/runvm-settings-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     fs::create_directories(dir_ + "/images");
     fs::create_directories(dir_ + "/elsewhere");
     for (const char* f : {"/images/vmlinuz", "/images/initrd.img", "/images/runvm-vmm",
@@ -29,7 +26,6 @@ class VmSettingsTest : public ::testing::Test {
       std::ofstream(dir_ + f) << "x";
     fs::create_symlink(dir_ + "/elsewhere/secret", dir_ + "/images/link-out");
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string config(const std::string& extra = "") {
     const std::string path = dir_ + "/config.json";
     std::ofstream(path) << R"({"vmm":")" << dir_ << R"(/images/runvm-vmm","kernel":")" << dir_
@@ -37,7 +33,8 @@ class VmSettingsTest : public ::testing::Test {
                         << R"("memory_mib":256,"vcpus":2)" << extra << "}";
     return path;
   }
-  std::string dir_;
+  testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(VmSettingsTest, SystemConfigThenAnnotations) {

@@ -2,12 +2,12 @@
 // virtio-fs shares; everything else about the mounts list stays as it was.
 #include "runtime/vm/volumes.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "tests/runtime/test_support.h"
 
 namespace runvm::runtime::vm {
 namespace {
@@ -17,15 +17,12 @@ namespace fs = std::filesystem;
 class Volumes : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/runvm-volumes-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     fs::create_directories(dir_ + "/data");
     fs::create_directories(dir_ + "/bundle/cache");
     std::ofstream(dir_ + "/file.txt") << "x";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
+  testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(Volumes, DirectoryBindsBecomeShares) {
