@@ -121,6 +121,7 @@ need_runvm() {
   [ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
 }
 # make_bundle DIR ARGS_JSON: busybox rootfs + `runvm spec` with args and terminal=false.
+# ARGS_JSON must not contain "|" (the sed delimiter).
 make_bundle() {
   mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" "$1/rootfs/tmp" "$1/rootfs/etc"
   cp /bin/busybox "$1/rootfs/bin/busybox"
