@@ -60,18 +60,76 @@ cpu=(-cpu EPYC,+svm)
 [ "$accel" = kvm ] && cpu=(-cpu host)
 run=scenarios
 [ -n "$bench" ] && run=bench
-append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$only e2e.timeout=${E2E_TIMEOUT:-180} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
 total=${E2E_TOTAL_TIMEOUT:-2700}
-echo "run-e2e: booting the test host (accel=$accel, log $log, timeout ${total}s)"
 start=$(date +%s)
-set +e
-timeout -k 10 "$total" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp "${E2E_SMP:-1}" \
-  -m "${E2E_MEM:-4096}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-  -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
-  </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' | tee "$log" | grep -a --line-buffered -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
-qrc=${PIPESTATUS[0]}
-set -e
-echo "run-e2e: test host ran $(($(date +%s) - start)) s (qemu exit $qrc)"
+# scenario_limit NAME: seconds a scenario may stay silent (its e2e-timeout + kill slack).
+scenario_limit() {
+  local t
+  t=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\).*/\1/p' "$here/scenarios/$1.sh" 2>/dev/null | head -n 1)
+  t=${t:-0}; [ "$t" -ge "${E2E_TIMEOUT:-180}" ] || t=${E2E_TIMEOUT:-180}
+  echo $((t + 150))
+}
+# The TCG test host has been seen to stall (idle, its own timeouts not firing) in a random
+# scenario. A watchdog kills a test host whose current scenario outlives its limit and boots
+# a new one for the scenarios without a result; a scenario that stalls twice is a FAIL.
+: >"$log"
+stalled_once=" "
+boot=0
+while :; do
+  boot=$((boot + 1))
+  left=$((total - ($(date +%s) - start)))
+  [ "$left" -gt 60 ] || break
+  want=$only
+  if [ "$boot" -gt 1 ]; then
+    want=$(for f in "$here"/scenarios/*.sh; do
+      n=$(basename "$f" .sh)
+      [ "$only" = all ] || case ",$only," in *",$n,"*) ;; *) continue ;; esac
+      grep -aq "^E2E-RESULT $n " "$log" || echo "$n"
+    done | paste -sd, -)
+    [ -n "$want" ] || break
+  fi
+  append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$want e2e.timeout=${E2E_TIMEOUT:-180} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
+  echo "run-e2e: booting the test host #$boot (accel=$accel, log $log, ${left}s left)"
+  part="$out/serial.part"
+  : >"$part"
+  set +e
+  timeout -k 10 "$left" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp "${E2E_SMP:-1}" \
+    -m "${E2E_MEM:-4096}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+    -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
+    </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' >"$part" &
+  qpid=$!
+  shown=0 stalled= last_change=$(date +%s)
+  while kill -0 $qpid 2>/dev/null; do
+    sleep 5
+    n=$(wc -l <"$part")
+    if [ "$n" -gt "$shown" ]; then
+      sed -n "$((shown + 1)),${n}p" "$part" | tee -a "$log" | grep -a -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
+      shown=$n
+      last_change=$(date +%s)
+    fi
+    cur=$(grep -a -E '^E2E-(START|RESULT)' "$part" | tail -n 1)
+    case $cur in
+      "E2E-START "*)
+        name=${cur#E2E-START }
+        if [ $(($(date +%s) - ${last_change:-$(date +%s)})) -gt "$(scenario_limit "$name")" ]; then
+          stalled=$name
+          echo "run-e2e: test host stalled in $name (no output for $(scenario_limit "$name") s); killing it"
+          pkill -KILL -f "initrd $out/test-host.cpio.gz" || true
+        fi ;;
+    esac
+  done
+  wait $qpid
+  qrc=$?
+  set -e
+  n=$(wc -l <"$part"); [ "$n" -le "$shown" ] || sed -n "$((shown + 1)),${n}p" "$part" | tee -a "$log" | grep -a -E '^E2E-(HOST|START|RESULT|DONE|BENCH)' || true
+  [ -n "$stalled" ] || break
+  case $stalled_once in
+    *" $stalled "*) echo "E2E-RESULT $stalled FAIL the test host stalled in this scenario twice" | tee -a "$log" ;;
+    *) stalled_once="$stalled_once$stalled " ;;
+  esac
+done
+# A run that needed a reboot ends with the last test host's E2E-DONE.
+echo "run-e2e: test host(s) ran $(($(date +%s) - start)) s (${boot} boot(s), last qemu exit ${qrc:-none})"
 [ -s "$out/qemu.stderr" ] && grep -v "TCG doesn.t support requested feature" "$out/qemu.stderr" | sed "s/^/qemu: /" | head -n 20 || true
 
 echo "==== e2e summary"
