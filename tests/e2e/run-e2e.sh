@@ -111,7 +111,7 @@ while :; do
     case $cur in
       "E2E-START "*)
         name=${cur#E2E-START }
-        if [ $(($(date +%s) - ${last_change:-$(date +%s)})) -gt "$(scenario_limit "$name")" ]; then
+        if [ -z "$stalled" ] && [ $(($(date +%s) - ${last_change:-$(date +%s)})) -gt "$(scenario_limit "$name")" ]; then
           stalled=$name
           echo "run-e2e: test host stalled in $name (no output for $(scenario_limit "$name") s); killing it"
           pkill -KILL -f "initrd $out/test-host.cpio.gz" || true
