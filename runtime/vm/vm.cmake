@@ -6,6 +6,7 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/exec_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/launch.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mountpoints.cpp
   ${CMAKE_CURRENT_LIST_DIR}/supervisor.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_layout.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_settings.cpp

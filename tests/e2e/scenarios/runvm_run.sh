@@ -27,9 +27,9 @@ make_bundle "$PWD/bv" '["sh","-c","cat /vol/in.txt; echo from-guest >/vol/out.tx
 mkdir -p vol rovol
 echo host-data >vol/in.txt
 echo r >rovol/r.txt
-# runc's spec has a read-only rootfs; runvm does not yet create missing mountpoints on the
-# host side (the guest cannot: the rootfs share is read-only), so this bundle is writable.
-sed -i 's/"readonly": true/"readonly": false/' "$PWD/bv/config.json"
+# runc's spec has a read-only rootfs and /vol, /ro do not exist in it: runvm creates the
+# mountpoints on the host before the rootfs is shared read-only.
+grep -q '"readonly": true' "$PWD/bv/config.json" || fail "runvm spec's rootfs is not read-only"
 sed -i 's|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$PWD"'/vol", "options": ["rbind", "rw"]}, {"destination": "/ro", "type": "bind", "source": "'"$PWD"'/rovol", "options": ["rbind", "ro"]},|' "$PWD/bv/config.json"
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/bv" cv >ov 2>ev
 rc=$?
@@ -40,4 +40,5 @@ grep -qx r.txt ov || fail "read-only volume not listed: $(cat ov)"
 grep -qx ro-denied ov || fail "read-only volume was writable"
 [ "$(cat vol/out.txt 2>/dev/null)" = from-guest ] || fail "container write did not reach the host volume"
 [ -e rovol/x ] && fail "read-only volume changed on the host"
-pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes"
+[ -d bv/rootfs/vol ] && [ -d bv/rootfs/ro ] || fail "mountpoints not created in the rootfs"
+pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host)"
