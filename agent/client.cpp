@@ -139,6 +139,22 @@ Result<std::vector<int>> Client::ps() {
   return out;
 }
 
+Result<ContainerStats> Client::stats() {
+  auto r = call(StatsReq{});
+  if (!r) return r.error();
+  auto it = r->find("stats");
+  if (it == r->end()) return Error("agent stats: result: stats missing");
+  auto s = stats_from_json(*it);
+  if (!s) return s.error().wrap("agent stats: result");
+  return s;
+}
+
+Status Client::update(const nlohmann::json& resources) {
+  auto r = call(UpdateReq{resources});
+  if (!r) return r.error();
+  return {};
+}
+
 Result<ExitStatus> Client::wait(const std::string& process_id) {
   auto r = call(WaitReq{process_id});
   if (!r) return r.error();

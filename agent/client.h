@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/protocol.h"
+#include "agent/stats.h"
 #include "oci/result.h"
 
 namespace runvm::agent {
@@ -44,6 +45,10 @@ class Client {
   [[nodiscard]] Status close_stdin(const std::string& process_id);
   [[nodiscard]] Status resize(const std::string& process_id, uint16_t rows, uint16_t cols);
   [[nodiscard]] Result<std::vector<int>> ps();
+  // The container's cgroup statistics, validated (agent/stats.h).
+  [[nodiscard]] Result<ContainerStats> stats();
+  // New limits: an OCI linux.resources object.
+  [[nodiscard]] Status update(const nlohmann::json& resources);
   // Blocks until the process exits (or returns at once if it has).
   [[nodiscard]] Result<ExitStatus> wait(const std::string& process_id);
 

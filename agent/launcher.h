@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/protocol.h"
+#include "agent/pty.h"
+#include "agent/stats.h"
 #include "oci/result.h"
 
 namespace runvm::agent {
@@ -26,6 +28,18 @@ class Launcher {
   // In the forked child right before execve (after Start for init): the steps
   // that must come last, such as loading the seccomp filter.
   [[nodiscard]] virtual Status finish_child(const ProcessSpec& p) = 0;
+  // In the agent, after create: the container's cgroup statistics, and new
+  // linux.resources limits (an OCI object, still to be validated). A launcher without
+  // a cgroup of its own answers ENOTSUP.
+  // The devpts instance a terminal process gets its pty from (agent/pty.h); empty
+  // means the agent's own /dev/ptmx. `init_pid` as in setup_child.
+  virtual PtmxLocation ptmx_location(int /*init_pid*/) { return {}; }
+  [[nodiscard]] virtual Result<ContainerStats> stats() {
+    return Error("container statistics are not available here", ENOTSUP);
+  }
+  [[nodiscard]] virtual Status update(const nlohmann::json& /*resources*/) {
+    return Error("updating resources is not available here", ENOTSUP);
+  }
 };
 
 // Plain processes: umask, additional gids/gid/uid (only when they differ from

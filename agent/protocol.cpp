@@ -288,8 +288,8 @@ Result<ProcessSpec> parse_process_spec(const json& j) {
 }
 
 std::string_view op_name(const RequestBody& b) {
-  static constexpr std::string_view kNames[] = {"create",      "start",  "exec", "signal",
-                                                "close_stdin", "resize", "ps",   "wait"};
+  static constexpr std::string_view kNames[] = {"create", "start", "exec",  "signal", "close_stdin",
+                                                "resize", "ps",    "wait",  "stats",  "update"};
   return kNames[b.index()];
 }
 
@@ -316,6 +316,8 @@ std::string encode_request(const Request& r) {
           j["process_id"] = b.process_id;
           j["rows"] = b.rows;
           j["cols"] = b.cols;
+        } else if constexpr (std::is_same_v<T, UpdateReq>) {
+          j["resources"] = b.resources;
         }
       },
       r.body);
@@ -402,6 +404,12 @@ Result<Request> decode_request(std::string_view body, uint64_t* id_out) {
     r.body = std::move(z);
   } else if (*op == "ps") {
     r.body = PsReq{};
+  } else if (*op == "stats") {
+    r.body = StatsReq{};
+  } else if (*op == "update") {
+    auto res = j.find("resources");
+    if (res == j.end() || !res->is_object()) return fail(Error("resources: expected object"));
+    r.body = UpdateReq{*res};
   } else {
     return Error("request: unknown op \"" + *op + "\"");
   }

@@ -153,8 +153,15 @@ struct PsReq {};
 struct WaitReq {
   std::string process_id;
 };
-using RequestBody =
-    std::variant<CreateReq, StartReq, ExecReq, SignalReq, CloseStdinReq, ResizeReq, PsReq, WaitReq>;
+// The container's cgroup statistics (agent/stats.h).
+struct StatsReq {};
+// New limits for the container's cgroup: an OCI linux.resources object, parsed and
+// applied by the launcher.
+struct UpdateReq {
+  nlohmann::json resources;
+};
+using RequestBody = std::variant<CreateReq, StartReq, ExecReq, SignalReq, CloseStdinReq, ResizeReq,
+                                 PsReq, WaitReq, StatsReq, UpdateReq>;
 struct Request {
   uint64_t id = 0;  // chosen by the host, echoed in the response
   RequestBody body;

@@ -279,6 +279,16 @@ struct Server::Impl {
     if (std::holds_alternative<PsReq>(r.body)) {
       return respond_ok(cid, r.id, json{{"pids", descendant_pids()}});
     }
+    if (std::holds_alternative<StatsReq>(r.body) || std::holds_alternative<UpdateReq>(r.body)) {
+      if (!created) return fail(Error("no container yet", ESRCH));
+      if (auto* u = std::get_if<UpdateReq>(&r.body)) {
+        if (auto ok = launcher.update(u->resources); !ok) return fail(ok.error());
+        return respond_ok(cid, r.id);
+      }
+      auto s = launcher.stats();
+      if (!s) return fail(s.error());
+      return respond_ok(cid, r.id, json{{"stats", to_json(*s)}});
+    }
     if (auto* w = std::get_if<WaitReq>(&r.body)) {
       Proc* p = find_proc(w->process_id);
       if (!p) return fail(Error("no process \"" + w->process_id + "\"", ESRCH));
@@ -380,11 +390,15 @@ struct Server::Impl {
     auto it = conns.find(cid);
     close_fd(it->second.fd);
     conns.erase(it);
-    // Its processes lose their stdio peer: stdin ends, output is read and dropped.
+    // Its processes lose their stdio peer: stdin ends, output is read and dropped. An
+    // exec'd process also loses the host process that stood for it (runvm exec, or its
+    // -d stand-in, killed by SIGKILL, which it cannot forward): it is killed, so nothing
+    // keeps running in the container that the host no longer sees.
     for (auto& [_, p] : procs) {
       if (p.owner != cid) continue;
       p.owner = 0;
       if (!p.terminal) close_stdin_now(p);
+      if (p.id != kInitProcessId && !p.exit && p.sp.pid > 0) ::kill(p.sp.pid, SIGKILL);
     }
   }
 

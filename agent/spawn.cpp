@@ -1,5 +1,7 @@
 #include "agent/spawn.h"
 
+#include "agent/pty.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -40,15 +42,13 @@ Status set_nonblock(int fd) {
   _exit(127);
 }
 
-Status child_stdio(const ProcessSpec& p, const SpawnOptions& o, const std::string& pts, int in_r,
-                   int out_w, int err_w) {
+Status child_stdio(const ProcessSpec& p, const SpawnOptions& o, int tty, int in_r, int out_w,
+                   int err_w) {
   if (p.terminal) {
-    int t = ::open(pts.c_str(), O_RDWR);
-    if (t < 0) return Error::from_errno("open " + pts);
-    if (ioctl(t, TIOCSCTTY, 0) < 0) return Error::from_errno("TIOCSCTTY " + pts);
+    if (ioctl(tty, TIOCSCTTY, 0) < 0) return Error::from_errno("TIOCSCTTY");
     for (int fd = 0; fd < 3; ++fd)
-      if (dup2(t, fd) < 0) return Error::from_errno("dup2 pty");
-    if (t > 2) ::close(t);
+      if (dup2(tty, fd) < 0) return Error::from_errno("dup2 pty");
+    if (tty > 2) ::close(tty);
     return {};
   }
   int in = in_r;
@@ -63,8 +63,7 @@ Status child_stdio(const ProcessSpec& p, const SpawnOptions& o, const std::strin
 }
 
 [[noreturn]] void child_main(const ProcessSpec& p, Launcher& launcher, const SpawnOptions& o,
-                             const std::string& pts, int in_r, int out_w, int err_w, int hold_r,
-                             int status_w) {
+                             int tty, int in_r, int out_w, int err_w, int hold_r, int status_w) {
   // The agent blocks SIGCHLD and ignores SIGPIPE; a container process starts clean
   // (ignored dispositions survive execve).
   sigset_t none;
@@ -72,7 +71,7 @@ Status child_stdio(const ProcessSpec& p, const SpawnOptions& o, const std::strin
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
   if (setsid() < 0) child_fail(status_w, Error::from_errno("setsid"));
-  if (auto s = child_stdio(p, o, pts, in_r, out_w, err_w); !s) child_fail(status_w, s.error());
+  if (auto s = child_stdio(p, o, tty, in_r, out_w, err_w); !s) child_fail(status_w, s.error());
   // Nothing of the agent's may leak into the container.
   syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
   if (auto s = launcher.setup_child(p, o.init_pid); !s) child_fail(status_w, s.error());
@@ -163,12 +162,13 @@ Result<Spawned> spawn_process(const ProcessSpec& p, Launcher& launcher, const Sp
   Spawned s;
   int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, hold_p[2] = {-1, -1},
       st_p[2] = {-1, -1};
-  std::string pts;
+  int tty = -1;  // the pty's slave side, for the child
   auto cleanup = [&] {
     for (int* fds : {in_p, out_p, err_p, hold_p, st_p}) {
       close_fd(fds[0]);
       close_fd(fds[1]);
     }
+    close_fd(tty);
   };
   auto fail = [&](Error e) {
     cleanup();
@@ -178,13 +178,12 @@ Result<Spawned> spawn_process(const ProcessSpec& p, Launcher& launcher, const Sp
   if (pipe2(st_p, O_CLOEXEC) < 0) return fail(Error::from_errno("pipe"));
   if (o.hold && pipe2(hold_p, O_CLOEXEC) < 0) return fail(Error::from_errno("pipe"));
   if (p.terminal) {
-    s.pty_fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (s.pty_fd < 0) return fail(Error::from_errno("open /dev/ptmx"));
-    char name[128];
-    if (grantpt(s.pty_fd) < 0 || unlockpt(s.pty_fd) < 0 ||
-        ptsname_r(s.pty_fd, name, sizeof name) != 0)
-      return fail(Error::from_errno("set up pty"));
-    pts = name;
+    auto master = open_pty_master(launcher.ptmx_location(o.init_pid));
+    if (!master) return fail(master.error());
+    s.pty_fd = *master;
+    auto peer = open_pty_peer(s.pty_fd);
+    if (!peer) return fail(peer.error());
+    tty = *peer;
     if (p.rows || p.cols) {
       struct winsize ws {};
       ws.ws_row = p.rows;
@@ -198,8 +197,9 @@ Result<Spawned> spawn_process(const ProcessSpec& p, Launcher& launcher, const Sp
   }
   pid_t pid = fork();
   if (pid < 0) return fail(Error::from_errno("fork"));
-  if (pid == 0) child_main(p, launcher, o, pts, in_p[0], out_p[1], err_p[1], hold_p[0], st_p[1]);
+  if (pid == 0) child_main(p, launcher, o, tty, in_p[0], out_p[1], err_p[1], hold_p[0], st_p[1]);
   s.pid = pid;
+  close_fd(tty);
   close_fd(in_p[0]);
   close_fd(out_p[1]);
   close_fd(err_p[1]);

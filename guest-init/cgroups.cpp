@@ -1,10 +1,14 @@
 #include "guest-init/cgroups.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <sstream>
 #include <set>
 
 namespace runvm::guest {
@@ -18,6 +22,16 @@ Status write_file(const std::string& path, const std::string& value) {
   ::close(fd);
   if (n < 0) return Error::from_errno("write \"" + value + "\" to " + path, e);
   return {};
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[512];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 std::string limit(int64_t v) {
@@ -77,10 +91,18 @@ Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(const oci:
 Status setup_cgroup(const oci::Resources& r, const std::string& dir) {
   auto files = cgroup_files(r);
   if (!files) return files.error().wrap("linux.resources");
+  std::string parent = dir.substr(0, dir.rfind('/'));
   if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + dir);
   std::set<std::string> controllers;
   for (const auto& [name, _] : *files) controllers.insert(name.substr(0, name.find('.')));
-  std::string parent = dir.substr(0, dir.rfind('/'));
+  // The controllers `runvm events` reads from, where the kernel has them (best effort:
+  // a missing one only leaves its statistics at zero).
+  if (auto avail = read_file(parent + "/cgroup.controllers")) {
+    std::istringstream in(*avail);
+    for (std::string c; in >> c;)
+      if ((c == "cpu" || c == "memory" || c == "pids") && !controllers.count(c))
+        (void)write_file(parent + "/cgroup.subtree_control", "+" + c);
+  }
   for (const auto& c : controllers) {
     if (c == "cgroup") continue;  // core files need no controller
     if (auto s = write_file(parent + "/cgroup.subtree_control", "+" + c); !s)
@@ -89,6 +111,11 @@ Status setup_cgroup(const oci::Resources& r, const std::string& dir) {
   for (const auto& [name, value] : *files)
     if (auto s = write_file(dir + "/" + name, value); !s) return s.error().wrap("linux.resources");
   return {};
+}
+
+bool is_cgroup2(const std::string& path) {
+  struct statfs fs {};
+  return ::statfs(path.c_str(), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 Status join_cgroup(const std::string& dir) {

@@ -26,6 +26,9 @@ inline constexpr const char* kContainerCgroup = "/sys/fs/cgroup/runvm";
 // cgroup.subtree_control and writes the files.
 [[nodiscard]] Status setup_cgroup(const oci::Resources& r, const std::string& dir);
 
+// Whether `path` is in a cgroup v2 filesystem.
+[[nodiscard]] bool is_cgroup2(const std::string& path);
+
 // Moves the calling process into `dir`.
 [[nodiscard]] Status join_cgroup(const std::string& dir);
 

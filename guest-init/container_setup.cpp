@@ -61,14 +61,44 @@ Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::j
   if (spec->linux && spec->linux->sysctl)
     if (auto s = apply_sysctls(*spec->linux->sysctl); !s)
       return s.error().wrap("container " + container_id);
-  if (spec->linux && spec->linux->resources) {
-    if (auto s = setup_cgroup(*spec->linux->resources, cgroup_dir_); !s)
+  // The container always gets its cgroup: `runvm events` reads it and `runvm update`
+  // changes it. Without linux.resources, a kernel without cgroup v2 is not an error (and
+  // nothing is created in a directory that is not a cgroup tree).
+  const bool has_resources = spec->linux && spec->linux->resources;
+  if (has_resources || is_cgroup2(cgroup_dir_.substr(0, cgroup_dir_.rfind('/')))) {
+    auto s = setup_cgroup(has_resources ? *spec->linux->resources : oci::Resources{}, cgroup_dir_);
+    if (s)
+      use_cgroup_ = true;
+    else if (has_resources)
       return s.error().wrap("container " + container_id);
-    use_cgroup_ = true;
   }
   if (auto s = setup_rootfs(*spec, rootfs_); !s) return s.error().wrap("container " + container_id);
   spec_ = std::move(*spec);
   return {};
+}
+
+agent::PtmxLocation GuestLauncher::ptmx_location(int init_pid) {
+  // Before init runs, its devpts is below our rootfs mount; later, in init's root.
+  if (init_pid > 0) return {"/proc/" + std::to_string(init_pid) + "/root", "dev/pts/ptmx"};
+  return {rootfs_, "dev/pts/ptmx"};
+}
+
+Result<agent::ContainerStats> GuestLauncher::stats() {
+  if (!use_cgroup_) return Error("the container has no cgroup", ENOTSUP);
+  return agent::read_cgroup_stats(cgroup_dir_);
+}
+
+Status GuestLauncher::update(const nlohmann::json& resources) {
+  if (!use_cgroup_) return Error("the container has no cgroup", ENOTSUP);
+  auto r = oci::resources_from_json(resources);
+  if (!r) return r.error().wrap("linux.resources");
+  auto violations = oci::validate_resources(*r);
+  if (!violations.empty()) {
+    std::string msg;
+    for (const auto& v : violations) msg += (msg.empty() ? "" : "; ") + v.path + ": " + v.reason;
+    return Error(msg, EINVAL);
+  }
+  return setup_cgroup(*r, cgroup_dir_);
 }
 
 Result<oci::Process> GuestLauncher::process_of(const agent::ProcessSpec& p) const {

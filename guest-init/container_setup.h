@@ -33,6 +33,10 @@ class GuestLauncher : public agent::Launcher {
                                const nlohmann::json& config) override;
   [[nodiscard]] Status setup_child(const agent::ProcessSpec& p, int init_pid) override;
   [[nodiscard]] Status finish_child(const agent::ProcessSpec& p) override;
+  // The container's own devpts (mounted by prepare), so ttyname() works inside.
+  agent::PtmxLocation ptmx_location(int init_pid) override;
+  [[nodiscard]] Result<agent::ContainerStats> stats() override;
+  [[nodiscard]] Status update(const nlohmann::json& resources) override;
 
  private:
   [[nodiscard]] Result<oci::Process> process_of(const agent::ProcessSpec& p) const;

@@ -3,6 +3,9 @@
 //   {"op":"start"}                          -> {"ok":true}
 //   {"op":"signal","signal":15,"all":false} -> {"ok":true}
 //   {"op":"ps"}                             -> {"ok":true,"pids":[...]}
+//   {"op":"stats"}                          -> {"ok":true,"stats":{...}} (agent/stats.h)
+//   {"op":"update","resources":{...}}       -> {"ok":true}
+//   {"op":"pause"}, {"op":"resume"}          -> {"ok":true}
 // Failures: {"ok":false,"error":"...","errno":E}.
 #pragma once
 

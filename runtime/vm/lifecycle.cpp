@@ -77,6 +77,20 @@ Result<std::vector<int>> container_pids(const oci::State& state) {
   return r->value("pids", std::vector<int>{});
 }
 
+Result<nlohmann::json> container_stats(const oci::State& state) {
+  auto r = control_call(control_path(state), {{"op", "stats"}});
+  if (!r) return r.error();
+  auto it = r->find("stats");
+  if (it == r->end() || !it->is_object()) return Error("supervisor: stats missing");
+  return *it;
+}
+
+Status update_container(const oci::State& state, const nlohmann::json& resources) {
+  auto r = control_call(control_path(state), {{"op", "update"}, {"resources", resources}});
+  if (!r) return r.error();
+  return {};
+}
+
 Result<int> wait_container(const oci::State& state) {
   int ws = 0;
   while (::waitpid(state.pid, &ws, 0) < 0) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "oci/result.h"
 #include "oci/state.h"
 #include "runtime/state_dir.h"
@@ -24,6 +26,12 @@ namespace runvm::runtime::vm {
 
 // Guest pids of the container's processes.
 [[nodiscard]] Result<std::vector<int>> container_pids(const oci::State& state);
+
+// The container's cgroup statistics in the guest (runc's events "data" object).
+[[nodiscard]] Result<nlohmann::json> container_stats(const oci::State& state);
+
+// New linux.resources limits for the container's cgroup in the guest.
+[[nodiscard]] Status update_container(const oci::State& state, const nlohmann::json& resources);
 
 // For `run`: waits for the supervisor (a child of this process) and returns
 // the container's exit status.

@@ -25,6 +25,7 @@
 #include "runtime/vm/control.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
+#include "runtime/vm/mountpoints.h"
 #include "runtime/vm/volumes.h"
 #include "runtime/vm/vsock_connect.h"
 
@@ -111,6 +112,8 @@ class Supervisor {
     nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
     if (config.is_discarded()) return Error(plan_.config_path + ": not valid JSON", EINVAL);
     const std::string bundle_dir = plan_.config_path.substr(0, plan_.config_path.rfind('/'));
+    // Before the mounts are rewritten: their destinations are paths in the rootfs.
+    make_mountpoints(plan_.rootfs, config);
     auto volumes = share_bind_mounts(config, bundle_dir);
     if (!volumes) return volumes.error();
     auto pid = spawn_vmm(l_, plan_, *volumes);
@@ -308,6 +311,18 @@ class Supervisor {
       auto pids = client_->ps();
       if (!pids) return fail(pids.error());
       return {{"ok", true}, {"pids", *pids}};
+    }
+    if (op == "stats") {
+      // Parsed and checked by the client (agent/stats.h), so only known fields go out.
+      auto stats = client_->stats();
+      if (!stats) return fail(stats.error());
+      return {{"ok", true}, {"stats", agent::to_json(*stats)}};
+    }
+    if (op == "update") {
+      auto it = req.find("resources");
+      if (it == req.end() || !it->is_object()) return fail(Error("resources missing", EINVAL));
+      if (auto ok = client_->update(*it); !ok) return fail(ok.error());
+      return {{"ok", true}};
     }
     return fail(Error("unknown control op \"" + op + "\"", EINVAL));
   }

@@ -181,6 +181,8 @@ TEST(Request, RoundTripsEveryOp) {
       ResizeReq{"exec-1", 50, 132},
       PsReq{},
       WaitReq{"exec-1"},
+      StatsReq{},
+      UpdateReq{json{{"memory", {{"limit", 1048576}}}}},
   };
   uint64_t id = 1;
   for (auto& b : bodies) {
@@ -197,6 +199,8 @@ TEST(Request, RoundTripsEveryOp) {
   auto rs = decode_request(encode_request(Request{6, ResizeReq{"p", 50, 132}}));
   EXPECT_EQ(std::get<ResizeReq>(rs->body).rows, 50);
   EXPECT_EQ(std::get<ResizeReq>(rs->body).cols, 132);
+  auto up = decode_request(encode_request(Request{7, UpdateReq{json{{"pids", {{"limit", 9}}}}}}));
+  EXPECT_EQ(std::get<UpdateReq>(up->body).resources["pids"]["limit"], 9);
 }
 
 TEST(Request, RejectsInvalidRequestsAndStillReportsTheId) {
@@ -214,6 +218,8 @@ TEST(Request, RejectsInvalidRequestsAndStillReportsTheId) {
       {R"({"id":7,"op":"create","container_id":"c","config":{}})", "config.process: missing"},
       {R"({"id":7,"op":"resize","process_id":"x","rows":1,"cols":-3})", "cols"},
       {R"({"id":7,"op":"wait","process_id":""})", "must not be empty"},
+      {R"({"id":7,"op":"update"})", "resources: expected object"},
+      {R"({"id":7,"op":"update","resources":[1]})", "resources: expected object"},
   };
   for (const auto& c : cases) {
     uint64_t id = 0;

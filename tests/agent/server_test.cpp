@@ -39,12 +39,14 @@ struct Collected {
 class AgentServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    int sv[2];
+    int sv[2], sv2[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv2), 0);
     server_pid_ = fork();
     ASSERT_GE(server_pid_, 0);
     if (server_pid_ == 0) {
       close(sv[0]);
+      close(sv2[0]);
       // Orphans of the container come back to the agent, as they do to PID 1.
       prctl(PR_SET_CHILD_SUBREAPER, 1);
       HostLauncher launcher;
@@ -52,10 +54,13 @@ class AgentServer : public ::testing::Test {
       o.keep_running = false;
       Server s(launcher, o);
       s.add_connection(sv[1]);
+      s.add_connection(sv2[1]);
       _exit(s.run() ? 0 : 1);
     }
     close(sv[1]);
+    close(sv2[1]);
     fd_ = sv[0];
+    second_fd_ = sv2[0];
     client_ = std::make_unique<Client>(fd_);
     auto h = client_->hello();
     ASSERT_TRUE(h) << h.error().message;
@@ -64,6 +69,7 @@ class AgentServer : public ::testing::Test {
   void TearDown() override {
     client_.reset();
     if (fd_ >= 0) close(fd_);
+    if (second_fd_ >= 0) close(second_fd_);
     if (server_pid_ > 0) {
       int ws = 0;
       ASSERT_EQ(waitpid(server_pid_, &ws, 0), server_pid_);
@@ -118,6 +124,7 @@ class AgentServer : public ::testing::Test {
 
   pid_t server_pid_ = -1;
   int fd_ = -1;
+  int second_fd_ = -1;  // another host connection (as runvm exec opens one)
   std::unique_ptr<Client> client_;
 };
 
@@ -320,6 +327,44 @@ TEST_F(AgentServer, ProtocolViolationDropsTheConnection) {
   auto f = read_frame(fd_);
   ASSERT_FALSE(f);
   EXPECT_NE(f.error().message.find("closed"), std::string::npos);
+}
+
+TEST_F(AgentServer, StatsAndUpdateAreTheLaunchersBusiness) {
+  // Before create there is no container to ask about.
+  auto early = client_->stats();
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().err, ESRCH);
+  create_started(proc({"sleep", "100"}));
+  // HostLauncher has no cgroup of its own: a clean ENOTSUP, and the connection lives on.
+  auto stats = client_->stats();
+  ASSERT_FALSE(stats);
+  EXPECT_EQ(stats.error().err, ENOTSUP);
+  auto update = client_->update(json{{"pids", {{"limit", 5}}}});
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().err, ENOTSUP);
+  EXPECT_TRUE(client_->ps());
+  ASSERT_TRUE(client_->signal("init", SIGKILL));
+}
+
+TEST_F(AgentServer, ExecProcessDiesWithItsConnection) {
+  create_started(proc({"sleep", "100"}));
+  Client other(second_fd_);
+  ASSERT_TRUE(other.hello());
+  auto e = other.exec("exec-1", proc({"sleep", "100"}));
+  ASSERT_TRUE(e) << e.error().message;
+  // The host side of the exec goes away without a word (SIGKILL of runvm exec).
+  close(second_fd_);
+  second_fd_ = -1;
+  auto w = client_->wait("exec-1");
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_TRUE(w->signaled);
+  EXPECT_EQ(w->signal, SIGKILL);
+  // The container itself goes on, without the exec'd process.
+  auto pids = client_->ps();
+  ASSERT_TRUE(pids);
+  EXPECT_EQ(std::find(pids->begin(), pids->end(), e->pid), pids->end()) << "exec'd pid still listed";
+  EXPECT_EQ(pids->size(), 1u);
+  ASSERT_TRUE(client_->signal("init", SIGKILL));
 }
 
 TEST(AgentServerHandshake, RejectsRequestsBeforeHelloAndWrongVersions) {

@@ -205,11 +205,32 @@ TEST_F(CliErrors, LiveOperationsWithoutAMicroVmFail) {
   int sleeper = testing::spawn_sleeper();
   testing::make_container(root(), "c1", bundle(), sleeper, oci::ContainerStatus::kRunning);
   for (std::vector<std::string> args :
-       {std::vector<std::string>{"kill", "c1"}, {"pause", "c1"}, {"exec", "c1", "true"}}) {
+       {std::vector<std::string>{"kill", "c1"},
+        {"pause", "c1"},
+        {"exec", "c1", "true"},
+        {"events", "--stats", "c1"},
+        {"events", "--interval", "10ms", "c1"},
+        {"update", "--pids-limit", "5", "c1"}}) {
     RunResult r = runvm(args);
     EXPECT_NE(r.exit_status, 0) << args[0];
     EXPECT_EQ(r.err.rfind("runvm: " + args[0] + " c1: ", 0), 0u) << r.err;
   }
+  testing::kill_child(sleeper);
+}
+
+TEST_F(CliErrors, UpdateAndEventsCheckTheirInputFirst) {
+  testing::write_bundle(bundle(), testing::test_spec());
+  int sleeper = testing::spawn_sleeper();
+  testing::make_container(root(), "c1", bundle(), sleeper, oci::ContainerStatus::kRunning);
+  RunResult mem = runvm({"update", "--memory", "12x", "c1"});
+  EXPECT_EQ(mem.exit_status, 1);
+  EXPECT_EQ(mem.err, "runvm: update c1: --memory: invalid value \"12x\"\n");
+  RunResult missing = runvm({"update", "-r", bundle() + "/nope.json", "c1"});
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_NE(missing.err.find("nope.json"), std::string::npos) << missing.err;
+  RunResult interval = runvm({"events", "--interval", "soon", "c1"});
+  EXPECT_EQ(interval.exit_status, 1);
+  EXPECT_EQ(interval.err, "runvm: events c1: invalid --interval \"soon\"\n");
   testing::kill_child(sleeper);
 }
 

@@ -48,6 +48,22 @@ while [ -d "/proc/$epid" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
 [ -d "/proc/$epid" ] && fail "detached exec stand-in $epid still alive after its sleep 4"
 note "detached exec ok ($i s), ps ok"
 
+# SIGKILL of the stand-in cannot be forwarded; the agent kills the exec'd process when the
+# stand-in's connection drops, as a runc exec process dies with SIGKILL.
+timeout 60 runvm --root "$ROOT" exec -d --pid-file "$PWD/kpid" c5 sleep 1000 </dev/null >/dev/null 2>e9 ||
+  fail "exec --detach (for SIGKILL) failed: $(cat e9)"
+before=$(timeout 30 runvm --root "$ROOT" ps --format json c5 | tr ',' '\n' | grep -c '[0-9]')
+kill -KILL "$(cat kpid)"
+i=0
+while [ $i -lt 30 ]; do
+  after=$(timeout 30 runvm --root "$ROOT" ps --format json c5 | tr ',' '\n' | grep -c '[0-9]')
+  [ "$after" -lt "$before" ] && break
+  sleep 1; i=$((i + 1))
+done
+echo "guest pids before/after SIGKILL of the stand-in: $before/$after"
+[ "$after" -lt "$before" ] || fail "SIGKILL of the exec stand-in left the guest process running ($before -> $after pids)"
+note "SIGKILL of an exec stand-in ends the guest process"
+
 runvm --root "$ROOT" pause c5 || fail "pause failed"
 s=$(status_of c5); [ "$s" = paused ] || fail "status after pause: '$s'"
 vmm=$(vmm_pid_of c5)
@@ -61,4 +77,4 @@ s=$(status_of c5); [ "$s" = running ] || fail "status after resume: '$s'"
 out=$(timeout 60 runvm --root "$ROOT" exec c5 echo after-resume 2>e8)
 [ "$out" = after-resume ] || fail "exec after resume: '$out' $(cat e8)"
 runvm --root "$ROOT" kill c5 KILL || fail "kill failed"
-pass "exec: status 7 + stdout/stderr, stdin, --env/--cwd/--user, missing program named; exec -d --pid-file; ps lists $n pids; pause (VMM stopped, exec refused) + resume; PATH lookup of [sh]"
+pass "exec: status 7 + stdout/stderr, stdin, --env/--cwd/--user, missing program named; exec -d --pid-file; SIGKILL of its stand-in ends the guest process; ps lists $n pids; pause (VMM stopped, exec refused) + resume; PATH lookup of [sh]"
