@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <chrono>
 
 namespace runvm::agent {
 
@@ -62,10 +63,23 @@ Status Client::read_one(std::optional<Response>* resp) {
 
 Result<json> Client::call(RequestBody body) {
   std::string op(op_name(body));
+  // wait answers only when the process exits: no deadline for it.
+  const bool bounded = call_timeout_ms_ >= 0 && !std::holds_alternative<WaitReq>(body);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(call_timeout_ms_);
   Request req{next_id_++, std::move(body)};
   if (auto s = write_all(fd_, encode_frame(MsgType::kRequest, encode_request(req))); !s)
     return s.error().wrap("agent " + op);
   for (;;) {
+    if (bounded) {
+      // A guest that stops answering must not hold the caller forever.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      pollfd pf{fd_, POLLIN, 0};
+      int n = left > 0 ? ::poll(&pf, 1, static_cast<int>(left)) : 0;
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) return Error("agent " + op + ": no answer from the guest", ETIMEDOUT);
+    }
     std::optional<Response> resp;
     if (auto s = read_one(&resp); !s) return s.error().wrap("agent " + op);
     if (!resp) continue;

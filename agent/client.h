@@ -64,6 +64,10 @@ class Client {
 
   int fd() const { return fd_; }
 
+  // A request other than wait fails with ETIMEDOUT when the agent has not answered
+  // within `ms` (-1, the default: no limit). The connection is not usable after that.
+  void set_call_timeout(int ms) { call_timeout_ms_ = ms; }
+
  private:
   [[nodiscard]] Result<nlohmann::json> call(RequestBody body);
   // Reads one frame and queues/records it; a Response is returned in *resp.
@@ -73,6 +77,7 @@ class Client {
   uint64_t next_id_ = 1;
   std::deque<Event> events_;
   std::map<uint32_t, uint32_t> credit_;  // handle -> stdin bytes allowed
+  int call_timeout_ms_ = -1;
 };
 
 }  // namespace runvm::agent

@@ -14,7 +14,8 @@ set -euo pipefail
 # Wanted modules, by name; their dependencies are added automatically. Modules
 # the kernel has built in, or does not have at all (9p in the cloud kernel), are
 # skipped.
-WANTED="virtio_pci vsock vmw_vsock_virtio_transport fuse virtiofs 9pnet_virtio 9p overlay virtio_blk virtio_net virtio_rng virtio_console"
+# pvpanic_pci: a guest panic (such as the agent, PID 1, dying) makes the VMM exit at once.
+WANTED="virtio_pci vsock vmw_vsock_virtio_transport fuse virtiofs 9pnet_virtio 9p overlay virtio_blk virtio_net virtio_rng virtio_console pvpanic_pci"
 
 init="" kver="" moddir="" output="runvm-initrd.img" extra=""
 while [ $# -gt 0 ]; do

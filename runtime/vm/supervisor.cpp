@@ -100,6 +100,8 @@ std::string tail_of(const std::string& path, size_t max) {
   return all;
 }
 
+constexpr int kAgentCallTimeoutMs = 90000;
+
 class Supervisor {
  public:
   Supervisor(VmLayout layout, VmPlan plan) : l_(std::move(layout)), plan_(std::move(plan)) {}
@@ -141,6 +143,9 @@ class Supervisor {
     if (auto h = client_->hello(); !h) return h.error().wrap("agent hello");
     auto info = client_->create(plan_.id, config, /*stdin=*/true);
     if (!info) return info.error().wrap("agent create");
+    // From now on a guest that stops answering fails the request (within the control
+    // socket's own 120 s) instead of holding the supervisor, and with it kill and delete.
+    client_->set_call_timeout(kAgentCallTimeoutMs);
     handle_ = info->handle;
     terminal_ = config.contains("process") && config["process"].is_object() &&
                 config["process"].value("terminal", false);
