@@ -9,4 +9,6 @@ export BUILD_DIR=${BUILD_DIR:-$top/build-test}
 BUILD_TYPE=Debug bash "$top/packaging/build.sh" -DRUNVM_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1"
 cd "$BUILD_DIR"
-ctest --output-on-failure --timeout 1500 "$@"
+# -j2: the end-to-end run (one TCG test host, mostly one core) overlaps the unit tests
+# and the fuzz smoke run.
+ctest --output-on-failure --timeout 1500 -j2 "$@"
