@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <optional>
+#include <vector>
+
 #include "guest-init/capabilities.h"
 #include "guest-init/cgroups.h"
 #include "guest-init/mounts.h"
@@ -47,15 +50,20 @@ Status finish_process(const oci::Process& p, const oci::Seccomp* seccomp) {
   return {};
 }
 
+namespace {
+// Every violation, "path: reason; ...", as one EINVAL error; nothing when there are none.
+std::optional<Error> violations_error(const std::vector<oci::Violation>& violations) {
+  if (violations.empty()) return std::nullopt;
+  std::string msg;
+  for (const auto& v : violations) msg += (msg.empty() ? "" : "; ") + v.path + ": " + v.reason;
+  return Error(msg, EINVAL);
+}
+}  // namespace
+
 Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::json& config) {
   auto spec = oci::config_from_json(config);
   if (!spec) return spec.error().wrap("config.json");
-  auto violations = oci::validate(*spec);
-  if (!violations.empty()) {
-    std::string msg;
-    for (const auto& v : violations) msg += (msg.empty() ? "" : "; ") + v.path + ": " + v.reason;
-    return Error("config.json: " + msg, EINVAL);
-  }
+  if (auto bad = violations_error(oci::validate(*spec))) return bad->wrap("config.json");
   if (auto s = apply_hostname(spec->hostname, spec->domainname); !s)
     return s.error().wrap("container " + container_id);
   if (spec->linux && spec->linux->sysctl)
@@ -92,12 +100,7 @@ Status GuestLauncher::update(const nlohmann::json& resources) {
   if (!use_cgroup_) return Error("the container has no cgroup", ENOTSUP);
   auto r = oci::resources_from_json(resources);
   if (!r) return r.error().wrap("linux.resources");
-  auto violations = oci::validate_resources(*r);
-  if (!violations.empty()) {
-    std::string msg;
-    for (const auto& v : violations) msg += (msg.empty() ? "" : "; ") + v.path + ": " + v.reason;
-    return Error(msg, EINVAL);
-  }
+  if (auto bad = violations_error(oci::validate_resources(*r))) return *bad;
   return setup_cgroup(*r, cgroup_dir_);
 }
 

@@ -19,6 +19,16 @@ Result<T> parse_int(const std::string& flag, const std::string& v) {
   return out;
 }
 
+// Sets `dst` from a flag's text when the flag was given.
+template <typename T>
+Status set_number(const char* flag, const std::string& v, std::optional<T>& dst) {
+  if (v.empty()) return {};
+  auto n = parse_int<T>(flag, v);
+  if (!n) return n.error();
+  dst = *n;
+  return {};
+}
+
 }  // namespace
 
 Result<int64_t> parse_memory_bytes(const std::string& flag, const std::string& v) {
@@ -78,30 +88,17 @@ Result<oci::Resources> apply_update_flags(oci::Resources r, const UpdateFlags& f
     if (!v) return v.error();
     memory().*m.field = *v;
   }
-  if (!f.cpu_share.empty()) {
-    auto v = parse_int<uint64_t>("cpu-share", f.cpu_share);
-    if (!v) return v.error();
-    cpu().shares = *v;
-  }
-  if (!f.cpu_period.empty()) {
-    auto v = parse_int<uint64_t>("cpu-period", f.cpu_period);
-    if (!v) return v.error();
-    cpu().period = *v;
-  }
-  if (!f.cpu_quota.empty()) {
-    auto v = parse_int<int64_t>("cpu-quota", f.cpu_quota);
-    if (!v) return v.error();
-    cpu().quota = *v;
-  }
-  if (!f.cpu_rt_period.empty()) {
-    auto v = parse_int<uint64_t>("cpu-rt-period", f.cpu_rt_period);
-    if (!v) return v.error();
-    cpu().realtimePeriod = *v;
-  }
-  if (!f.cpu_rt_runtime.empty()) {
-    auto v = parse_int<int64_t>("cpu-rt-runtime", f.cpu_rt_runtime);
-    if (!v) return v.error();
-    cpu().realtimeRuntime = *v;
+  const bool any_cpu = !(f.cpu_share + f.cpu_period + f.cpu_quota + f.cpu_rt_period +
+                         f.cpu_rt_runtime)
+                            .empty();
+  if (any_cpu) {
+    oci::CPU& c = cpu();
+    for (Status s : {set_number("cpu-share", f.cpu_share, c.shares),
+                     set_number("cpu-period", f.cpu_period, c.period),
+                     set_number("cpu-quota", f.cpu_quota, c.quota),
+                     set_number("cpu-rt-period", f.cpu_rt_period, c.realtimePeriod),
+                     set_number("cpu-rt-runtime", f.cpu_rt_runtime, c.realtimeRuntime)})
+      if (!s) return s.error();
   }
   if (!f.cpuset_cpus.empty()) cpu().cpus = f.cpuset_cpus;
   if (!f.cpuset_mems.empty()) cpu().mems = f.cpuset_mems;

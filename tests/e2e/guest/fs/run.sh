@@ -4,6 +4,7 @@
 # of mount points. Command line words:
 #   fs.vfs=TAG fs.vfs_ro=TAG   virtio-fs shares, mounted at /mnt/vfs and /mnt/vfs_ro
 #   fs.p9=TAG fs.p9_ro=TAG     virtio-9p shares (9P2000.L), mounted at /mnt/p9 and /mnt/p9_ro
+#   fs.p9cache=MODE            9p cache mode (default none; loose caches lookups and attributes)
 #   fs.tmpfs=1                 also a fresh tmpfs at /mnt/tmpfs (the guest's own filesystem)
 #   fs.mib=N                   big-file size for conformance/bench (default 256)
 #   fs.rand=N fs.meta=N        bench: 4 KiB random reads, create+stat+unlink rounds
@@ -23,7 +24,7 @@ for k in vfs vfs_ro p9 p9_ro; do
   mkdir -p /mnt/$k
   case $k in
     vfs*) mount -t virtiofs "$tag" /mnt/$k ;;
-    p9*) mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 "$tag" /mnt/$k ;;
+    p9*) mount -t 9p -o "trans=virtio,version=9p2000.L,msize=524288,cache=$(arg fs.p9cache none)" "$tag" /mnt/$k ;;
   esac
   rc=$?
   echo "mount $k tag=$tag rc=$rc $(grep " /mnt/$k " /proc/mounts | cut -d' ' -f3,4)"
