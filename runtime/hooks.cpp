@@ -48,6 +48,23 @@ struct Pipe {
   ::_exit(127);
 }
 
+// A hook that exits (or fails to exec) before we write its state closes the pipe; the
+// write then raises SIGPIPE, which must not kill the runtime. The signal is blocked for the
+// write and a pending one consumed, leaving the process's disposition alone.
+void write_ignoring_epipe(int fd, const std::string& data) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t w = ::write(fd, data.data(), data.size());
+  if (w < 0 && errno == EPIPE) {
+    const timespec zero{0, 0};
+    while (::sigtimedwait(&pipe_set, nullptr, &zero) == -1 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
 // Runs one hook; "" on success, else what went wrong.
 std::string run_one(const oci::Hook& h, const std::string& state_json) {
   Pipe in, out;
@@ -63,7 +80,7 @@ std::string run_one(const oci::Hook& h, const std::string& state_json) {
   ::close(in.r), in.r = -1;
   // The state fits in the pipe buffer; a hook that never reads it must not block us.
   ::fcntl(in.w, F_SETFL, O_NONBLOCK);
-  [[maybe_unused]] ssize_t w = ::write(in.w, state_json.data(), state_json.size());
+  write_ignoring_epipe(in.w, state_json);
   in.close_w();
 
   using clock = std::chrono::steady_clock;

@@ -78,6 +78,19 @@ TEST_F(Hooks, MissingBinaryFails) {
             "directory");
 }
 
+TEST_F(Hooks, AHookGoneBeforeItsStateIsWrittenDoesNotKillTheRuntime) {
+  // The child can exit before the parent writes the state: that write used to raise SIGPIPE
+  // and kill the runtime. Repeated, since which side wins is up to the scheduler.
+  oci::Hook missing;
+  missing.path = "/nonexistent/hook";
+  for (int i = 0; i < 40; ++i) {
+    auto r = run_hooks("poststop", {missing}, state_);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("exited with status 127"), std::string::npos);
+    ASSERT_TRUE(run_hooks("poststop", {sh("exec 0<&-; true")}, state_));
+  }
+}
+
 TEST_F(Hooks, TimeoutKillsTheHook) {
   auto start = std::chrono::steady_clock::now();
   auto r = run_hooks("startContainer", {sh("exec sleep 30", 1)}, state_);
