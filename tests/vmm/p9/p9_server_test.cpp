@@ -182,6 +182,29 @@ TEST_F(P9Test, GetattrSetattrReaddir) {
   EXPECT_EQ(c().call(40, Tmsg().u32(2).u64(0).u32(512)).error(), static_cast<uint32_t>(EBADF));
 }
 
+TEST_F(P9Test, ReaddirTooSmallForOneEntryIsAnErrorNotEndOfDirectory) {
+  ASSERT_EQ(c().walk(kRoot, 2, {}).type, Rwalk);
+  ASSERT_EQ(c().lopen(2, O_RDONLY).type, Rlopen);
+  // "." alone needs 25 bytes; an empty reply would tell the client the listing is over.
+  EXPECT_EQ(c().call(40, Tmsg().u32(2).u64(0).u32(10)).error(), static_cast<uint32_t>(EINVAL));
+  Rmsg r = c().call(40, Tmsg().u32(2).u64(0).u32(512));
+  ASSERT_EQ(r.type, Rreaddir);
+  EXPECT_GT(r.get(4), 0u);
+}
+
+TEST_F(P9Test, WalkReplacingAnOpenFidIsRefusedAndKeepsTheFileOpen) {
+  write_file(in_share("f"), "still open");
+  ASSERT_EQ(c().walk(kRoot, 2, {"f"}).type, Rwalk);
+  ASSERT_EQ(c().lopen(2, O_RDONLY).type, Rlopen);
+  EXPECT_EQ(c().walk(2, 2, {}).error(), static_cast<uint32_t>(EBADF));
+  EXPECT_EQ(c().read_str(2, 0, 100), "still open");
+  // An unopened fid may still be replaced by its own walk.
+  ASSERT_EQ(c().walk(kRoot, 3, {}).type, Rwalk);
+  ASSERT_EQ(c().walk(3, 3, {"f"}).type, Rwalk);
+  ASSERT_EQ(c().lopen(3, O_RDONLY).type, Rlopen);
+  EXPECT_EQ(c().read_str(3, 0, 5), "still");
+}
+
 TEST_F(P9Test, NamespaceOperations) {
   Rmsg mk = c().call(72, Tmsg().u32(kRoot).str("dir").u32(0750).u32(0));
   ASSERT_EQ(mk.type, Rmkdir);

@@ -390,6 +390,12 @@ size_t P9Server::do_walk(Msg& m) {
   auto f = get_fid(fid);
   if (!f) return m.error(EBADF);
   if (newfid != fid && get_fid(newfid)) return m.error(EBADF);
+  if (newfid == fid) {
+    // 9P: a walk that replaces fid needs a fid not opened for I/O; replacing it would close
+    // the guest's open file behind its back.
+    std::lock_guard lk(f->m);
+    if (f->open || f->xattr != Fid::X::None) return m.error(EBADF);
+  }
   fs::Context ctx{f->uid, 0, 0};
 
   Out o;
@@ -520,9 +526,11 @@ size_t P9Server::do_read(Msg& m) {
   if (room < kHdr + 4) return m.error(ENOBUFS);
   size_t n = std::min<size_t>(count, room - kHdr - 4);
   std::vector<uint8_t> xdata;
+  bool xattr_read = false;  // taken under f->m: a concurrent Txattrcreate may change it
   {
     std::lock_guard lk(f->m);
-    if (f->xattr == Fid::X::Read) {
+    xattr_read = f->xattr == Fid::X::Read;
+    if (xattr_read) {
       size_t off = std::min<uint64_t>(offset, f->xbuf.size());
       n = std::min(n, f->xbuf.size() - off);
       xdata.assign(f->xbuf.begin() + off, f->xbuf.begin() + off + n);
@@ -536,7 +544,7 @@ size_t P9Server::do_read(Msg& m) {
   uint8_t h[kHdr + 4] = {};
   if (!m.out->write(h, sizeof(h))) return 0;
   int64_t got;
-  if (!xdata.empty() || f->xattr == Fid::X::Read) {
+  if (xattr_read) {
     got = m.out->write(xdata.data(), xdata.size()) ? static_cast<int64_t>(xdata.size()) : 0;
   } else {
     std::vector<iovec> dst = m.out->iovecs(n);
@@ -715,10 +723,14 @@ size_t P9Server::do_readdir(Msg& m) {
   if (room < kHdr + 4) return m.error(ENOBUFS);
   const size_t cap = std::min<size_t>(count, room - kHdr - 4);
   Out data;
+  bool full = false;
   fs::DirSink sink = [&](const fs::DirEntry& d) {
     if (d.name.empty() || d.name.size() > NAME_MAX) return true;
     size_t rec = 13 + 8 + 1 + 2 + d.name.size();
-    if (data.b.size() + rec > cap) return false;
+    if (data.b.size() + rec > cap) {
+      full = true;
+      return false;
+    }
     data.u8(d.type == DT_DIR ? 0x80 : d.type == DT_LNK ? 0x02 : 0);
     data.u32(0);
     data.u64(d.ino);
@@ -729,6 +741,9 @@ size_t P9Server::do_readdir(Msg& m) {
   };
   int rc = fs_->readdir(fs::Context{f->uid, 0, 0}, f->node, fh, offset, sink);
   if (rc < 0 && data.b.empty()) return m.error(rc);
+  // An empty Rreaddir means end of directory; when the next entry alone exceeds count, say
+  // so (as getdents does) instead of letting the client stop listing early.
+  if (full && data.b.empty()) return m.error(EINVAL);
   Out o;
   o.u32(static_cast<uint32_t>(data.b.size()));
   o.b.insert(o.b.end(), data.b.begin(), data.b.end());
