@@ -65,7 +65,8 @@ Result<json> Client::call(RequestBody body) {
   std::string op(op_name(body));
   // wait answers only when the process exits: no deadline for it.
   const bool bounded = call_timeout_ms_ >= 0 && !std::holds_alternative<WaitReq>(body);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(call_timeout_ms_);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(call_timeout_ms_);
   Request req{next_id_++, std::move(body)};
   if (auto s = write_all(fd_, encode_frame(MsgType::kRequest, encode_request(req))); !s)
     return s.error().wrap("agent " + op);

@@ -289,8 +289,8 @@ Result<ProcessSpec> parse_process_spec(const json& j) {
 }
 
 std::string_view op_name(const RequestBody& b) {
-  static constexpr std::string_view kNames[] = {"create", "start", "exec",  "signal", "close_stdin",
-                                                "resize", "ps",    "wait",  "stats",  "update"};
+  static constexpr std::string_view kNames[] = {"create", "start", "exec", "signal", "close_stdin",
+                                                "resize", "ps",    "wait", "stats",  "update"};
   return kNames[b.index()];
 }
 

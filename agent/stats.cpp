@@ -104,11 +104,12 @@ json entry_json(const MemoryEntry& e) {
 }  // namespace
 
 json to_json(const ContainerStats& s) {
-  json cpu{{"usage", {{"total", s.cpu.total_ns}, {"kernel", s.cpu.kernel_ns}, {"user", s.cpu.user_ns}}},
-           {"throttling",
-            {{"periods", s.cpu.periods},
-             {"throttledPeriods", s.cpu.throttled_periods},
-             {"throttledTime", s.cpu.throttled_ns}}}};
+  json cpu{
+      {"usage", {{"total", s.cpu.total_ns}, {"kernel", s.cpu.kernel_ns}, {"user", s.cpu.user_ns}}},
+      {"throttling",
+       {{"periods", s.cpu.periods},
+        {"throttledPeriods", s.cpu.throttled_periods},
+        {"throttledTime", s.cpu.throttled_ns}}}};
   json memory{{"cache", s.memory.cache},
               {"usage", entry_json(s.memory.usage)},
               {"swap", entry_json(s.memory.swap)},
@@ -137,16 +138,16 @@ Result<ContainerStats> stats_from_json(const json& j) {
   if (!mem) return mem.error();
   auto pids = object_field(j, "pids", "stats");
   if (!pids) return pids.error();
-  for (const Field& f : {Field{*usage, "total", "stats.cpu.usage", &s.cpu.total_ns},
-                         Field{*usage, "kernel", "stats.cpu.usage", &s.cpu.kernel_ns},
-                         Field{*usage, "user", "stats.cpu.usage", &s.cpu.user_ns},
-                         Field{*thr, "periods", "stats.cpu.throttling", &s.cpu.periods},
-                         Field{*thr, "throttledPeriods", "stats.cpu.throttling",
-                               &s.cpu.throttled_periods},
-                         Field{*thr, "throttledTime", "stats.cpu.throttling", &s.cpu.throttled_ns},
-                         Field{*mem, "cache", "stats.memory", &s.memory.cache},
-                         Field{*pids, "current", "stats.pids", &s.pids.current},
-                         Field{*pids, "limit", "stats.pids", &s.pids.limit}}) {
+  for (const Field& f :
+       {Field{*usage, "total", "stats.cpu.usage", &s.cpu.total_ns},
+        Field{*usage, "kernel", "stats.cpu.usage", &s.cpu.kernel_ns},
+        Field{*usage, "user", "stats.cpu.usage", &s.cpu.user_ns},
+        Field{*thr, "periods", "stats.cpu.throttling", &s.cpu.periods},
+        Field{*thr, "throttledPeriods", "stats.cpu.throttling", &s.cpu.throttled_periods},
+        Field{*thr, "throttledTime", "stats.cpu.throttling", &s.cpu.throttled_ns},
+        Field{*mem, "cache", "stats.memory", &s.memory.cache},
+        Field{*pids, "current", "stats.pids", &s.pids.current},
+        Field{*pids, "limit", "stats.pids", &s.pids.limit}}) {
     auto v = u64_field(*f.obj, f.key, f.where);
     if (!v) return v.error();
     *f.dst = *v;
@@ -162,7 +163,8 @@ Result<ContainerStats> stats_from_json(const json& j) {
   if ((*raw)->size() > kMaxRawStats) return Error("stats.memory.raw: too many entries");
   for (const auto& [k, v] : (*raw)->items()) {
     if (!valid_raw_name(k)) return Error("stats.memory.raw: invalid name");
-    if (!v.is_number_unsigned()) return Error("stats.memory.raw." + k + ": expected unsigned integer");
+    if (!v.is_number_unsigned())
+      return Error("stats.memory.raw." + k + ": expected unsigned integer");
     s.memory.raw[k] = v.get<uint64_t>();
   }
   return s;

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <optional>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 namespace runvm::guest {
 namespace {

@@ -79,18 +79,17 @@ Result<oci::Resources> apply_update_flags(oci::Resources r, const UpdateFlags& f
     const std::string* value;
     std::optional<int64_t> oci::Memory::*field;
   };
-  for (const MemFlag& m : {MemFlag{"memory", &f.memory, &oci::Memory::limit},
-                           MemFlag{"memory-reservation", &f.memory_reservation,
-                                   &oci::Memory::reservation},
-                           MemFlag{"memory-swap", &f.memory_swap, &oci::Memory::swap}}) {
+  for (const MemFlag& m :
+       {MemFlag{"memory", &f.memory, &oci::Memory::limit},
+        MemFlag{"memory-reservation", &f.memory_reservation, &oci::Memory::reservation},
+        MemFlag{"memory-swap", &f.memory_swap, &oci::Memory::swap}}) {
     if (m.value->empty()) continue;
     auto v = parse_memory_bytes(m.name, *m.value);
     if (!v) return v.error();
     memory().*m.field = *v;
   }
-  const bool any_cpu = !(f.cpu_share + f.cpu_period + f.cpu_quota + f.cpu_rt_period +
-                         f.cpu_rt_runtime)
-                            .empty();
+  const bool any_cpu =
+      !(f.cpu_share + f.cpu_period + f.cpu_quota + f.cpu_rt_period + f.cpu_rt_runtime).empty();
   if (any_cpu) {
     oci::CPU& c = cpu();
     for (Status s : {set_number("cpu-share", f.cpu_share, c.shares),

@@ -23,9 +23,9 @@
 
 #include "agent/client.h"
 #include "runtime/vm/control.h"
+#include "runtime/vm/mountpoints.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
-#include "runtime/vm/mountpoints.h"
 #include "runtime/vm/volumes.h"
 #include "runtime/vm/vsock_connect.h"
 

@@ -362,7 +362,8 @@ TEST_F(AgentServer, ExecProcessDiesWithItsConnection) {
   // The container itself goes on, without the exec'd process.
   auto pids = client_->ps();
   ASSERT_TRUE(pids);
-  EXPECT_EQ(std::find(pids->begin(), pids->end(), e->pid), pids->end()) << "exec'd pid still listed";
+  EXPECT_EQ(std::find(pids->begin(), pids->end(), e->pid), pids->end())
+      << "exec'd pid still listed";
   EXPECT_EQ(pids->size(), 1u);
   ASSERT_TRUE(client_->signal("init", SIGKILL));
 }

@@ -204,13 +204,12 @@ TEST_F(CliErrors, LiveOperationsWithoutAMicroVmFail) {
   testing::write_bundle(bundle(), testing::test_spec());
   int sleeper = testing::spawn_sleeper();
   testing::make_container(root(), "c1", bundle(), sleeper, oci::ContainerStatus::kRunning);
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"kill", "c1"},
-        {"pause", "c1"},
-        {"exec", "c1", "true"},
-        {"events", "--stats", "c1"},
-        {"events", "--interval", "10ms", "c1"},
-        {"update", "--pids-limit", "5", "c1"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"kill", "c1"},
+                                        {"pause", "c1"},
+                                        {"exec", "c1", "true"},
+                                        {"events", "--stats", "c1"},
+                                        {"events", "--interval", "10ms", "c1"},
+                                        {"update", "--pids-limit", "5", "c1"}}) {
     RunResult r = runvm(args);
     EXPECT_NE(r.exit_status, 0) << args[0];
     EXPECT_EQ(r.err.rfind("runvm: " + args[0] + " c1: ", 0), 0u) << r.err;

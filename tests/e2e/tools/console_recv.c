@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   fprintf(stderr, "console_recv: got a pty master\n");
-  struct winsize ws = {.ws_row = (unsigned short)atoi(argv[2]), .ws_col = (unsigned short)atoi(argv[3])};
+  struct winsize ws = {.ws_row = (unsigned short)atoi(argv[2]),
+                       .ws_col = (unsigned short)atoi(argv[3])};
   ioctl(master, TIOCSWINSZ, &ws);
   int sent = 0;
   for (;;) {
