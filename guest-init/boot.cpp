@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
@@ -58,6 +59,14 @@ Result<BootConfig> parse_cmdline(std::string_view cmdline) {
       c.rootfs_tag = value.substr(colon + 1);
       if (c.rootfs_fstype != "virtiofs" && c.rootfs_fstype != "9p")
         return Error("runvm.rootfs: unsupported filesystem \"" + c.rootfs_fstype + "\"", EINVAL);
+    } else if (key == "runvm.share") {
+      bool ok = !value.empty() && value.size() <= 36;  // virtio-fs tags are at most 36 bytes
+      for (char ch : value)
+        ok = ok &&
+             (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.');
+      if (!ok || value[0] == '.')
+        return Error("runvm.share: invalid tag \"" + value + "\"", EINVAL);
+      c.shares.push_back(value);
     } else if (key == "runvm.modules") {
       if (value.empty() || value[0] != '/')
         return Error("runvm.modules: must be an absolute path", EINVAL);
@@ -140,6 +149,11 @@ Status load_modules(const std::string& list_path) {
 }
 
 Status mount_shared_rootfs(const BootConfig& cfg) {
+  for (const auto& tag : cfg.shares) {
+    std::string target = std::string(BootConfig::kSharesDir) + "/" + tag;
+    if (auto s = mount_fs(tag.c_str(), target, "virtiofs", MS_NOSUID | MS_NODEV, nullptr); !s)
+      return s.error().wrap("share " + tag);
+  }
   if (cfg.rootfs_fstype == "9p")
     return mount_fs(cfg.rootfs_tag.c_str(), cfg.rootfs_target, "9p", 0,
                     "trans=virtio,version=9p2000.L,msize=262144,cache=mmap");

@@ -18,6 +18,11 @@ struct BootConfig {
   std::string rootfs_tag = "runvm-rootfs";
   // Where the shared rootfs is mounted in the guest (the container's root).
   std::string rootfs_target = "/run/runvm/rootfs";
+  // runvm.share=<tag> (repeatable): virtio-fs shares mounted at
+  // kSharesDir/<tag>, outside the container's root; the host rewrites file
+  // bind mounts into binds of files in them (runtime/vm/volumes.h).
+  std::vector<std::string> shares;
+  static constexpr const char* kSharesDir = "/run/runvm/shares";
   // runvm.modules=<path>: module files (one path a line) loaded in order.
   std::string modules_list = "/lib/modules/runvm.list";
   // runvm.agent_port=<n>: vsock port of the agent.
@@ -40,7 +45,7 @@ struct BootConfig {
 // The module paths of a list file's text, in order.
 [[nodiscard]] std::vector<std::string> parse_module_list(std::string_view text);
 
-// Mounts the shared rootfs at cfg.rootfs_target.
+// Mounts the shared rootfs at cfg.rootfs_target and every runvm.share share.
 [[nodiscard]] Status mount_shared_rootfs(const BootConfig& cfg);
 
 // Opens the virtio-serial port named `name` (/sys/class/virtio-ports/*/name),

@@ -38,18 +38,26 @@ bool below(const std::string& path, const std::string& dir) {
   return true;
 }
 
-void make_one(int root, const std::string& destination) {
+void make_one(int root, const std::string& destination, bool is_file) {
   std::string prefix = ".";
-  for (const auto& c : components(destination)) {
+  const auto parts = components(destination);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& c = parts[i];
     if (c == "..") return;  // the guest resolves such paths; nothing to pre-create
     const std::string next = prefix + "/" + c;
     int fd = open_in_root(root, next);
     if (fd < 0 && errno == ENOENT) {
       int parent = open_in_root(root, prefix);
       if (parent < 0) return;
-      // mkdirat never follows a final symlink: a dangling one gives EEXIST and the
-      // re-open below (resolved in the root) decides.
-      (void)::mkdirat(parent, c.c_str(), 0755);
+      // Neither mkdirat nor O_CREAT|O_EXCL follows a final symlink: a dangling one
+      // gives EEXIST and the re-open below (resolved in the root) decides.
+      if (is_file && i + 1 == parts.size()) {
+        int f =
+            ::openat(parent, c.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f >= 0) ::close(f);
+      } else {
+        (void)::mkdirat(parent, c.c_str(), 0755);
+      }
       ::close(parent);
       fd = open_in_root(root, next);
     }
@@ -61,7 +69,8 @@ void make_one(int root, const std::string& destination) {
 
 }  // namespace
 
-void make_mountpoints(const std::string& rootfs, const nlohmann::json& config) {
+void make_mountpoints(const std::string& rootfs, const nlohmann::json& config,
+                      const std::set<std::string>& file_destinations) {
   if (!config.contains("mounts") || !config["mounts"].is_array()) return;
   int root = ::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) return;
@@ -71,7 +80,7 @@ void make_mountpoints(const std::string& rootfs, const nlohmann::json& config) {
     const std::string dest = m["destination"];
     bool nested = false;
     for (const auto& d : done) nested = nested || below(dest, d);
-    if (!nested) make_one(root, dest);
+    if (!nested) make_one(root, dest, file_destinations.count(dest) != 0);
     done.push_back(dest);
   }
   ::close(root);

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +40,14 @@ constexpr int kVmmStopTimeoutMs = 10000;
 // Exit status when the VM died or the agent was lost before the container exited.
 constexpr int kVmLostStatus = 255;
 
-Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const std::vector<Volume>& volumes) {
+// " runvm.share=<tag>" for every share guest-init mounts under kGuestSharesDir.
+std::string guest_share_words(const SharedMounts& shared) {
+  std::string w;
+  for (const auto& t : shared.guest_shares) w += " runvm.share=" + t;
+  return w;
+}
+
+Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMounts& shared) {
   const VmSettings& s = plan.settings;
   std::vector<std::string> args = {
       s.vmm,
@@ -48,7 +56,8 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const std::vector
       "--initrd",
       s.initrd,
       "--cmdline",
-      "console=ttyS0 quiet panic=-1 runvm.rootfs=virtiofs:" + std::string(kRootfsTag),
+      "console=ttyS0 quiet panic=-1 runvm.rootfs=virtiofs:" + std::string(kRootfsTag) +
+          guest_share_words(shared),
       "--memory",
       std::to_string(s.memory_mib),
       "--cpus",
@@ -61,7 +70,7 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const std::vector
       "file:" + l.console_log(),
       "--fs",
       std::string(kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
-  for (const auto& v : volumes) {
+  for (const auto& v : shared.volumes) {
     args.push_back("--fs");
     args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));
   }
@@ -83,6 +92,11 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const std::vector
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::signal(SIGPIPE, SIG_DFL);
+    const char* what = "";
+    if (int e = bind_files_in_new_namespace(shared.files, &what); e != 0) {
+      std::fprintf(stderr, "runvm: bind-mount %s for the guest: %s\n", what, std::strerror(e));
+      ::_exit(126);
+    }
     ::execv(argv[0], argv.data());
     std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);
@@ -114,11 +128,14 @@ class Supervisor {
     nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
     if (config.is_discarded()) return Error(plan_.config_path + ": not valid JSON", EINVAL);
     const std::string bundle_dir = plan_.config_path.substr(0, plan_.config_path.rfind('/'));
-    // Before the mounts are rewritten: their destinations are paths in the rootfs.
-    make_mountpoints(plan_.rootfs, config);
-    auto volumes = share_bind_mounts(config, bundle_dir);
-    if (!volumes) return volumes.error();
-    auto pid = spawn_vmm(l_, plan_, *volumes);
+    auto shared = share_bind_mounts(config, bundle_dir, l_.files_dir());
+    if (!shared) return shared.error();
+    // Destinations are the same after the rewrite: paths in the rootfs.
+    std::set<std::string> file_destinations;
+    for (const auto& f : shared->files) file_destinations.insert(f.destination);
+    make_mountpoints(plan_.rootfs, config, file_destinations);
+    if (auto s = stage_file_binds(*shared, l_.files_dir()); !s) return s;
+    auto pid = spawn_vmm(l_, plan_, *shared);
     if (!pid) return pid.error();
     vmm_ = *pid;
     auto fd = vsock_connect_retry(

@@ -18,6 +18,8 @@ class VmLayout {
   std::string vsock_socket() const { return dir_ + "/vsock.sock"; }
   std::string console_log() const { return dir_ + "/console.log"; }
   std::string vmm_log() const { return dir_ + "/vmm.log"; }
+  // Placeholders the bind-mounted files are bound onto (volumes.h).
+  std::string files_dir() const { return dir_ + "/files"; }
 
  private:
   std::string dir_;

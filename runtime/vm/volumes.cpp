@@ -1,8 +1,12 @@
 #include "runtime/vm/volumes.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -22,11 +26,12 @@ bool is_bind(const nlohmann::json& m) {
 
 }  // namespace
 
-Result<std::vector<Volume>> share_bind_mounts(nlohmann::json& config,
-                                              const std::string& bundle_dir) {
-  std::vector<Volume> volumes;
-  if (!config.contains("mounts") || !config["mounts"].is_array()) return volumes;
+Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string& bundle_dir,
+                                       const std::string& files_dir) {
+  SharedMounts out;
+  if (!config.contains("mounts") || !config["mounts"].is_array()) return out;
   auto& mounts = config["mounts"];
+  bool rw_files = false, ro_files = false;
   for (size_t i = 0; i < mounts.size(); ++i) {
     auto& m = mounts[i];
     if (!m.is_object() || !is_bind(m)) continue;
@@ -41,27 +46,83 @@ Result<std::vector<Volume>> share_bind_mounts(nlohmann::json& config,
     }
     struct stat st;
     if (::stat(real, &st) != 0) return Error::from_errno(where + " \"" + source + "\"");
-    if (!S_ISDIR(st.st_mode)) {
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
       return Error(where + " \"" + source +
-                       "\": only directories can be bind-mounted into the microVM (files and "
-                       "devices are not supported yet)",
+                       "\": only directories and regular files can be bind-mounted into the "
+                       "microVM (devices, sockets and fifos are not supported)",
                    ENOTSUP);
     }
-    Volume v{"runvm-vol" + std::to_string(volumes.size()), real, false};
+    bool readonly = false;
     nlohmann::json options = nlohmann::json::array();
     if (m.contains("options") && m["options"].is_array()) {
       for (const auto& o : m["options"]) {
         if (o == "bind" || o == "rbind") continue;
-        if (o == "ro") v.readonly = true;
+        if (o == "ro") readonly = true;
         options.push_back(o);
       }
     }
-    m["type"] = "virtiofs";
-    m["source"] = v.tag;
+    if (S_ISDIR(st.st_mode)) {
+      Volume v{"runvm-vol" + std::to_string(out.volumes.size()), real, readonly};
+      m["type"] = "virtiofs";
+      m["source"] = v.tag;
+      out.volumes.push_back(std::move(v));
+    } else {
+      const std::string n = std::to_string(out.files.size());
+      const char* tag = readonly ? kFilesReadOnlyTag : kFilesTag;
+      (readonly ? ro_files : rw_files) = true;
+      out.files.push_back({real, files_dir + (readonly ? "/ro/" : "/rw/") + n, readonly,
+                           m.value("destination", "")});
+      m["type"] = "bind";
+      m["source"] = std::string(kGuestSharesDir) + "/" + tag + "/" + n;
+    }
     m["options"] = options;
-    volumes.push_back(std::move(v));
   }
-  return volumes;
+  // File shares after the directory volumes, so runvm-vol<N> numbering is stable.
+  if (rw_files) {
+    out.volumes.push_back({kFilesTag, files_dir + "/rw", false});
+    out.guest_shares.push_back(kFilesTag);
+  }
+  if (ro_files) {
+    out.volumes.push_back({kFilesReadOnlyTag, files_dir + "/ro", true});
+    out.guest_shares.push_back(kFilesReadOnlyTag);
+  }
+  return out;
+}
+
+Status stage_file_binds(const SharedMounts& shared, const std::string& files_dir) {
+  if (shared.files.empty()) return {};
+  for (const std::string& d : {files_dir, files_dir + "/rw", files_dir + "/ro"})
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return Error::from_errno("mkdir " + d);
+  for (const auto& f : shared.files) {
+    int fd = ::open(f.staged.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Error::from_errno("create placeholder " + f.staged);
+    ::close(fd);
+  }
+  return {};
+}
+
+int bind_files_in_new_namespace(const std::vector<FileBind>& files, const char** what) {
+  if (files.empty()) return 0;
+  if (::unshare(CLONE_NEWNS) != 0) {
+    *what = "unshare(CLONE_NEWNS) for the file bind mounts";
+    return errno;
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    *what = "make / a slave mount";
+    return errno;
+  }
+  for (const auto& f : files) {
+    if (::mount(f.host_path.c_str(), f.staged.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      *what = f.host_path.c_str();
+      return errno;
+    }
+    if (f.readonly && ::mount(nullptr, f.staged.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY,
+                              nullptr) != 0) {
+      *what = f.host_path.c_str();
+      return errno;
+    }
+  }
+  return 0;
 }
 
 }  // namespace runvm::runtime::vm

@@ -1,9 +1,18 @@
 // Volumes: the bundle's bind mounts of host directories reach the guest as extra
 // virtio-fs shares, one per mount (tag runvm-vol<N>), and the mount the guest
 // performs becomes a virtiofs mount of that tag with the same options minus
-// bind/rbind. `ro` also makes the share read-only in the VMM. Only directories
-// can be shared: a bind mount of a file or device fails create with a clear
-// error (sharing its parent would expose the siblings to the guest).
+// bind/rbind. `ro` also makes the share read-only in the VMM.
+//
+// Bind mounts of single files (Docker's and CRI's /etc/hosts, /etc/resolv.conf,
+// /etc/hostname, termination logs) cannot be shared by sharing their parent
+// directory: that would expose the siblings. Each file is bind-mounted instead,
+// in the VMM's own mount namespace only, onto an empty placeholder in the
+// container's state directory (files/rw/<N> or files/ro/<N>); those two
+// directories are shared as runvm-files and runvm-files-ro (read-only in the
+// VMM), guest-init mounts them at /run/runvm/shares/<tag> (runvm.share=<tag> on
+// the kernel command line), and the container's mount becomes a guest-side bind
+// of /run/runvm/shares/<tag>/<N>. Reads and writes reach the host file itself,
+// as with runc. Devices and other special files still fail create.
 #pragma once
 
 #include <string>
@@ -15,16 +24,45 @@
 
 namespace runvm::runtime::vm {
 
+inline constexpr const char* kFilesTag = "runvm-files";
+inline constexpr const char* kFilesReadOnlyTag = "runvm-files-ro";
+// Where guest-init mounts a runvm.share=<tag> share (guest-init/boot.h).
+inline constexpr const char* kGuestSharesDir = "/run/runvm/shares";
+
 struct Volume {
   std::string tag;        // virtio-fs tag
   std::string host_path;  // resolved host directory
   bool readonly = false;
 };
 
+struct FileBind {
+  std::string host_path;    // resolved host file
+  std::string staged;       // placeholder in the state directory the file is bound onto
+  bool readonly = false;    // also bound read-only on the host side
+  std::string destination;  // in the container
+};
+
+struct SharedMounts {
+  std::vector<Volume> volumes;            // one virtio-fs device each (the file shares included)
+  std::vector<FileBind> files;            // bound in the VMM's mount namespace before it starts
+  std::vector<std::string> guest_shares;  // tags guest-init mounts under kGuestSharesDir
+};
+
 // Rewrites `config` (the bundle's config.json document) in place and returns
-// the shares the VMM must add. Relative sources are relative to `bundle_dir`.
+// the shares the VMM must add. Relative sources are relative to `bundle_dir`;
+// file placeholders go under `files_dir` (created by stage_file_binds).
 // Errors name the mount: `mounts[2].source "/srv/x": No such file or directory`.
-[[nodiscard]] Result<std::vector<Volume>> share_bind_mounts(nlohmann::json& config,
-                                                            const std::string& bundle_dir);
+[[nodiscard]] Result<SharedMounts> share_bind_mounts(nlohmann::json& config,
+                                                     const std::string& bundle_dir,
+                                                     const std::string& files_dir);
+
+// Creates files_dir/rw, files_dir/ro and an empty placeholder for every file bind.
+[[nodiscard]] Status stage_file_binds(const SharedMounts& shared, const std::string& files_dir);
+
+// In a child about to exec the VMM: a private mount namespace (host mounts still
+// propagate in, ours never out) with every file bound onto its placeholder.
+// Returns 0, or an errno with `what` naming the failed step. Only system calls:
+// safe between fork and exec.
+int bind_files_in_new_namespace(const std::vector<FileBind>& files, const char** what);
 
 }  // namespace runvm::runtime::vm

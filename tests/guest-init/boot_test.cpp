@@ -17,17 +17,22 @@ TEST(Cmdline, DefaultsAndOverrides) {
   EXPECT_EQ(d->rootfs_tag, "runvm-rootfs");
   EXPECT_EQ(d->agent_port, 1024u);
   auto c = parse_cmdline(
-      "console=ttyS0 runvm.rootfs=9p:vol0 runvm.agent_port=2000 runvm.modules=/m.list panic=-1");
+      "console=ttyS0 runvm.rootfs=9p:vol0 runvm.agent_port=2000 runvm.modules=/m.list panic=-1 "
+      "runvm.share=runvm-files runvm.share=runvm-files-ro");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->rootfs_fstype, "9p");
   EXPECT_EQ(c->rootfs_tag, "vol0");
   EXPECT_EQ(c->agent_port, 2000u);
   EXPECT_EQ(c->modules_list, "/m.list");
+  EXPECT_EQ(c->shares, (std::vector<std::string>{"runvm-files", "runvm-files-ro"}));
+  EXPECT_TRUE(d->shares.empty());
 }
 
 TEST(Cmdline, RejectsMalformedRunvmParameters) {
-  for (const char* bad : {"runvm.rootfs=virtiofs", "runvm.rootfs=ext4:x", "runvm.rootfs=:tag",
-                          "runvm.agent_port=abc", "runvm.agent_port=0", "runvm.modules=rel"}) {
+  for (const char* bad :
+       {"runvm.rootfs=virtiofs", "runvm.rootfs=ext4:x", "runvm.rootfs=:tag", "runvm.agent_port=abc",
+        "runvm.agent_port=0", "runvm.modules=rel", "runvm.share=", "runvm.share=../etc",
+        "runvm.share=a/b", "runvm.share=..", "runvm.share=0123456789012345678901234567890123456"}) {
     auto r = parse_cmdline(bad);
     ASSERT_FALSE(r) << bad;
     std::string key = std::string(bad).substr(0, std::string(bad).find('='));

@@ -3,6 +3,7 @@
 #include "runtime/vm/mountpoints.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,31 @@ TEST(Mountpoints, MissingDestinationsAreCreatedInsideTheRootfs) {
   EXPECT_TRUE(fs::is_empty(outside)) << "a symlink led outside the rootfs";
   EXPECT_FALSE(fs::exists(tmp / "x"));
   EXPECT_FALSE(fs::exists(tmp / "y"));
+}
+
+TEST(Mountpoints, FileBindDestinationsEndInAnEmptyFile) {
+  testing::TempDir tmp;
+  const std::string rootfs = tmp / "rootfs", outside = tmp / "outside";
+  fs::create_directories(rootfs + "/etc");
+  fs::create_directories(outside);
+  fs::create_directory_symlink(outside, rootfs + "/escape");
+  fs::create_symlink(outside + "/dangling", rootfs + "/etc/dangling");
+  std::ofstream(rootfs + "/etc/hosts") << "keep";
+  auto config = nlohmann::json::parse(R"({"mounts": [
+      {"destination": "/etc/resolv.conf"}, {"destination": "/etc/hosts"},
+      {"destination": "/run/secrets/token"}, {"destination": "/escape/f"},
+      {"destination": "/etc/dangling"}, {"destination": "/data"}]})");
+  make_mountpoints(
+      rootfs, config,
+      {"/etc/resolv.conf", "/etc/hosts", "/run/secrets/token", "/escape/f", "/etc/dangling"});
+  EXPECT_TRUE(fs::is_regular_file(rootfs + "/etc/resolv.conf"));
+  EXPECT_EQ(fs::file_size(rootfs + "/etc/resolv.conf"), 0u);
+  EXPECT_EQ(fs::file_size(rootfs + "/etc/hosts"), 4u) << "an existing file is left as it is";
+  EXPECT_TRUE(fs::is_directory(rootfs + "/run/secrets"));
+  EXPECT_TRUE(fs::is_regular_file(rootfs + "/run/secrets/token"));
+  EXPECT_TRUE(fs::is_directory(rootfs + "/data"));
+  EXPECT_TRUE(fs::is_empty(outside)) << "a symlink led outside the rootfs";
+  EXPECT_TRUE(fs::is_symlink(rootfs + "/etc/dangling"));
 }
 
 TEST(Mountpoints, NoRootfsOrNoMountsIsHarmless) {

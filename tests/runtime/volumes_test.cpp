@@ -1,5 +1,6 @@
 // share_bind_mounts(): host directories bound into the container become extra
-// virtio-fs shares; everything else about the mounts list stays as it was.
+// virtio-fs shares, host files guest-side binds out of the file shares;
+// everything else about the mounts list stays as it was.
 #include "runtime/vm/volumes.h"
 
 #include <filesystem>
@@ -19,10 +20,12 @@ class Volumes : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(dir_ + "/data");
     fs::create_directories(dir_ + "/bundle/cache");
+    fs::create_directories(dir_ + "/state");  // the container's state directory
     std::ofstream(dir_ + "/file.txt") << "x";
   }
   testing::TempDir tmp_;
   const std::string dir_ = tmp_.path();
+  const std::string files_ = dir_ + "/state/files";
 };
 
 TEST_F(Volumes, DirectoryBindsBecomeShares) {
@@ -31,8 +34,11 @@ TEST_F(Volumes, DirectoryBindsBecomeShares) {
       {"destination": "/data", "type": "bind", "source": ")" +
                                       dir_ + R"(/data", "options": ["rbind", "ro", "nosuid"]},
       {"destination": "/cache", "source": "cache", "options": ["bind"]}]})");
-  auto v = share_bind_mounts(config, dir_ + "/bundle");
-  ASSERT_TRUE(v) << v.error().message;
+  auto shared = share_bind_mounts(config, dir_ + "/bundle", files_);
+  ASSERT_TRUE(shared) << shared.error().message;
+  EXPECT_TRUE(shared->files.empty());
+  EXPECT_TRUE(shared->guest_shares.empty());
+  const auto* v = &shared->volumes;
   ASSERT_EQ(v->size(), 2u);
   EXPECT_EQ((*v)[0].tag, "runvm-vol0");
   EXPECT_EQ((*v)[0].host_path, dir_ + "/data");
@@ -53,31 +59,91 @@ TEST_F(Volumes, SymlinkedSourceIsShareByItsRealPath) {
   fs::create_directory_symlink(dir_ + "/data", dir_ + "/link");
   auto config = nlohmann::json::parse(
       R"({"mounts": [{"destination": "/d", "type": "bind", "source": ")" + dir_ + R"(/link"}]})");
-  auto v = share_bind_mounts(config, dir_);
+  auto v = share_bind_mounts(config, dir_, files_);
   ASSERT_TRUE(v);
-  EXPECT_EQ((*v)[0].host_path, dir_ + "/data");
+  EXPECT_EQ(v->volumes[0].host_path, dir_ + "/data");
 }
 
-TEST_F(Volumes, MissingSourceAndFilesAreNamed) {
+TEST_F(Volumes, MissingSourceAndSpecialFilesAreNamed) {
   auto missing = nlohmann::json::parse(
       R"({"mounts": [{"destination": "/x", "type": "bind", "source": "/nonexistent/vol"}]})");
-  auto r = share_bind_mounts(missing, dir_);
+  auto r = share_bind_mounts(missing, dir_, files_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "mounts[0].source \"/nonexistent/vol\": No such file or directory");
-  auto file =
-      nlohmann::json::parse(R"({"mounts": [{"destination": "/etc/f", "type": "bind", "source": ")" +
-                            dir_ + R"(/file.txt"}]})");
-  auto f = share_bind_mounts(file, dir_);
-  ASSERT_FALSE(f);
-  EXPECT_EQ(f.error().err, ENOTSUP);
-  EXPECT_NE(f.error().message.find("only directories"), std::string::npos);
+  auto dev = nlohmann::json::parse(
+      R"({"mounts": [{"destination": "/dev/n", "type": "bind", "source": "/dev/null"}]})");
+  auto d = share_bind_mounts(dev, dir_, files_);
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().err, ENOTSUP);
+  EXPECT_NE(d.error().message.find("mounts[0].source \"/dev/null\": only directories and regular"),
+            std::string::npos)
+      << d.error().message;
+}
+
+TEST_F(Volumes, FileBindsBecomeGuestBindsOutOfTheFileShares) {
+  std::ofstream(dir_ + "/hosts") << "127.0.0.1 localhost\n";
+  auto config = nlohmann::json::parse(R"({"mounts": [
+      {"destination": "/etc/resolv.conf", "type": "bind", "source": ")" +
+                                      dir_ + R"(/file.txt", "options": ["rbind", "rprivate"]},
+      {"destination": "/data", "type": "bind", "source": ")" +
+                                      dir_ + R"(/data", "options": ["rbind"]},
+      {"destination": "/etc/hosts", "source": "../hosts", "options": ["bind", "ro"]}]})");
+  auto shared = share_bind_mounts(config, dir_ + "/bundle", files_);
+  ASSERT_TRUE(shared) << shared.error().message;
+  ASSERT_EQ(shared->files.size(), 2u);
+  EXPECT_EQ(shared->files[0].host_path, dir_ + "/file.txt");
+  EXPECT_EQ(shared->files[0].staged, files_ + "/rw/0");
+  EXPECT_FALSE(shared->files[0].readonly);
+  EXPECT_EQ(shared->files[0].destination, "/etc/resolv.conf");
+  EXPECT_EQ(shared->files[1].host_path, dir_ + "/hosts");  // relative to the bundle
+  EXPECT_EQ(shared->files[1].staged, files_ + "/ro/1");
+  EXPECT_TRUE(shared->files[1].readonly);
+  // The directory volume keeps runvm-vol0; the file shares come after it, the
+  // read-only one read-only in the VMM too.
+  ASSERT_EQ(shared->volumes.size(), 3u);
+  EXPECT_EQ(shared->volumes[0].tag, "runvm-vol0");
+  EXPECT_EQ(shared->volumes[1].tag, "runvm-files");
+  EXPECT_EQ(shared->volumes[1].host_path, files_ + "/rw");
+  EXPECT_FALSE(shared->volumes[1].readonly);
+  EXPECT_EQ(shared->volumes[2].tag, "runvm-files-ro");
+  EXPECT_EQ(shared->volumes[2].host_path, files_ + "/ro");
+  EXPECT_TRUE(shared->volumes[2].readonly);
+  EXPECT_EQ(shared->guest_shares, (std::vector<std::string>{"runvm-files", "runvm-files-ro"}));
+  EXPECT_EQ(config["mounts"][0], nlohmann::json::parse(R"({"destination": "/etc/resolv.conf",
+      "type": "bind", "source": "/run/runvm/shares/runvm-files/0", "options": ["rprivate"]})"));
+  EXPECT_EQ(config["mounts"][2], nlohmann::json::parse(R"({"destination": "/etc/hosts",
+      "type": "bind", "source": "/run/runvm/shares/runvm-files-ro/1", "options": ["ro"]})"));
+
+  ASSERT_TRUE(stage_file_binds(*shared, files_));
+  for (const auto& f : shared->files) {
+    EXPECT_TRUE(fs::is_regular_file(f.staged)) << f.staged;
+    EXPECT_EQ(fs::file_size(f.staged), 0u);
+  }
+}
+
+TEST_F(Volumes, StagingFailsWithTheDirectoryNamed) {
+  auto config = nlohmann::json::parse(R"({"mounts": [{"destination": "/f", "type": "bind",
+      "source": ")" + dir_ + R"(/file.txt"}]})");
+  auto shared = share_bind_mounts(config, dir_, dir_ + "/missing-parent/files");
+  ASSERT_TRUE(shared);
+  auto s = stage_file_binds(*shared, dir_ + "/missing-parent/files");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("mkdir " + dir_ + "/missing-parent/files"), std::string::npos)
+      << s.error().message;
+}
+
+TEST_F(Volumes, NoFileBindsNeedNoNamespace) {
+  const char* what = "untouched";
+  EXPECT_EQ(bind_files_in_new_namespace({}, &what), 0);
+  EXPECT_STREQ(what, "untouched");
 }
 
 TEST_F(Volumes, NoMountsNoShares) {
   nlohmann::json config = nlohmann::json::object();
-  auto v = share_bind_mounts(config, dir_);
+  auto v = share_bind_mounts(config, dir_, files_);
   ASSERT_TRUE(v);
-  EXPECT_TRUE(v->empty());
+  EXPECT_TRUE(v->volumes.empty());
+  EXPECT_TRUE(v->files.empty());
 }
 
 }  // namespace
