@@ -22,15 +22,19 @@ echo "stdin run exit $rc: '$out' $(cat err3.txt)"
 [ "$out" = hi-through-stdin ] || fail "stdin not echoed (exit $rc): '$out' $(tail -c 1000 err3.txt)"
 [ "$rc" = 0 ] || fail "cat exited $rc, want 0 (EOF must reach it)"
 # Volumes: host directories bind-mounted into the container reach it as extra virtio-fs
-# shares; "ro" ones refuse writes.
-make_bundle "$PWD/bv" '["sh","-c","cat /vol/in.txt; echo from-guest >/vol/out.txt; ls /ro; if touch /ro/x 2>/dev/null; then echo ro-writable; else echo ro-denied; fi"]'
-mkdir -p vol rovol
+# shares; "ro" ones refuse writes. Single files (as Docker and CRI bind /etc/hosts and
+# /etc/resolv.conf) are bound in the VMM's own mount namespace: the container reads and
+# appends to the host file itself, and a read-only one refuses writes.
+make_bundle "$PWD/bv" '["sh","-c","cat /vol/in.txt; echo from-guest >/vol/out.txt; ls /ro; if touch /ro/x 2>/dev/null; then echo ro-writable; else echo ro-denied; fi; cat /etc/app.conf; echo appended-in-guest >>/etc/app.conf; cat /etc/ro.conf; if echo x >>/etc/ro.conf 2>/dev/null; then echo rofile-writable; else echo rofile-denied; fi"]'
+mkdir -p vol rovol files
 echo host-data >vol/in.txt
 echo r >rovol/r.txt
+echo host-conf >files/app.conf
+echo host-ro-conf >files/ro.conf
 # runc's spec has a read-only rootfs and /vol, /ro do not exist in it: runvm creates the
 # mountpoints on the host before the rootfs is shared read-only.
 grep -q '"readonly": true' "$PWD/bv/config.json" || fail "runvm spec's rootfs is not read-only"
-sed -i 's|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$PWD"'/vol", "options": ["rbind", "rw"]}, {"destination": "/ro", "type": "bind", "source": "'"$PWD"'/rovol", "options": ["rbind", "ro"]},|' "$PWD/bv/config.json"
+sed -i 's|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$PWD"'/vol", "options": ["rbind", "rw"]}, {"destination": "/ro", "type": "bind", "source": "'"$PWD"'/rovol", "options": ["rbind", "ro"]}, {"destination": "/etc/app.conf", "type": "bind", "source": "'"$PWD"'/files/app.conf", "options": ["rbind", "rprivate"]}, {"destination": "/etc/ro.conf", "type": "bind", "source": "'"$PWD"'/files/ro.conf", "options": ["bind", "ro"]},|' "$PWD/bv/config.json"
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/bv" cv >ov 2>ev
 rc=$?
 echo "volume run: rc=$rc out=$(tr '\n' '|' <ov) err=$(tail -c 600 ev)"
@@ -41,4 +45,12 @@ grep -qx ro-denied ov || fail "read-only volume was writable"
 [ "$(cat vol/out.txt 2>/dev/null)" = from-guest ] || fail "container write did not reach the host volume"
 [ -e rovol/x ] && fail "read-only volume changed on the host"
 [ -d bv/rootfs/vol ] && [ -d bv/rootfs/ro ] || fail "mountpoints not created in the rootfs"
-pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host)"
+grep -qx host-conf ov || fail "container did not read the bind-mounted file: $(cat ov)"
+[ "$(cat files/app.conf)" = "host-conf
+appended-in-guest" ] || fail "container append did not reach the host file: $(cat files/app.conf)"
+grep -qx host-ro-conf ov || fail "container did not read the read-only file: $(cat ov)"
+grep -qx rofile-denied ov || fail "read-only bind-mounted file was writable"
+[ "$(cat files/ro.conf)" = host-ro-conf ] || fail "read-only file changed on the host"
+[ -f bv/rootfs/etc/app.conf ] || fail "file mountpoint not created as a file in the rootfs"
+grep -q "$PWD/files\|/files/rw\|/files/ro" /proc/self/mountinfo && fail "a file bind mount leaked into the host's mount namespace"
+pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host); rw and ro single-file bind mounts (host file appended, ro refused, no host mount left)"
