@@ -3,6 +3,7 @@
 # deterministic transcript on stdout: no inode numbers, devices, block counts, directory sizes
 # or current times, so the same kernel on tmpfs, virtio-fs and 9p must print the same lines.
 # usage: conformance.sh DIR [MIB]       (MIB: size of the big file, default 256)
+# FS_NO_EXCHANGE=1: swap two files with plain renames instead of RENAME_EXCHANGE (for 9p).
 # Needs fstool (tests/e2e/guest/fs/fstool.c) in PATH and root.
 dir=${1:?usage: conformance.sh DIR [MIB]}
 mib=${2:-256}
@@ -50,7 +51,14 @@ cat r2
 ls
 t rename-noreplace a r2
 echo three >r3
-t rename-exchange r2 r3
+if [ "${FS_NO_EXCHANGE:-0}" = 1 ]; then
+  # 9P2000.L's Trenameat has no flags and Linux's v9fs client refuses them (EINVAL) before
+  # any request is sent: swap by hand so the rest of the transcript still compares.
+  echo "rename-exchange skipped"
+  mv r2 swap && mv r3 r2 && mv swap r3
+else
+  t rename-exchange r2 r3
+fi
 cat r2 r3
 mkdir d1 d2
 touch d2/x
@@ -125,12 +133,18 @@ t mkfifo fifo
 st fifo
 rm fifo
 step readdir 10000 entries
+# Names come from getdents alone (fstool names/rmfiles): `ls` and `rm -r` stat every entry,
+# which on a 9p cache=none mount under TCG cost minutes without testing readdir any further.
 mkdir big
 fstool mkfiles big 10000
-echo "entries $(ls big | wc -l)"
-echo "names md5 $(ls big | md5sum | cut -d' ' -f1)"
-echo "ls -a entries $(ls -a big | wc -l)"
-rm -rf big
+fstool names big >names.txt
+echo "entries with . and .. $(wc -l <names.txt)"
+echo "names md5 $(md5sum <names.txt | cut -d' ' -f1)"
+echo "first $(sed -n 3p names.txt) last $(tail -n 1 names.txt)"
+rm names.txt
+st big/f00000-a-longer-directory-entry-name big/f09999-a-longer-directory-entry-name
+fstool rmfiles big
+rmdir big
 [ -e big ] && echo "big still there" || echo "big removed"
 step big file "$mib" MiB
 fstool gen big.bin "$mib"

@@ -13,6 +13,10 @@
 //   fstool fsync F                 write, fsync, fdatasync, fsync of the parent directory
 //   fstool unlinked F              open, unlink, then stat/fstat/read/write through the fd
 //   fstool mkfiles D N             create N empty files D/fNNNNN-entry-name
+//   fstool names D                 every entry name of D (with . and ..), sorted, from
+//                                  getdents alone: no stat per entry (ls stats every one,
+//                                  three requests each on a 9p cache=none mount)
+//   fstool rmfiles D               unlink every entry of D but . and .. (names read first)
 //   fstool as UID GID SUBCOMMAND ARGS...  setgid/setuid, then run an fstool subcommand
 //   fstool race D SECONDS          rename race: swap D/sw between a real dir and symlinks to
 //                                  outside paths while reading D/sw/inside; report counts
@@ -20,6 +24,7 @@
 //   fstool bench-rand F N          N random 4 KiB preads of F, IOPS
 //   fstool bench-meta D N          N x (create, fstat, close, stat, unlink), ops/s
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -43,12 +48,12 @@ static const char* ename(int e) {
     return #x;
     E(EPERM)
     E(ENOENT)
-    E(EIO) E(ENXIO) E(EBADF) E(EACCES) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR)
-        E(EINVAL) E(ENOSPC) E(EROFS) E(EMLINK) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP)
-            E(ENODATA) E(EOPNOTSUPP) E(ETXTBSY) E(EFBIG) E(E2BIG) E(ERANGE) E(EFAULT) E(ENOTTY)
-                E(ESTALE)
+    E(EIO)
+    E(ENXIO) E(EBADF) E(EACCES) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
+        E(ENOSPC) E(EROFS) E(EMLINK) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA)
+            E(EOPNOTSUPP) E(ETXTBSY) E(EFBIG) E(E2BIG) E(ERANGE) E(EFAULT) E(ENOTTY) E(ESTALE)
 #undef E
-                    default : {
+                default : {
       static char buf[32];
       snprintf(buf, sizeof buf, "errno%d", e);
       return buf;
@@ -327,6 +332,64 @@ static int do_mkfiles(const char* d, long n) {
   return 0;
 }
 
+// Reads all names of D (with . and ..) into a sorted array; NULL on error (printed).
+static char** read_names(const char* d, size_t* n) {
+  DIR* dir = opendir(d);
+  if (!dir) {
+    printf("opendir %s\n", ename(errno));
+    return NULL;
+  }
+  size_t cap = 1024, k = 0;
+  char** v = malloc(cap * sizeof *v);
+  struct dirent* e;
+  errno = 0;
+  while (v && (e = readdir(dir))) {
+    if (k == cap) {
+      char** nv = realloc(v, (cap *= 2) * sizeof *v);
+      if (!nv) break;
+      v = nv;
+    }
+    v[k++] = strdup(e->d_name);
+  }
+  int err = errno;
+  closedir(dir);
+  if (err || !v) {
+    printf("readdir %s\n", ename(err ? err : ENOMEM));
+    return NULL;
+  }
+  qsort(v, k, sizeof *v, cmpstr);
+  *n = k;
+  return v;
+}
+
+static int do_names(const char* d) {
+  size_t n = 0;
+  char** v = read_names(d, &n);
+  if (!v) return 1;
+  for (size_t i = 0; i < n; i++) puts(v[i]);
+  return 0;
+}
+
+static int do_rmfiles(const char* d) {
+  size_t n = 0;
+  char** v = read_names(d, &n);
+  if (!v) return 1;
+  int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    printf("rmfiles open %s\n", ename(errno));
+    return 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!strcmp(v[i], ".") || !strcmp(v[i], "..")) continue;
+    if (unlinkat(dfd, v[i], 0)) {
+      printf("rmfiles %s %s\n", v[i], ename(errno));
+      return 1;
+    }
+  }
+  close(dfd);
+  return 0;
+}
+
 // Rename race. D/real is a directory holding "inside"; D/sw alternates between that directory
 // and symlinks to paths outside the share (absolute host path, relative ../ walks). A reader
 // opens D/sw/<name> for every name it is given and classifies what it read.
@@ -518,6 +581,8 @@ static int run(int argc, char** argv) {
   if (!strcmp(cmd, "fsync")) return do_fsync(argv[2]);
   if (!strcmp(cmd, "unlinked")) return do_unlinked(argv[2]);
   if (!strcmp(cmd, "mkfiles") && argc > 3) return do_mkfiles(argv[2], atol(argv[3]));
+  if (!strcmp(cmd, "names")) return do_names(argv[2]);
+  if (!strcmp(cmd, "rmfiles")) return do_rmfiles(argv[2]);
   if (!strcmp(cmd, "race") && argc > 4) return do_race(argv[2], atoi(argv[3]), argc - 4, argv + 4);
   if (!strcmp(cmd, "bench-seq") && argc > 3) return do_bench_seq(argv[2], atol(argv[3]));
   if (!strcmp(cmd, "bench-rand") && argc > 3) return do_bench_rand(argv[2], atol(argv[3]));

@@ -7,6 +7,7 @@
 #   fs.p9cache=MODE            9p cache mode (default none; loose caches lookups and attributes)
 #   fs.tmpfs=1                 also a fresh tmpfs at /mnt/tmpfs (the guest's own filesystem)
 #   fs.mib=N                   big-file size for conformance/bench (default 256)
+#   fs.noexchange=1            conformance without RENAME_EXCHANGE (9p cannot express it)
 #   fs.rand=N fs.meta=N        bench: 4 KiB random reads, create+stat+unlink rounds
 # Every output line is "<what> ..." ; the scenario on the test host parses them.
 what=${1:?}
@@ -36,7 +37,7 @@ if [ "$(arg fs.tmpfs 0)" = 1 ]; then
   mkdir -p /mnt/tmpfs
   mount -t tmpfs -o size=90% tmpfs /mnt/tmpfs && mnts="$mnts /mnt/tmpfs"
 fi
-export FS_MIB=$(arg fs.mib 256)
+export FS_MIB=$(arg fs.mib 256) FS_NO_EXCHANGE=$(arg fs.noexchange 0)
 export FS_RAND=$(arg fs.rand 4000) FS_META=$(arg fs.meta 1000)
 sh "/fs/$what.sh" $mnts
 echo "finished rc=$?"
