@@ -5,7 +5,9 @@
 # runvm-vmm virtio-fs share, on a runvm-vmm 9p share and on a QEMU -virtfs 9p share (the
 # peer for the 9p numbers), and prints them with ratios to native.
 # usage: bench/fs-bench.sh BUILD_DIR     env: FSBENCH_MIB (256), FSBENCH_RAND (4000),
-#        FSBENCH_META (1000), FSBENCH_MEM (guest MiB, 512), and run-e2e.sh's E2E_* variables.
+#        FSBENCH_META (1000), FSBENCH_MEM (guest MiB, 512), FSBENCH_PEERS (comma list, default
+#        runvm-virtiofs,runvm-9p,qemu-9p), FSBENCH_RA_KB (virtio-fs guest readahead, KiB),
+#        and run-e2e.sh's E2E_* variables.
 # Caches are dropped (guest and host) before each read phase; the shares live on the test
 # host's tmpfs, so "native" reads are page-cache reads.
 set -euo pipefail
@@ -16,7 +18,7 @@ out=$build/bench-fs
 mkdir -p "$out"
 log=$out/fs-bench.log
 E2E_OUT=$out E2E_TIMEOUT=${E2E_TIMEOUT:-900} \
-  E2E_APPEND="fsbench.mib=${FSBENCH_MIB:-256} fsbench.rand=${FSBENCH_RAND:-4000} fsbench.meta=${FSBENCH_META:-1000} fsbench.mem=${FSBENCH_MEM:-512}" \
+  E2E_APPEND="fsbench.mib=${FSBENCH_MIB:-256} fsbench.rand=${FSBENCH_RAND:-4000} fsbench.meta=${FSBENCH_META:-1000} fsbench.mem=${FSBENCH_MEM:-512}${FSBENCH_PEERS:+ fsbench.peers=$FSBENCH_PEERS}${FSBENCH_RA_KB:+ fsbench.ra_kb=$FSBENCH_RA_KB}" \
   E2E_TOTAL_TIMEOUT=${E2E_TOTAL_TIMEOUT:-3600} \
   "$top/tests/e2e/run-e2e.sh" "$build" --bench "$top/bench/fs/in-host-fs-bench.sh" --log "$log" --no-fail >"$out/run.out" 2>&1 || {
   cat "$out/run.out"; exit 1; }

@@ -5,6 +5,8 @@
 #   fs.vfs=TAG fs.vfs_ro=TAG   virtio-fs shares, mounted at /mnt/vfs and /mnt/vfs_ro
 #   fs.p9=TAG fs.p9_ro=TAG     virtio-9p shares (9P2000.L), mounted at /mnt/p9 and /mnt/p9_ro
 #   fs.p9cache=MODE            9p cache mode (default none; loose caches lookups and attributes)
+#   fs.ra_kb=N                 readahead of the virtio-fs mounts (bdi read_ahead_kb; default:
+#                              the kernel's 128, which caps sequential FUSE READs at 128 KiB)
 #   fs.tmpfs=1                 also a fresh tmpfs at /mnt/tmpfs (the guest's own filesystem)
 #   fs.mib=N                   big-file size for conformance/bench (default 256)
 #   fs.noexchange=1            conformance without RENAME_EXCHANGE (9p cannot express it)
@@ -28,6 +30,14 @@ for k in vfs vfs_ro p9 p9_ro; do
     p9*) mount -t 9p -o "trans=virtio,version=9p2000.L,msize=524288,cache=$(arg fs.p9cache none)" "$tag" /mnt/$k ;;
   esac
   rc=$?
+  ra=$(arg fs.ra_kb "")
+  if [ $rc = 0 ] && [ -n "$ra" ]; then
+    case $k in vfs*)
+      bdi=$(awk -v m=/mnt/$k '$5 == m { print $3 }' /proc/self/mountinfo)
+      echo "$ra" >"/sys/class/bdi/$bdi/read_ahead_kb"
+      echo "readahead $k bdi=$bdi kb=$(cat "/sys/class/bdi/$bdi/read_ahead_kb")" ;;
+    esac
+  fi
   echo "mount $k tag=$tag rc=$rc $(grep " /mnt/$k " /proc/mounts | cut -d' ' -f3,4)"
   [ $rc = 0 ] || continue
   mnts="$mnts /mnt/$k"
