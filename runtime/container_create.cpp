@@ -51,10 +51,17 @@ Status start_vm(const CreateRequest& req, const Bundle& bundle, oci::State& stat
 
 }  // namespace
 
+Error preserve_fds_unsupported(int n) {
+  return Error("--preserve-fds " + std::to_string(n) +
+                   ": host file descriptors cannot be passed into the microVM",
+               ENOTSUP);
+}
+
 Result<oci::State> create_container(const CreateRequest& req) {
   // runc's order: id format, then the bundle, then whether the id is taken.
   if (auto ok = validate_container_id(req.id); !ok) return ok.error();
   if (req.preserve_fds < 0) return Error("--preserve-fds must not be negative", EINVAL);
+  if (req.preserve_fds > 0) return preserve_fds_unsupported(req.preserve_fds);
   auto bundle = load_bundle(req.bundle);
   if (!bundle) return bundle.error();
   if (auto ok = check_console(req, bundle->spec); !ok) return ok.error();

@@ -1,6 +1,5 @@
 // `create` (and the first half of `run`): validate the id, load the bundle,
-// claim the state directory, start the microVM. Until the VMM is wired in
-// (a later issue) the last step fails and everything is rolled back.
+// claim the state directory, start the microVM; a failure rolls everything back.
 #pragma once
 
 #include <string>
@@ -18,7 +17,7 @@ struct CreateRequest {
   std::string pid_file;        // --pid-file
   bool no_pivot = false;       // accepted: the rootfs is the guest's
   bool no_new_keyring = false;
-  int preserve_fds = 0;
+  int preserve_fds = 0;  // only 0: see preserve_fds_unsupported
   // runvm leaves (create, run --detach): the terminal then needs --console-socket.
   bool detach = true;
 };
@@ -27,5 +26,10 @@ struct CreateRequest {
 // no state directory for the id is left behind (unless it existed before).
 // Errors carry no "create <id>" prefix; the caller adds its own verb.
 [[nodiscard]] Result<oci::State> create_container(const CreateRequest& req);
+
+// `--preserve-fds N` (create, run, exec) with N > 0: a host file descriptor
+// cannot be handed to a process in another kernel, so runvm refuses instead of
+// starting the process without the descriptors it was promised.
+[[nodiscard]] Error preserve_fds_unsupported(int n);
 
 }  // namespace runvm::runtime

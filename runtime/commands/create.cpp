@@ -17,7 +17,7 @@ void add_create_flags(CLI::App& cmd, CreateRequest& req) {
                "accepted for compatibility (the rootfs is the guest's)");
   cmd.add_flag("--no-new-keyring", req.no_new_keyring, "accepted for compatibility");
   cmd.add_option("--preserve-fds", req.preserve_fds,
-                 "pass N additional file descriptors to the container");
+                 "only 0 is supported: host fds cannot enter the microVM");
   cmd.add_option("container-id", req.id, "container id")->required();
 }
 

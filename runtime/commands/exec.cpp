@@ -8,6 +8,7 @@
 #include "oci/validate.h"
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
+#include "runtime/container_create.h"
 #include "runtime/exec_process.h"
 #include "runtime/vm/exec_session.h"
 
@@ -87,7 +88,8 @@ Action setup_exec(CLI::App& cmd) {
   cmd.add_flag("--no-new-privs", o->no_new_privs, "set the no new privileges value");
   cmd.add_option("-c,--cap", o->caps, "add a capability to the bounding set")
       ->allow_extra_args(false);
-  cmd.add_option("--preserve-fds", o->preserve_fds, "pass N additional file descriptors");
+  cmd.add_option("--preserve-fds", o->preserve_fds,
+                 "only 0 is supported: host fds cannot enter the microVM");
   cmd.add_option("--cgroup", o->cgroup, "run the process in an (existing) sub-cgroup")
       ->allow_extra_args(false);
   cmd.add_flag("--ignore-paused", o->ignore_paused, "allow exec in a paused container");
@@ -99,6 +101,9 @@ Action setup_exec(CLI::App& cmd) {
     const std::string where = command_context("exec", o->id);
     auto state = load_container(ctx, o->id);
     if (!state) return state.error().wrap(where);
+    if (o->preserve_fds < 0)
+      return Error("--preserve-fds must not be negative", EINVAL).wrap(where);
+    if (o->preserve_fds > 0) return preserve_fds_unsupported(o->preserve_fds).wrap(where);
     if (o->process.empty() && o->args.empty()) {
       return Error("no command given (pass arguments or --process)", EINVAL).wrap(where);
     }

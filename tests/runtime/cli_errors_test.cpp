@@ -163,6 +163,35 @@ TEST_F(CliErrors, CreateOfMissingRootfsFails) {
   EXPECT_TRUE(root_entries().empty());
 }
 
+// A host fd cannot reach a process in the guest: refused, not silently dropped.
+TEST_F(CliErrors, PreserveFdsIsRefusedAndLeavesNoState) {
+  testing::write_bundle(bundle(), testing::test_spec());
+  for (const char* verb : {"create", "run"}) {
+    RunResult r = runvm({verb, "--preserve-fds", "2", "-b", bundle(), "c1"});
+    EXPECT_EQ(r.exit_status, 1) << verb;
+    EXPECT_EQ(r.err, std::string("runvm: ") + verb +
+                         " c1: --preserve-fds 2: host file descriptors cannot be passed into "
+                         "the microVM\n");
+    EXPECT_TRUE(root_entries().empty()) << verb;
+  }
+  int sleeper = testing::spawn_sleeper();
+  testing::make_container(root(), "c2", bundle(), sleeper, oci::ContainerStatus::kRunning);
+  RunResult exec = runvm({"exec", "--preserve-fds", "1", "c2", "true"});
+  EXPECT_EQ(exec.exit_status, 255);
+  EXPECT_EQ(exec.err,
+            "runvm: exec c2: --preserve-fds 1: host file descriptors cannot be passed into the "
+            "microVM\n");
+  // 0 (runc's default) passes the check: this create gets as far as the kernel.
+  oci::Spec spec = testing::test_spec();
+  spec.annotations = oci::StringMap{{"io.runvm.vm.kernel", tmp_ / "no-such-kernel"}};
+  testing::write_bundle(bundle(), spec);
+  RunResult zero = runvm({"create", "--preserve-fds", "0", "-b", bundle(), "c3"});
+  EXPECT_EQ(zero.exit_status, 1);
+  EXPECT_EQ(zero.err.find("preserve-fds"), std::string::npos) << zero.err;
+  EXPECT_NE(zero.err.find("no-such-kernel"), std::string::npos) << zero.err;
+  testing::kill_child(sleeper);
+}
+
 TEST_F(CliErrors, TerminalNeedsConsoleSocketWhenDetached) {
   oci::Spec spec = testing::test_spec();
   spec.process->terminal = true;
