@@ -11,7 +11,8 @@
 #   --no-fail      exit 0 once the run completed (E2E-DONE), whatever the scenarios said
 # Environment: E2E_ACCEL=tcg|kvm (default tcg: the machine's /dev/kvm cannot run Linux guests,
 #   see ENVIRONMENT.md), E2E_MEM (test host MiB, 4096: fs_virtiofs keeps a 256 MiB file in the share, in guest RAM and in guest tmpfs at once; 3072 exhausted it), E2E_SMP (1), E2E_TIMEOUT (per
-#   scenario, s, 180), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2700), E2E_VERBOSE=1, E2E_OUT (work dir).
+#   scenario, s, 180), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2700), E2E_VERBOSE=1, E2E_OUT (work dir),
+#   E2E_BEAT_LIMIT (s without a test-host heartbeat before the watchdog calls it stalled, 90).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -69,9 +70,12 @@ scenario_limit() {
   t=${t:-0}; [ "$t" -ge "${E2E_TIMEOUT:-180}" ] || t=${E2E_TIMEOUT:-180}
   echo $((t + 150))
 }
-# The TCG test host has been seen to stall (idle, its own timeouts not firing) in a random
-# scenario. A watchdog kills a test host whose current scenario outlives its limit and boots
-# a new one for the scenarios without a result; a scenario that stalls twice is a FAIL.
+# The TCG test host has been seen to stall (QEMU idle, using no CPU; the test host's own
+# timeouts never fire) in a random scenario. A watchdog kills a test host whose heartbeat
+# (a line every 10 s on its second serial port, host/init.sh) stops for E2E_BEAT_LIMIT s, or
+# whose current scenario stays silent past its limit, and boots a new one for the scenarios
+# without a result; a scenario that stalls twice is a FAIL.
+beat_limit=${E2E_BEAT_LIMIT:-90}
 : >"$log"
 stalled_once=" "
 boot=0
@@ -93,14 +97,20 @@ while :; do
   part="$out/serial.part"
   : >"$part"
   set +e
+  beat="$out/heartbeat"
+  : >"$beat"
   timeout -k 10 "$left" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp "${E2E_SMP:-1}" \
-    -m "${E2E_MEM:-4096}" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+    -m "${E2E_MEM:-4096}" -nodefaults -no-user-config -display none -serial stdio \
+    -serial "file:$beat" -no-reboot \
     -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
     </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' >"$part" &
   qpid=$!
   shown=0 stalled= last_change=$(date +%s)
+  beat_size=0 last_beat=
   while kill -0 $qpid 2>/dev/null; do
     sleep 5
+    b=$(stat -c %s "$beat" 2>/dev/null || echo 0)
+    if [ "$b" -gt "$beat_size" ]; then beat_size=$b; last_beat=$(date +%s); fi
     n=$(wc -l <"$part")
     if [ "$n" -gt "$shown" ]; then
       sed -n "$((shown + 1)),${n}p" "$part" | tee -a "$log" | grep -a -E '^E2E-(HOST|START|RESULT|DONE|BENCH)'
@@ -111,9 +121,15 @@ while :; do
     case $cur in
       "E2E-START "*)
         name=${cur#E2E-START }
-        if [ -z "$stalled" ] && [ $(($(date +%s) - ${last_change:-$(date +%s)})) -gt "$(scenario_limit "$name")" ]; then
+        why=
+        if [ -n "$last_beat" ] && [ $(($(date +%s) - last_beat)) -gt "$beat_limit" ]; then
+          why="no heartbeat for $beat_limit s"
+        elif [ $(($(date +%s) - ${last_change:-$(date +%s)})) -gt "$(scenario_limit "$name")" ]; then
+          why="no output for $(scenario_limit "$name") s"
+        fi
+        if [ -z "$stalled" ] && [ -n "$why" ]; then
           stalled=$name
-          echo "run-e2e: test host stalled in $name (no output for $(scenario_limit "$name") s); killing it"
+          echo "run-e2e: test host stalled in $name ($why); killing it"
           pkill -KILL -f "initrd $out/test-host.cpio.gz" || true
         fi ;;
     esac

@@ -24,6 +24,11 @@ arg() {
   echo "$2"
 }
 echo "E2E-HOST booted kernel=$(uname -r) cpus=$(nproc) uptime=$(cut -d' ' -f1 /proc/uptime)"
+# Heartbeat on the second serial port (run-e2e.sh's watchdog reads it): a TCG test host has
+# been seen to stall with QEMU using no CPU at all, and then the beats stop too.
+if [ -c /dev/ttyS1 ]; then
+  (while :; do echo "beat $(cut -d' ' -f1 /proc/uptime)"; sleep 10; done >/dev/ttyS1) &
+fi
 for m in $(cat /e2e/modules/load-order); do
   insmod "/e2e/modules/$m" 2>/tmp/insmod.err || echo "E2E-HOST insmod $m failed: $(cat /tmp/insmod.err)"
 done
