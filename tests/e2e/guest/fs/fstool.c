@@ -42,23 +42,22 @@
 #include <unistd.h>
 
 static const char* ename(int e) {
-  switch (e) {
-#define E(x) \
-  case x:    \
-    return #x;
-    E(EPERM)
-    E(ENOENT)
-    E(EIO)
-    E(ENXIO) E(EBADF) E(EACCES) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
-        E(ENOSPC) E(EROFS) E(EMLINK) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA)
-            E(EOPNOTSUPP) E(ETXTBSY) E(EFBIG) E(E2BIG) E(ERANGE) E(EFAULT) E(ENOTTY) E(ESTALE)
-#undef E
-                default : {
-      static char buf[32];
-      snprintf(buf, sizeof buf, "errno%d", e);
-      return buf;
-    }
-  }
+#define N(x) \
+  { x, #x }
+  static const struct {
+    int e;
+    const char* name;
+  } names[] = {N(EPERM),     N(ENOENT), N(EIO),     N(ENXIO),      N(EBADF),        N(EACCES),
+               N(EBUSY),     N(EEXIST), N(EXDEV),   N(ENODEV),     N(ENOTDIR),      N(EISDIR),
+               N(EINVAL),    N(ENOSPC), N(EROFS),   N(EMLINK),     N(ENAMETOOLONG), N(ENOSYS),
+               N(ENOTEMPTY), N(ELOOP),  N(ENODATA), N(EOPNOTSUPP), N(ETXTBSY),      N(EFBIG),
+               N(E2BIG),     N(ERANGE), N(EFAULT),  N(ENOTTY),     N(ESTALE)};
+#undef N
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (names[i].e == e) return names[i].name;
+  static char buf[32];
+  snprintf(buf, sizeof buf, "errno%d", e);
+  return buf;
 }
 
 static int report(const char* op, int rc) {
