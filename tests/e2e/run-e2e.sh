@@ -74,10 +74,10 @@ scenario_limit() {
 # timeouts never fire) in a random scenario. A watchdog kills a test host whose heartbeat
 # (a line every 10 s on its second serial port, host/init.sh) stops for E2E_BEAT_LIMIT s, or
 # whose current scenario stays silent past its limit, and boots a new one for the scenarios
-# without a result; a scenario that stalls twice is a FAIL.
+# without a result; a scenario the host stalls in three times is a FAIL.
 beat_limit=${E2E_BEAT_LIMIT:-90}
 : >"$log"
-stalled_once=" "
+stalled_once=" " stalled_twice=" "
 boot=0
 while :; do
   boot=$((boot + 1))
@@ -139,9 +139,13 @@ while :; do
   set -e
   n=$(wc -l <"$part"); [ "$n" -le "$shown" ] || sed -n "$((shown + 1)),${n}p" "$part" | tee -a "$log" | grep -a -E '^E2E-(HOST|START|RESULT|DONE|BENCH)' || true
   [ -n "$stalled" ] || break
-  case $stalled_once in
-    *" $stalled "*) echo "E2E-RESULT $stalled FAIL the test host stalled in this scenario twice" | tee -a "$log" ;;
-    *) stalled_once="$stalled_once$stalled " ;;
+  # Three strikes: a scenario is FAIL only when the test host stalled in it three times.
+  case $stalled_twice in
+    *" $stalled "*) echo "E2E-RESULT $stalled FAIL the test host stalled in this scenario three times" | tee -a "$log" ;;
+    *) case $stalled_once in
+         *" $stalled "*) stalled_twice="$stalled_twice$stalled " ;;
+         *) stalled_once="$stalled_once$stalled " ;;
+       esac ;;
   esac
 done
 # A run that needed a reboot ends with the last test host's E2E-DONE.
