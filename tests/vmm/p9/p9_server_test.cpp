@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,6 +205,48 @@ TEST_F(P9Test, WalkReplacingAnOpenFidIsRefusedAndKeepsTheFileOpen) {
   ASSERT_EQ(c().walk(3, 3, {"f"}).type, Rwalk);
   ASSERT_EQ(c().lopen(3, O_RDONLY).type, Rlopen);
   EXPECT_EQ(c().read_str(3, 0, 5), "still");
+}
+
+// A second host filesystem inside the share (here a tmpfs mounted on a
+// subdirectory, in a private mount namespace): its qids carry a device prefix,
+// the share's own files keep their inode numbers.
+TEST_F(P9Test, QidsOfAnotherHostFilesystemCarryADevicePrefix) {
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
+    GTEST_SKIP() << "no private mount namespace (needs CAP_SYS_ADMIN)";
+  write_file(in_share("a"), "root fs");
+  ASSERT_EQ(::mkdir(in_share("m").c_str(), 0755), 0);
+  ASSERT_EQ(::mount("tmpfs", in_share("m").c_str(), "tmpfs", 0, "size=1m"), 0);
+  write_file(in_share("m/b"), "other fs");
+  struct stat a {
+  }, m{}, b{};
+  ASSERT_EQ(::stat(in_share("a").c_str(), &a), 0);
+  ASSERT_EQ(::stat(in_share("m").c_str(), &m), 0);
+  ASSERT_EQ(::stat(in_share("m/b").c_str(), &b), 0);
+  ASSERT_NE(a.st_dev, b.st_dev);
+  // A server opened after the mount, in this namespace (the fixture's root fd
+  // belongs to the namespace it was opened in, which has no such mount).
+  auto pfs = fs::PassthroughFs::create(share_);
+  ASSERT_TRUE(pfs.ok());
+  P9Client client(*pfs);
+  ASSERT_EQ(client.version().type, Rversion);
+  ASSERT_EQ(client.attach(kRoot).type, Rattach);
+
+  Rmsg wa = client.walk(kRoot, 2, {"a"});
+  ASSERT_EQ(wa.type, Rwalk);
+  ASSERT_EQ(wa.get(2), 1u);
+  wa.get(1 + 4);
+  EXPECT_EQ(wa.get(8), static_cast<uint64_t>(a.st_ino));
+  Rmsg wb = client.walk(kRoot, 3, {"m", "b"});
+  ASSERT_EQ(wb.type, Rwalk);
+  ASSERT_EQ(wb.get(2), 2u);
+  wb.get(1 + 4);
+  EXPECT_EQ(wb.get(8), (1ull << 48) | m.st_ino);
+  wb.get(1 + 4);
+  const uint64_t qb = wb.get(8);
+  EXPECT_EQ(qb, (1ull << 48) | b.st_ino);
+  EXPECT_NE(qb, static_cast<uint64_t>(a.st_ino));
+  ASSERT_EQ(client.clunk(3).type, Rclunk);
+  ::umount2(in_share("m").c_str(), MNT_DETACH);
 }
 
 TEST_F(P9Test, NamespaceOperations) {

@@ -109,10 +109,11 @@ class Out {
     u16(static_cast<uint16_t>(std::min<size_t>(s.size(), 0xffff)));
     b.insert(b.end(), s.begin(), s.begin() + std::min<size_t>(s.size(), 0xffff));
   }
-  void qid(const struct stat& st) {
+  // `path` from QidPaths: st_ino made unique across host filesystems.
+  void qid(const struct stat& st, uint64_t path) {
     u8(S_ISDIR(st.st_mode) ? 0x80 : S_ISLNK(st.st_mode) ? 0x02 : 0);
     u32(0);
-    u64(st.st_ino);
+    u64(path);
   }
 
  private:
@@ -372,7 +373,7 @@ size_t P9Server::do_attach(Msg& m) {
     return m.error(EBADF);
   }
   Out o;
-  o.qid(e.attr);
+  o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
   return m.reply(o);
 }
 
@@ -414,7 +415,7 @@ size_t P9Server::do_walk(Msg& m) {
     if (counted) fs_->forget(cur, 1);
     cur = e.node;
     counted = true;
-    o.qid(e.attr);
+    o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
     ++walked;
   }
   if (walked < names.size()) {
@@ -470,7 +471,7 @@ size_t P9Server::do_lopen(Msg& m) {
   f->dir = dir;
   f->fh = fh;
   Out o;
-  o.qid(st);
+  o.qid(st, qids_.path(st.st_dev, st.st_ino));
   o.u32(msize_.load() - 24);  // iounit
   return m.reply(o);
 }
@@ -510,7 +511,7 @@ size_t P9Server::do_lcreate(Msg& m) {
   }
   drop_fid(old);
   Out o;
-  o.qid(e.attr);
+  o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
   o.u32(msize_.load() - 24);
   return m.reply(o);
 }
@@ -652,7 +653,7 @@ size_t P9Server::do_getattr(Msg& m) {
     return m.error(rc);
   Out o;
   o.u64(kGetattrBasic);
-  o.qid(st);
+  o.qid(st, qids_.path(st.st_dev, st.st_ino));
   o.u32(st.st_mode);
   o.u32(st.st_uid);
   o.u32(st.st_gid);
@@ -836,7 +837,7 @@ size_t P9Server::do_create_node(Msg& m) {
   if (rc < 0) return m.error(rc);
   fs_->forget(e.node, 1);  // no fid stands for the new object yet
   Out o;
-  o.qid(e.attr);
+  o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
   return m.reply(o);
 }
 

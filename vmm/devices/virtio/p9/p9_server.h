@@ -20,6 +20,7 @@
 
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/fuse_buffers.h"
+#include "vmm/devices/virtio/p9/qid_paths.h"
 
 namespace runvm::vmm::virtio::p9 {
 
@@ -70,6 +71,7 @@ class P9Server {
   std::shared_ptr<fs::FileSystem> fs_;
   const uint32_t max_msize_;
   std::atomic<uint32_t> msize_{0};
+  QidPaths qids_;
   mutable std::mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<Fid>> fids_;  // GUARDED_BY(mu_)
 };
