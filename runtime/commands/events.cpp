@@ -94,8 +94,13 @@ Action setup_events(CLI::App& cmd) {
           print_stats(opts->id, *stats);
         } else if (stats.error().err != EBUSY) {
           // The container may have stopped during the call: that ends the stream cleanly.
-          auto now = load_container(ctx, opts->id);
-          if (!now || now->status == oci::ContainerStatus::kStopped) return 0;
+          // Its supervisor removes the control socket first and then stops the VMM (up
+          // to 10 s), so give the state 15 s to say stopped before calling this an error.
+          for (int i = 0; i < 150; ++i) {
+            auto now = load_container(ctx, opts->id);
+            if (!now || now->status == oci::ContainerStatus::kStopped) return 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
           return stats.error().wrap(where);
         }
       }
