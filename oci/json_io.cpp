@@ -7,7 +7,8 @@ namespace runvm::oci::detail {
 Result<json> decode(std::string_view text) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number that overflows (1E400).
     std::string m = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     if (auto p = m.find("] "); p != std::string::npos && m.rfind("[json.exception", 0) == 0) {

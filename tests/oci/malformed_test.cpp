@@ -365,6 +365,18 @@ TEST(MalformedConfigText, TopLevelMustBeObject) {
   EXPECT_EQ(s.error().message, "expected a JSON object at the top level, got array");
 }
 
+// Found by oci_config_fuzzer: an overflowing number is nlohmann's out_of_range,
+// not a parse_error, and used to escape as an exception and abort runvm.
+TEST(MalformedConfigText, OverflowingNumberIsAnErrorNotACrash) {
+  for (const char* text :
+       {R"({"ociVersion": 1E400})", R"({"process": {"user": {"uid": -1e999}}})"}) {
+    auto s = parse_config(text);
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_EQ(s.error().message.rfind("invalid JSON: number overflow", 0), 0u) << s.error().message;
+    EXPECT_EQ(s.error().err, EINVAL);
+  }
+}
+
 TEST(MalformedConfigText, EmptyDocument) {
   auto s = parse_config("");
   ASSERT_FALSE(s.ok());
