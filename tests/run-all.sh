@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/packaging/install-deps.sh"
 export BUILD_DIR=${BUILD_DIR:-$top/build-test}
 # -O1 -g1: sanitizer builds compile much faster than -O2 -g and still catch what they catch.
-BUILD_TYPE=Debug bash "$top/packaging/build.sh" -DRUNVM_SANITIZE=ON \
+BUILD_TYPE=Debug bash "$top/packaging/build.sh" -DRUNVM_SANITIZE=ON -DRUNVM_WERROR=ON \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1"
 cd "$BUILD_DIR"
 # -j2: the end-to-end run (one TCG test host, mostly one core) overlaps the unit tests
