@@ -49,6 +49,8 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   plan.rootfs = bundle.rootfs;
   plan.rootfs_readonly = bundle.spec.root && bundle.spec.root->readonly.value_or(false);
   plan.settings = *settings;
+  if (auto ok = check_namespace_paths(bundle.spec); !ok) return ok.error();
+  plan.namespaces = plan_host_namespaces(bundle.spec);
   if (auto ok = write_plan(layout, plan); !ok) return ok.error();
 
   // terminal=true with --console-socket: the caller gets a pty master and the

@@ -24,6 +24,7 @@
 
 #include "agent/client.h"
 #include "runtime/vm/control.h"
+#include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/mountpoints.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
@@ -413,6 +414,11 @@ int supervise_main(int argc, char** argv) {
   auto plan = read_plan(layout);
   if (!plan) {
     report_ready(ready, "ERR " + plan.error().message);
+    return 1;
+  }
+  // Before the VM and before any hook: /proc/<our pid>/ns/* are the container's.
+  if (auto ok = enter_host_namespaces(plan->namespaces); !ok) {
+    report_ready(ready, "ERR " + ok.error().message);
     return 1;
   }
   Supervisor sup(layout, *plan);

@@ -13,7 +13,8 @@ Status write_plan(const VmLayout& layout, const VmPlan& plan) {
                       {"config_path", plan.config_path},
                       {"rootfs", plan.rootfs},
                       {"rootfs_readonly", plan.rootfs_readonly},
-                      {"settings", plan.settings.to_json()}};
+                      {"settings", plan.settings.to_json()},
+                      {"namespaces", plan.namespaces.to_json()}};
   return oci::write_file_atomic(layout.plan(), j.dump(2) + "\n");
 }
 
@@ -31,6 +32,9 @@ Result<VmPlan> read_plan(const VmLayout& layout) {
     auto s = VmSettings::from_json(j.at("settings"));
     if (!s) return s.error().wrap(layout.plan());
     p.settings = *s;
+    auto ns = HostNamespaces::from_json(j.at("namespaces"));
+    if (!ns) return ns.error().wrap(layout.plan());
+    p.namespaces = *ns;
     return p;
   } catch (const nlohmann::json::exception& e) {
     return Error(layout.plan() + ": " + e.what(), EINVAL);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "oci/result.h"
+#include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/vm_settings.h"
 
 namespace runvm::runtime::vm {
@@ -31,6 +32,7 @@ struct VmPlan {
   std::string rootfs;       // shared as virtio-fs kRootfsTag
   bool rootfs_readonly = false;
   VmSettings settings;
+  HostNamespaces namespaces;  // the supervisor's, entered before any hook runs
 };
 
 [[nodiscard]] Status write_plan(const VmLayout& layout, const VmPlan& plan);

@@ -135,6 +135,29 @@ make_bundle() {
   sed -i ':a;N;$!ba;s|"args": \[[^]]*\]|"args": '"$2"'|' "$1/config.json"
   grep -q '"terminal": false' "$1/config.json" || fail "could not edit config.json: $(cat "$1/config.json")"
 }
+# add_netns_hook DIR OUT: a prestart hook that does what Docker's libnetwork-setkey makes
+# dockerd do: configure /proc/<state.pid>/ns/net (here: 192.0.2.7/32 on lo). It writes
+# "pid=<state.pid> ns=<that netns> host=<its own netns> lo=<UP|DOWN> addr=<rc>" to OUT.
+add_netns_hook() {
+  cat >"$1/netns-hook.sh" <<'HOOK'
+pid=$(tr -d '\n' | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+ns=$(readlink /proc/$pid/ns/net)
+lo=DOWN
+nsenter --net=/proc/$pid/ns/net ip link show lo | grep -q '[<,]UP[,>]' && lo=UP
+nsenter --net=/proc/$pid/ns/net ip addr add 192.0.2.7/32 dev lo
+rc=$?
+echo "pid=$pid ns=$ns host=$(readlink /proc/self/ns/net) lo=$lo addr=$rc" >"$1"
+HOOK
+  sed -i 's|"ociVersion": "\([^"]*\)",|"ociVersion": "\1", "hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "'"$1/netns-hook.sh"'", "'"$2"'"]}]},|' "$1/config.json"
+  grep -q netns-hook "$1/config.json" || fail "could not add the hook: $(head -c 300 "$1/config.json")"
+}
+# set_netns_path DIR PATH: the bundle's network namespace entry gets a path.
+set_netns_path() {
+  sed -i 's|"type": "network"|"type": "network", "path": "'"$2"'"|' "$1/config.json"
+  grep -q "\"path\": \"$2\"" "$1/config.json" || fail "could not set the netns path"
+}
+# host_net: the test host's links, addresses and routes (compared before/after).
+host_net() { ip link; ip addr; ip route; }
 status_of() { runvm --root "$ROOT" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 # The test host's busybox has no pgrep: runvm-vmm processes found through /proc.
 is_vmm() { [ "$(readlink "$1/exe" 2>/dev/null)" = /e2e/bin/runvm-vmm ]; }

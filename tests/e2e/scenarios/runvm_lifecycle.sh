@@ -1,8 +1,27 @@
 # create -> created -> start -> running -> kill TERM -> stopped (143) -> delete,
-# and `run` in the background killed with TERM exits 143.
+# and `run` in the background killed with TERM exits 143. Host safety of the network
+# namespace (issue 11 step 0): a prestart hook that configures /proc/<state.pid>/ns/net, as
+# Docker's does, acts on the container's namespace (c2: a netns given by path; c4: a new
+# one with lo up), never the host's; bad netns paths fail before a VM boots.
 . /e2e/lib.sh
 need_runvm
+host_net >net.before
+host_ns=$(readlink /proc/self/ns/net)
+for bad in /run/netns/missing /proc/self/ns/ipc; do
+  make_bundle "$PWD/bad" '["/bin/true"]'
+  set_netns_path "$PWD/bad" "$bad"
+  runvm --root "$ROOT" create -b "$PWD/bad" cbad >/dev/null 2>err-bad.txt </dev/null &&
+    fail "create with network path $bad succeeded"
+  grep -q "linux.namespaces.*$bad" err-bad.txt || fail "error does not name $bad: $(cat err-bad.txt)"
+  [ -e "$ROOT/cbad" ] && fail "state left after the refused netns path $bad"
+  note "netns path $bad refused: $(cat err-bad.txt)"
+  rm -rf "$PWD/bad"
+done
+mkdir -p /run/netns && touch /run/netns/lc && unshare --net=/run/netns/lc true ||
+  fail "could not make a named netns"
 make_bundle "$PWD/b2" '["/bin/sh","-c","echo started; exec sleep 1000"]'
+set_netns_path "$PWD/b2" /run/netns/lc
+add_netns_hook "$PWD/b2" "$PWD/hook2.txt"
 start=$(date +%s)
 timeout "$T" runvm --root "$ROOT" create -b "$PWD/b2" --pid-file "$PWD/pid" c2 >out.txt 2>err.txt </dev/null
 rc=$?
@@ -11,6 +30,9 @@ echo "create exit $rc in $(($(date +%s) - start))s: $(cat err.txt)"
 pid=$(cat pid)
 [ -d "/proc/$pid" ] || fail "pid file $pid names no process"
 s=$(status_of c2); echo "after create: $s"
+echo "c2 hook: $(cat hook2.txt 2>&1)"
+grep -q "^pid=$pid ns=net:\[$(stat -c %i /run/netns/lc)\] .* addr=0$" hook2.txt ||
+  fail "c2's prestart hook did not see the netns of its path (/run/netns/lc): $(cat hook2.txt 2>&1)"
 [ "$s" = created ] || fail "status after create: '$s', want created"
 runvm --root "$ROOT" start c2 || fail "start failed"
 s=$(status_of c2); echo "after start: $s"
@@ -29,6 +51,7 @@ note "lifecycle ok"
 
 # run in the background, SIGTERM through kill: run exits 143 (128+15).
 make_bundle "$PWD/b4" '["/bin/sh","-c","exec sleep 1000"]'
+add_netns_hook "$PWD/b4" "$PWD/hook4.txt"
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b4" c4 >out4.txt 2>err4.txt </dev/null &
 run_pid=$!
 i=0
@@ -39,4 +62,12 @@ wait $run_pid
 rc=$?
 echo "run c4 exit after kill TERM: $rc"
 [ "$rc" = 143 ] || fail "run exited $rc after kill TERM, want 143"
-pass "create->created, start->running, kill TERM->stopped, delete->gone; run + kill TERM -> 143"
+echo "c4 hook: $(cat hook4.txt 2>&1)"
+grep -q "^pid=[0-9]* ns=net:.* host=$host_ns lo=UP addr=0$" hook4.txt ||
+  fail "c4's prestart hook: $(cat hook4.txt 2>&1)"
+grep -q "ns=$host_ns " hook4.txt && fail "c4's prestart hook saw the host's netns: $(cat hook4.txt)"
+host_net >net.after
+cmp -s net.before net.after || fail "the host's links/addresses/routes changed: $(diff net.before net.after)"
+umount /run/netns/lc
+note "hooks configured the containers' netns; the host's network is unchanged"
+pass "netns: hooks act on the container's (path or new, lo up), bad paths refused; create->created, start->running, kill TERM->stopped, delete->gone; run + kill TERM -> 143"

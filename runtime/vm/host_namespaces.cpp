@@ -1,0 +1,166 @@
+#include "runtime/vm/host_namespaces.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace runvm::runtime::vm {
+
+namespace {
+
+constexpr std::pair<const char*, int> kTypes[] = {
+    {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
+
+int flag_of(const std::string& type) {
+  for (const auto& [name, flag] : kTypes)
+    if (type == name) return flag;
+  return 0;
+}
+
+std::string name_of(int flag) {
+  for (const auto& [name, f] : kTypes)
+    if (f == flag) return name;
+  return "unknown";
+}
+
+// Opens `path` and checks that it is a namespace of type `flag` (nsfs ioctl).
+Result<int> open_namespace(const std::string& path, int flag) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno(path);
+  int type = ::ioctl(fd, NS_GET_NSTYPE);
+  if (type < 0) {
+    Error e = Error::from_errno(path + " is not a namespace");
+    ::close(fd);
+    return e;
+  }
+  if (type != flag) {
+    ::close(fd);
+    return Error(path + " is a namespace of type " + name_of(type) + ", not " + name_of(flag),
+                 EINVAL);
+  }
+  return fd;
+}
+
+// A fresh network namespace has lo down; runc brings it up, so does the guest's.
+Status bring_loopback_up() {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Error::from_errno("socket for lo");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  Status st;
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+    st = Error::from_errno("get lo flags");
+  } else {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) st = Error::from_errno("bring lo up");
+  }
+  ::close(s);
+  return st;
+}
+
+}  // namespace
+
+nlohmann::json HostNamespaces::to_json() const {
+  return {{"net_path", net_path},
+          {"new_net", new_net},
+          {"unshare_flags", unshare_flags},
+          {"hostname", hostname}};
+}
+
+Result<HostNamespaces> HostNamespaces::from_json(const nlohmann::json& j) {
+  try {
+    HostNamespaces n;
+    n.net_path = j.at("net_path").get<std::string>();
+    n.new_net = j.at("new_net").get<bool>();
+    n.unshare_flags = j.at("unshare_flags").get<int>();
+    n.hostname = j.at("hostname").get<std::string>();
+    constexpr int kAllowed = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNS;
+    if (n.unshare_flags & ~kAllowed) return Error("host namespaces: bad unshare flags", EINVAL);
+    return n;
+  } catch (const nlohmann::json::exception& e) {
+    return Error(std::string("host namespaces: ") + e.what(), EINVAL);
+  }
+}
+
+HostNamespaces plan_host_namespaces(const oci::Spec& spec) {
+  HostNamespaces ns;
+  if (!spec.linux || !spec.linux->namespaces) return ns;
+  for (const auto& n : *spec.linux->namespaces) {
+    if (n.type == "network") {
+      if (n.path && !n.path->empty())
+        ns.net_path = *n.path;
+      else
+        ns.new_net = true;
+      continue;
+    }
+    if (n.path && !n.path->empty()) continue;
+    if (n.type == "uts") {
+      ns.unshare_flags |= CLONE_NEWUTS;
+      ns.hostname = spec.hostname.value_or("");
+    } else if (n.type == "ipc" || n.type == "cgroup" || n.type == "mount") {
+      ns.unshare_flags |= flag_of(n.type);
+    }
+  }
+  return ns;
+}
+
+Status check_namespace_paths(const oci::Spec& spec) {
+  if (!spec.linux || !spec.linux->namespaces) return {};
+  const auto& list = *spec.linux->namespaces;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].path || list[i].path->empty()) continue;
+    int flag = flag_of(list[i].type);
+    if (flag == 0) continue;  // unknown types are the validator's to report
+    auto fd = open_namespace(*list[i].path, flag);
+    if (!fd) {
+      return fd.error().wrap("linux.namespaces[" + std::to_string(i) + "] (" + list[i].type + ")");
+    }
+    ::close(*fd);
+  }
+  return {};
+}
+
+Status enter_host_namespaces(const HostNamespaces& ns) {
+  if (!ns.net_path.empty()) {
+    auto fd = open_namespace(ns.net_path, CLONE_NEWNET);
+    if (!fd) return fd.error().wrap("network namespace");
+    int rc = ::setns(*fd, CLONE_NEWNET);
+    int e = errno;
+    ::close(*fd);
+    if (rc != 0) return Error::from_errno("join network namespace " + ns.net_path, e);
+  } else if (ns.new_net) {
+    if (::unshare(CLONE_NEWNET) != 0) return Error::from_errno("new network namespace");
+    if (auto ok = bring_loopback_up(); !ok) return ok.error().wrap("new network namespace");
+  }
+  if (ns.unshare_flags == 0) return {};
+  if (::unshare(ns.unshare_flags) != 0) {
+    return Error::from_errno("new host namespaces for the container (uts/ipc/cgroup/mount)");
+  }
+  // Mounts made in our namespace (by a hook, or by us) must not reach the host's.
+  if ((ns.unshare_flags & CLONE_NEWNS) &&
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    return Error::from_errno("make / a slave mount in the container's mount namespace");
+  }
+  if ((ns.unshare_flags & CLONE_NEWUTS) && !ns.hostname.empty() &&
+      ::sethostname(ns.hostname.data(), ns.hostname.size()) != 0) {
+    return Error::from_errno("set hostname " + ns.hostname);
+  }
+  return {};
+}
+
+}  // namespace runvm::runtime::vm

@@ -1,0 +1,43 @@
+// The namespaces the supervisor lives in on the host. Its pid is what `state`,
+// --pid-file and the hooks report, and tools act on /proc/<pid>/ns/* (Docker's
+// libnetwork-setkey prestart hook configures /proc/<pid>/ns/net, CNI does the
+// same). So before any hook runs the supervisor joins or creates the container's
+// namespaces: network (the config's `path`, else a fresh one with lo up), and
+// fresh uts (with the config's hostname), ipc, cgroup and mount namespaces for
+// entries without a path. Nothing that enters them can then touch the host's.
+// No network entry means the container shares the runtime's network (runc's
+// host networking): the supervisor stays there and the VM gets no NIC.
+// Not done: pid (the supervisor would have to be pid 1 of a new one), user and
+// time; entries of those types, and non-network paths, are left to the guest.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/result.h"
+#include "oci/spec.h"
+
+namespace runvm::runtime::vm {
+
+struct HostNamespaces {
+  std::string net_path;   // join this network namespace
+  bool new_net = false;   // else unshare a network namespace and bring lo up
+  int unshare_flags = 0;  // CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNS
+  std::string hostname;   // set in the new uts namespace when not empty
+
+  [[nodiscard]] nlohmann::json to_json() const;
+  [[nodiscard]] static Result<HostNamespaces> from_json(const nlohmann::json& j);
+};
+
+// What `spec`'s linux.namespaces ask of the host side (see above).
+[[nodiscard]] HostNamespaces plan_host_namespaces(const oci::Spec& spec);
+
+// Every namespace entry with a path must name a namespace of its type, as runc
+// checks: "linux.namespaces[2] (ipc): /proc/1/ns/net is a namespace of type network, not ipc".
+[[nodiscard]] Status check_namespace_paths(const oci::Spec& spec);
+
+// Moves the calling process (single-threaded) into the namespaces of `ns`.
+[[nodiscard]] Status enter_host_namespaces(const HostNamespaces& ns);
+
+}  // namespace runvm::runtime::vm
