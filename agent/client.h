@@ -18,7 +18,7 @@
 
 #include "agent/protocol.h"
 #include "agent/stats.h"
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 

@@ -12,7 +12,7 @@
 #include "agent/protocol.h"
 #include "agent/pty.h"
 #include "agent/stats.h"
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 

@@ -530,26 +530,6 @@ Result<ExitEvent> decode_event(std::string_view body) {
   return e;
 }
 
-Status write_all(int fd, std::string_view bytes) {
-  // send(MSG_NOSIGNAL): a peer that went away is an error here, not a SIGPIPE that kills
-  // the caller. A virtio-serial port is no socket: plain write there.
-  bool socket = true;
-  while (!bytes.empty()) {
-    ssize_t n = socket ? ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)
-                       : ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOTSOCK && socket) {
-        socket = false;
-        continue;
-      }
-      return Error::from_errno("write to agent connection");
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 namespace {
 Status read_exact(int fd, char* buf, size_t n) {
   while (n > 0) {

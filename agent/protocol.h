@@ -16,13 +16,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "agent/guest_contract.h"  // kAgentVsockPort
+#include "base/file_io.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 
 inline constexpr uint32_t kProtocolVersion = 1;
-// The guest agent listens on this vsock port (any CID).
-inline constexpr uint32_t kAgentVsockPort = 1024;
 // Largest frame body (type byte excluded) either side accepts. Checked before allocation.
 inline constexpr uint32_t kMaxFrameBody = 4u << 20;
 // Largest payload of one Data frame either side sends or accepts.
@@ -218,10 +218,8 @@ struct ExitEvent {
 [[nodiscard]] std::string encode_exit_event(const ExitEvent& e);
 [[nodiscard]] Result<ExitEvent> decode_event(std::string_view body);
 
-// ---- blocking helpers on a stream fd ----
+// ---- blocking helpers on a stream fd (write_all is base/file_io.h) ----
 
-// Writes all of `bytes`, retrying on EINTR/short writes.
-[[nodiscard]] Status write_all(int fd, std::string_view bytes);
 // Reads one frame. Errors: EOF ("connection closed", err 0) or a framing/I/O error.
 [[nodiscard]] Result<Frame> read_frame(int fd);
 

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 

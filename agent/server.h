@@ -11,7 +11,7 @@
 #include <string>
 
 #include "agent/launcher.h"
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 

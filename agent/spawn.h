@@ -8,7 +8,7 @@
 
 #include "agent/launcher.h"
 #include "agent/protocol.h"
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 

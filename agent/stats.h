@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::agent {
 

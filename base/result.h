@@ -8,7 +8,7 @@
 //   if (!r) return r.error().wrap("doing f");
 //   use(*r);
 //
-// Shared by every module (oci, runtime, vmm, agent): it lives in namespace runvm.
+// Shared by every module (oci, runtime, vmm, agent, guest-init): base/, namespace runvm.
 #pragma once
 
 #include <cerrno>

@@ -1,11 +1,11 @@
-// A move-only owner of a file descriptor.
+// A move-only owner of a file descriptor (every module: KVM fds, sockets, files).
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace runvm::vmm::kvm {
+namespace runvm {
 
 class UniqueFd {
  public:
@@ -25,6 +25,8 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  // Closes now, reporting close()'s error (which can carry a delayed write error).
+  int close() { return ::close(std::exchange(fd_, -1)); }
   void reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -34,4 +36,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace runvm::vmm::kvm
+}  // namespace runvm

@@ -51,7 +51,7 @@ Result<BootConfig> parse_cmdline(std::string_view cmdline) {
     size_t eq = word.find('=');
     if (word.rfind("runvm.", 0) != 0 || eq == std::string::npos) continue;
     std::string key = word.substr(0, eq), value = word.substr(eq + 1);
-    if (key == "runvm.rootfs") {
+    if (key == agent::kCmdlineRootfs) {
       size_t colon = value.find(':');
       if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
         return Error("runvm.rootfs: expected <virtiofs|9p>:<tag>, got \"" + value + "\"", EINVAL);
@@ -59,7 +59,7 @@ Result<BootConfig> parse_cmdline(std::string_view cmdline) {
       c.rootfs_tag = value.substr(colon + 1);
       if (c.rootfs_fstype != "virtiofs" && c.rootfs_fstype != "9p")
         return Error("runvm.rootfs: unsupported filesystem \"" + c.rootfs_fstype + "\"", EINVAL);
-    } else if (key == "runvm.share") {
+    } else if (key == agent::kCmdlineShare) {
       bool ok = !value.empty() && value.size() <= 36;  // virtio-fs tags are at most 36 bytes
       for (char ch : value)
         ok = ok &&
@@ -67,15 +67,15 @@ Result<BootConfig> parse_cmdline(std::string_view cmdline) {
       if (!ok || value[0] == '.')
         return Error("runvm.share: invalid tag \"" + value + "\"", EINVAL);
       c.shares.push_back(value);
-    } else if (key == "runvm.modules") {
+    } else if (key == agent::kCmdlineModules) {
       if (value.empty() || value[0] != '/')
         return Error("runvm.modules: must be an absolute path", EINVAL);
       c.modules_list = value;
-    } else if (key == "runvm.agent_serial") {
+    } else if (key == agent::kCmdlineAgentSerial) {
       if (value.empty() || value.find('/') != std::string::npos)
         return Error("runvm.agent_serial: invalid port name \"" + value + "\"", EINVAL);
       c.agent_serial = value;
-    } else if (key == "runvm.agent_port") {
+    } else if (key == agent::kCmdlineAgentPort) {
       uint32_t port = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
       if (ec != std::errc() || p != value.data() + value.size() || port == 0)

@@ -7,7 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "oci/result.h"
+#include "agent/guest_contract.h"
+#include "base/result.h"
 
 namespace runvm::guest {
 
@@ -15,18 +16,18 @@ namespace runvm::guest {
 struct BootConfig {
   // runvm.rootfs=<fstype>:<tag>, fstype virtiofs or 9p.
   std::string rootfs_fstype = "virtiofs";
-  std::string rootfs_tag = "runvm-rootfs";
+  std::string rootfs_tag = agent::kRootfsTag;
   // Where the shared rootfs is mounted in the guest (the container's root).
-  std::string rootfs_target = "/run/runvm/rootfs";
+  std::string rootfs_target = agent::kGuestRootfsDir;
   // runvm.share=<tag> (repeatable): virtio-fs shares mounted at
   // kSharesDir/<tag>, outside the container's root; the host rewrites file
   // bind mounts into binds of files in them (runtime/vm/volumes.h).
   std::vector<std::string> shares;
-  static constexpr const char* kSharesDir = "/run/runvm/shares";
+  static constexpr const char* kSharesDir = agent::kGuestSharesDir;
   // runvm.modules=<path>: module files (one path a line) loaded in order.
   std::string modules_list = "/lib/modules/runvm.list";
   // runvm.agent_port=<n>: vsock port of the agent.
-  uint32_t agent_port = 1024;
+  uint32_t agent_port = agent::kAgentVsockPort;
   // runvm.agent_serial=<name>: also serve the agent protocol on the virtio-serial
   // port of that name (a debug/test transport for hosts without vhost-vsock).
   std::string agent_serial;

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 
 namespace runvm::guest {

@@ -11,18 +11,10 @@
 #include <set>
 #include <sstream>
 
+#include "base/file_io.h"
+
 namespace runvm::guest {
 namespace {
-
-Status write_file(const std::string& path, const std::string& value) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Error::from_errno("open " + path);
-  ssize_t n = ::write(fd, value.data(), value.size());
-  int e = errno;
-  ::close(fd);
-  if (n < 0) return Error::from_errno("write \"" + value + "\" to " + path, e);
-  return {};
-}
 
 std::optional<std::string> read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -101,15 +93,16 @@ Status setup_cgroup(const oci::Resources& r, const std::string& dir) {
     std::istringstream in(*avail);
     for (std::string c; in >> c;)
       if ((c == "cpu" || c == "memory" || c == "pids") && !controllers.count(c))
-        (void)write_file(parent + "/cgroup.subtree_control", "+" + c);
+        (void)write_control_file(parent + "/cgroup.subtree_control", "+" + c);
   }
   for (const auto& c : controllers) {
     if (c == "cgroup") continue;  // core files need no controller
-    if (auto s = write_file(parent + "/cgroup.subtree_control", "+" + c); !s)
+    if (auto s = write_control_file(parent + "/cgroup.subtree_control", "+" + c); !s)
       return s.error().wrap("enable the " + c + " controller");
   }
   for (const auto& [name, value] : *files)
-    if (auto s = write_file(dir + "/" + name, value); !s) return s.error().wrap("linux.resources");
+    if (auto s = write_control_file(dir + "/" + name, value); !s)
+      return s.error().wrap("linux.resources");
   return {};
 }
 
@@ -119,7 +112,7 @@ bool is_cgroup2(const std::string& path) {
 }
 
 Status join_cgroup(const std::string& dir) {
-  return write_file(dir + "/cgroup.procs", "0");
+  return write_control_file(dir + "/cgroup.procs", "0");
 }
 
 }  // namespace runvm::guest

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 
 namespace runvm::guest {

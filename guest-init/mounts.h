@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 
 namespace runvm::guest {

@@ -13,23 +13,10 @@
 
 #include <map>
 
+#include "base/file_io.h"
 #include "oci/names.h"
 
 namespace runvm::guest {
-namespace {
-
-Status write_file(const std::string& path, const std::string& value) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Error::from_errno("open " + path);
-  ssize_t n = ::write(fd, value.data(), value.size());
-  int e = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(value.size()))
-    return Error::from_errno("write " + path, n < 0 ? e : EIO);
-  return {};
-}
-
-}  // namespace
 
 Status apply_rlimits(const std::vector<oci::Rlimit>& rlimits) {
   for (size_t i = 0; i < rlimits.size(); ++i) {
@@ -61,7 +48,7 @@ Status apply_user(const oci::User& u) {
 }
 
 Status apply_oom_score_adj(int value) {
-  return write_file("/proc/self/oom_score_adj", std::to_string(value));
+  return write_control_file("/proc/self/oom_score_adj", std::to_string(value));
 }
 
 Status apply_io_priority(const oci::IoPriority& io) {
@@ -137,7 +124,8 @@ Status apply_sysctls(const oci::StringMap& sysctl) {
     if (rel.empty() || rel.find("//") != std::string::npos || rel.front() == '/' ||
         rel.back() == '/' || key.find('/') != std::string::npos)
       return Error("sysctl \"" + key + "\": invalid name", EINVAL);
-    if (auto s = write_file("/proc/sys/" + rel, value); !s) return s.error().wrap("sysctl " + key);
+    if (auto s = write_control_file("/proc/sys/" + rel, value); !s)
+      return s.error().wrap("sysctl " + key);
   }
   return {};
 }

@@ -3,7 +3,7 @@
 
 #include <seccomp.h>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 
 namespace runvm::guest {

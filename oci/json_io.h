@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::oci::detail {
 

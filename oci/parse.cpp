@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "base/file_io.h"
 #include "oci/json_io.h"
 #include "oci/state.h"
 

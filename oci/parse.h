@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 
 namespace runvm::oci {

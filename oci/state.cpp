@@ -8,44 +8,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "base/file_io.h"
 #include "oci/json_io.h"
 
 namespace runvm::oci {
 namespace {
 
 using detail::json;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting close()'s error (which can carry a delayed write error).
-  int close() {
-    int r = ::close(fd_);
-    fd_ = -1;
-    return r;
-  }
-
- private:
-  int fd_;
-};
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 }  // namespace
 
@@ -145,64 +114,6 @@ Result<State> parse_state(std::string_view text) {
   auto doc = detail::decode(text);
   if (!doc) return std::move(doc).error();
   return state_from_json(*doc);
-}
-
-Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
-  const std::string dir = dir_of(path);
-  std::string tmp = dir + "/." + base_of(path) + ".tmp-XXXXXX";
-  std::vector<char> name(tmp.begin(), tmp.end());
-  name.push_back('\0');
-  int raw = ::mkostemp(name.data(), O_CLOEXEC);
-  if (raw < 0) return Error::from_errno("create temp file in " + dir);
-  tmp.assign(name.data());
-  Fd fd(raw);
-  auto fail = [&](const std::string& what) {
-    Error e = Error::from_errno(what + " " + tmp);
-    ::unlink(tmp.c_str());
-    return e;
-  };
-  if (::fchmod(fd.get(), mode) < 0) return fail("chmod");
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd.get()) < 0) return fail("fsync");
-  if (fd.close() < 0) return fail("close");
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    Error e = Error::from_errno("rename " + tmp + " to " + path);
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  // Make the rename itself durable.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
-
-Result<std::string> read_file(const std::string& path) {
-  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (raw < 0) return Error::from_errno("open " + path);
-  Fd fd(raw);
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::from_errno("read " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
 }
 
 Status write_state_atomic(const std::string& path, const State& state) {

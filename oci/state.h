@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::oci {
 
@@ -69,11 +69,5 @@ struct State {
 [[nodiscard]] Status write_state_atomic(const std::string& path, const State& state);
 // Error.err is ENOENT when the file does not exist (the container is unknown).
 [[nodiscard]] Result<State> read_state(const std::string& path);
-
-// The same atomic write for any small file (pid files, config.json from `spec`).
-[[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view data,
-                                       unsigned mode = 0600);
-// Whole file as a string. Error.err carries errno ("open <path>: ...").
-[[nodiscard]] Result<std::string> read_file(const std::string& path);
 
 }  // namespace runvm::oci

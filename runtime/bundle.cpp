@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "base/file_io.h"
 #include "oci/parse.h"
 #include "oci/state.h"
 #include "oci/validate.h"
@@ -48,7 +49,7 @@ Result<Bundle> load_bundle(std::string_view dir) {
   b.path = *path;
   b.config_path = b.path + "/config.json";
 
-  auto text = oci::read_file(b.config_path);
+  auto text = read_file(b.config_path);
   if (!text) {
     if (text.error().err == ENOENT) {
       return Error("JSON specification file config.json not found", ENOENT)

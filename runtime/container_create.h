@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/state.h"
 
 namespace runvm::runtime {

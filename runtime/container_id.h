@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::runtime {
 

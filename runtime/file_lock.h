@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::runtime {
 

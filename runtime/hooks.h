@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 #include "oci/state.h"
 

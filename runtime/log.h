@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::runtime {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/state.h"
 #include "runtime/file_lock.h"
 

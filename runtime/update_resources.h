@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/spec.h"
 
 namespace runvm::runtime {

@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "runtime/log.h"
 
 namespace runvm::runtime {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/state.h"
 #include "runtime/commands/command.h"
 #include "runtime/state_dir.h"

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file_io.h"
 #include "oci/parse.h"
 #include "oci/state.h"
 #include "oci/validate.h"
@@ -41,7 +42,7 @@ struct ExecOptions {
 // the container's config.json process with the command line's overrides.
 Result<nlohmann::json> process_json(const ExecOptions& o, const oci::State& state) {
   if (!o.process.empty()) {
-    auto text = oci::read_file(o.process);
+    auto text = read_file(o.process);
     if (!text) return text.error();
     auto process = oci::parse_process(*text);
     if (!process) return process.error().wrap(o.process);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "base/file_io.h"
 #include "oci/default_spec.h"
 #include "oci/parse.h"
 #include "oci/state.h"
@@ -30,7 +31,7 @@ Status write_spec(const SpecOptions& opts) {
   }
   oci::Spec spec =
       opts.rootless ? oci::default_rootless_spec(::geteuid(), ::getegid()) : oci::default_spec();
-  return oci::write_file_atomic(path, oci::to_config_text(spec) + "\n", 0644);
+  return write_file_atomic(path, oci::to_config_text(spec) + "\n", 0644);
 }
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "base/file_io.h"
 #include "oci/parse.h"
 #include "oci/state.h"
 #include "oci/validate.h"
@@ -27,7 +28,7 @@ Result<oci::Resources> read_resources(const std::string& source) {
   if (source == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   } else {
-    auto file = oci::read_file(source);
+    auto file = read_file(source);
     if (!file) return file.error();
     text = std::move(*file);
   }

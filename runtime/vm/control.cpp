@@ -23,17 +23,6 @@ Result<sockaddr_un> unix_addr(const std::string& path) {
 
 }  // namespace
 
-Status write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == ENOTSOCK) n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno("write");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 Result<std::string> read_line(int fd, int timeout_ms) {
   std::string line;
   char buf[4096];

@@ -13,7 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/file_io.h"
+#include "base/result.h"
 
 namespace runvm::runtime::vm {
 
@@ -26,8 +27,5 @@ namespace runvm::runtime::vm {
 
 // Reads one '\n'-terminated line from fd (at most 64 KiB, within timeout_ms).
 [[nodiscard]] Result<std::string> read_line(int fd, int timeout_ms);
-
-// Writes all of `data`.
-[[nodiscard]] Status write_all(int fd, std::string_view data);
 
 }  // namespace runvm::runtime::vm

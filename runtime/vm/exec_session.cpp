@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "agent/client.h"
+#include "base/file_io.h"
 #include "runtime/vm/console_socket.h"
 #include "runtime/vm/control.h"
 #include "runtime/vm/vsock_connect.h"
@@ -23,7 +24,6 @@ namespace runvm::runtime::vm {
 
 namespace {
 
-constexpr uint32_t kAgentPort = 1024;
 constexpr int kLostStatus = 255;
 
 // Signals the exec'd process should get when they reach its host stand-in.
@@ -171,7 +171,8 @@ Result<int> open_session(const oci::State& state, const nlohmann::json& process,
     pty_slave = *slave;
     in = out = err = pty_slave;
   }
-  auto fd = vsock_connect(state.runvm.vsock_socket, kAgentPort, std::chrono::seconds(10));
+  auto fd =
+      vsock_connect(state.runvm.vsock_socket, agent::kAgentVsockPort, std::chrono::seconds(10));
   if (!fd) return fd.error().wrap("connect to the guest agent");
   session.emplace(*fd, new_process_id(), terminal, in, out, err);
   return session->begin(process);
@@ -195,7 +196,7 @@ Result<int> exec_in_vm(const oci::State& state, const nlohmann::json& process, c
     auto pid = open_session(state, process, io, session, slave);
     if (!pid) return pid.error();
     if (!io.pid_file.empty()) {
-      if (auto ok = oci::write_file_atomic(io.pid_file, std::to_string(::getpid()), 0644); !ok)
+      if (auto ok = write_file_atomic(io.pid_file, std::to_string(::getpid()), 0644); !ok)
         return ok.error();
     }
     forward_signals();
@@ -238,7 +239,7 @@ Result<int> exec_in_vm(const oci::State& state, const nlohmann::json& process, c
         reply.size() > 4 ? reply.substr(4) : "the exec session ended before the process ran", EIO);
   }
   if (!io.pid_file.empty()) {
-    if (auto ok = oci::write_file_atomic(io.pid_file, std::to_string(child), 0644); !ok) {
+    if (auto ok = write_file_atomic(io.pid_file, std::to_string(child), 0644); !ok) {
       ::kill(child, SIGKILL);
       return ok.error();
     }

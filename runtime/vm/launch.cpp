@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/file_io.h"
 #include "runtime/process_liveness.h"
 #include "runtime/vm/console_socket.h"
 #include "runtime/vm/supervisor.h"
@@ -107,7 +108,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   state.runvm.control_socket = layout.control_socket();
   state.runvm.vsock_socket = layout.vsock_socket();
   if (!req.pid_file.empty()) {
-    if (auto ok = oci::write_file_atomic(req.pid_file, std::to_string(pid), 0644); !ok) {
+    if (auto ok = write_file_atomic(req.pid_file, std::to_string(pid), 0644); !ok) {
       ::kill(pid, SIGKILL);
       int ws = 0;
       ::waitpid(pid, &ws, 0);

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "oci/state.h"
 #include "runtime/state_dir.h"
 

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/client.h"
+#include "agent/guest_contract.h"
 #include "runtime/vm/control.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/mountpoints.h"
@@ -35,7 +36,6 @@ namespace runvm::runtime::vm {
 
 namespace {
 
-constexpr uint32_t kAgentPort = 1024;
 constexpr int kVmmStopTimeoutMs = 10000;
 
 // Exit status when the VM died or the agent was lost before the container exited.
@@ -44,7 +44,7 @@ constexpr int kVmLostStatus = 255;
 // " runvm.share=<tag>" for every share guest-init mounts under kGuestSharesDir.
 std::string guest_share_words(const SharedMounts& shared) {
   std::string w;
-  for (const auto& t : shared.guest_shares) w += " runvm.share=" + t;
+  for (const auto& t : shared.guest_shares) w += " " + std::string(agent::kCmdlineShare) + "=" + t;
   return w;
 }
 
@@ -57,8 +57,8 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
       "--initrd",
       s.initrd,
       "--cmdline",
-      "console=ttyS0 quiet panic=-1 runvm.rootfs=virtiofs:" + std::string(kRootfsTag) +
-          guest_share_words(shared),
+      "console=ttyS0 quiet panic=-1 " + std::string(agent::kCmdlineRootfs) +
+          "=virtiofs:" + agent::kRootfsTag + guest_share_words(shared),
       "--memory",
       std::to_string(s.memory_mib),
       "--cpus",
@@ -70,7 +70,7 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
       "--console",
       "file:" + l.console_log(),
       "--fs",
-      std::string(kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
+      std::string(agent::kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
   for (const auto& v : shared.volumes) {
     args.push_back("--fs");
     args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));
@@ -140,8 +140,8 @@ class Supervisor {
     if (!pid) return pid.error();
     vmm_ = *pid;
     auto fd = vsock_connect_retry(
-        l_.vsock_socket(), kAgentPort, std::chrono::seconds(plan_.settings.boot_timeout_s),
-        [this]() -> Status {
+        l_.vsock_socket(), agent::kAgentVsockPort,
+        std::chrono::seconds(plan_.settings.boot_timeout_s), [this]() -> Status {
           if (vmm_exited()) {
             return Error("the microVM exited during boot (status " + std::to_string(vmm_status_) +
                              "); vmm: " + tail_of(l_.vmm_log(), 300) +

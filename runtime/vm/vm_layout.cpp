@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file_io.h"
 #include "oci/state.h"
 
 namespace runvm::runtime::vm {
@@ -15,11 +16,11 @@ Status write_plan(const VmLayout& layout, const VmPlan& plan) {
                       {"rootfs_readonly", plan.rootfs_readonly},
                       {"settings", plan.settings.to_json()},
                       {"namespaces", plan.namespaces.to_json()}};
-  return oci::write_file_atomic(layout.plan(), j.dump(2) + "\n");
+  return write_file_atomic(layout.plan(), j.dump(2) + "\n");
 }
 
 Result<VmPlan> read_plan(const VmLayout& layout) {
-  auto text = oci::read_file(layout.plan());
+  auto text = read_file(layout.plan());
   if (!text) return text.error();
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_object()) return Error(layout.plan() + ": not a JSON object", EINVAL);

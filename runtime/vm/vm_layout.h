@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/vm_settings.h"
 
@@ -29,7 +29,7 @@ class VmLayout {
 struct VmPlan {
   std::string id;
   std::string config_path;  // the bundle's config.json, sent to the agent
-  std::string rootfs;       // shared as virtio-fs kRootfsTag
+  std::string rootfs;       // shared as virtio-fs agent::kRootfsTag
   bool rootfs_readonly = false;
   VmSettings settings;
   HostNamespaces namespaces;  // the supervisor's, entered before any hook runs

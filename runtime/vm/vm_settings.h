@@ -13,14 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::runtime::vm {
 
 inline constexpr const char* kSystemConfig = "/etc/runvm/config.json";
 // Environment variable naming another system config file (tests, packaging).
 inline constexpr const char* kConfigEnv = "RUNVM_CONFIG";
-inline constexpr const char* kRootfsTag = "runvm-rootfs";
 
 struct VmSettings {
   std::string vmm;     // runvm-vmm binary

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/guest_contract.h"
+
 namespace runvm::runtime::vm {
 
 namespace {
@@ -73,7 +75,7 @@ Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string
       out.files.push_back({real, files_dir + (readonly ? "/ro/" : "/rw/") + n, readonly,
                            m.value("destination", "")});
       m["type"] = "bind";
-      m["source"] = std::string(kGuestSharesDir) + "/" + tag + "/" + n;
+      m["source"] = std::string(agent::kGuestSharesDir) + "/" + tag + "/" + n;
     }
     m["options"] = options;
   }

@@ -20,14 +20,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::runtime::vm {
 
 inline constexpr const char* kFilesTag = "runvm-files";
 inline constexpr const char* kFilesReadOnlyTag = "runvm-files-ro";
-// Where guest-init mounts a runvm.share=<tag> share (guest-init/boot.h).
-inline constexpr const char* kGuestSharesDir = "/run/runvm/shares";
 
 struct Volume {
   std::string tag;        // virtio-fs tag
@@ -45,7 +43,7 @@ struct FileBind {
 struct SharedMounts {
   std::vector<Volume> volumes;            // one virtio-fs device each (the file shares included)
   std::vector<FileBind> files;            // bound in the VMM's mount namespace before it starts
-  std::vector<std::string> guest_shares;  // tags guest-init mounts under kGuestSharesDir
+  std::vector<std::string> guest_shares;  // tags guest-init mounts under agent::kGuestSharesDir
 };
 
 // Rewrites `config` (the bundle's config.json document) in place and returns

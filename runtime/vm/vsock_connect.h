@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 
 namespace runvm::runtime::vm {
 

@@ -1,8 +1,8 @@
 // Parsing behaviour that is not an error: unknown fields, null, absent vs empty.
 #include <gtest/gtest.h>
 
+#include "base/result.h"
 #include "oci/parse.h"
-#include "oci/result.h"
 #include "oci/validate.h"
 
 namespace runvm::oci {
@@ -114,7 +114,7 @@ TEST(Parse, ConfigFileErrorNamesTheFile) {
       << s.error().message;
 }
 
-// ---- Result/Error (oci/result.h) ----
+// ---- Result/Error (base/result.h) ----
 
 Result<int> half(int x) {
   if (x % 2) return Error("odd number " + std::to_string(x), EINVAL);

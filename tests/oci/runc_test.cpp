@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/file_io.h"
 #include "oci/default_spec.h"
 #include "oci/features.h"
 #include "oci/parse.h"

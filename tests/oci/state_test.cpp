@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/file_io.h"
 #include "oci/state.h"
 #include "test_util.h"
 

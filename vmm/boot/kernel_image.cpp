@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/unique_fd.h"
 #include "vmm/arch/x86_64/layout.h"
-#include "vmm/kvm/fd.h"
 
 namespace runvm::vmm::boot {
 
@@ -127,7 +127,7 @@ Result<LoadedKernel> load_kernel(const GuestMemory& mem, std::span<const uint8_t
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  kvm::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Error::from_errno("open " + path);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Error::from_errno("stat " + path);

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/pci/pci_root.h"
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/bus/bus.h"
 #include "vmm/event/event_loop.h"
 #include "vmm/kvm/vm_stop.h"

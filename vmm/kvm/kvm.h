@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
-#include "vmm/kvm/fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace runvm::vmm::kvm {

@@ -5,7 +5,7 @@
 
 #include <functional>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/device_manager.h"
 #include "vmm/kvm/vm_stop.h"
 #include "vmm/vm_config.h"

@@ -11,9 +11,9 @@
 #include <memory>
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 #include "vmm/bus/bus.h"
-#include "vmm/kvm/fd.h"
 #include "vmm/kvm/vm_stop.h"
 
 namespace runvm::vmm::kvm {

@@ -9,15 +9,11 @@
 #include <cstdio>
 #include <string>
 
+#include "vmm/devices/virtio/attach.h"
 #include "vmm/kvm/machine.h"
 #include "vmm/main/flags.h"
 #include "vmm/main/terminal.h"
 #include "vmm/vm_config.h"
-
-#if __has_include("vmm/devices/virtio/attach.h")
-#include "vmm/devices/virtio/attach.h"
-#define RUNVM_HAVE_VIRTIO 1
-#endif
 
 int main(int argc, char** argv) {
   using namespace runvm::vmm;
@@ -25,13 +21,10 @@ int main(int argc, char** argv) {
   auto cfg = parse_flags(argc, argv);
   if (!cfg.config) return cfg.exit_code;
 
-  AddDevicesFn add_devices;
-#ifdef RUNVM_HAVE_VIRTIO
-  // Provided by vmm/devices/virtio: virtio-rng, virtio-vsock, pvpanic-pci.
-  add_devices = [](DeviceManager& dm, const VmConfig& c) -> runvm::Status {
+  // vmm/devices/virtio/attach.h: virtio-rng, -vsock, -fs, -9p and pvpanic-pci.
+  AddDevicesFn add_devices = [](DeviceManager& dm, const VmConfig& c) -> runvm::Status {
     return add_virtio_devices(dm, c);
   };
-#endif
   RawTerminal raw(cfg.config->console.kind == ConsoleConfig::Kind::Stdio);
   auto res = run_machine(*cfg.config, add_devices);
   if (!res) {

@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/bus/bus.h"
 #include "vmm/pci/pci_device.h"
 

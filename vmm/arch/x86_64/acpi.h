@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/pci/pci_root.h"
 
 namespace runvm::vmm::x86_64 {

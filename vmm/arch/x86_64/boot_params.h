@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/arch/x86_64/e820.h"
 
 namespace runvm::vmm::x86_64 {

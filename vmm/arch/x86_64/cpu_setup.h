@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace runvm::vmm::x86_64 {

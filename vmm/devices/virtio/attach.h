@@ -5,7 +5,7 @@
 // vCPUs run; the devices live as long as the DeviceManager's PCI root.
 #pragma once
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/device_manager.h"
 #include "vmm/vm_config.h"
 

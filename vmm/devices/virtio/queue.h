@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace runvm::vmm::virtio {

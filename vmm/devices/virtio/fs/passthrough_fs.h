@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/inode_table.h"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/fuse_server.h"
 #include "vmm/devices/virtio/fs/request_workers.h"

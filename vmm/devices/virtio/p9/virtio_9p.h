@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/request_workers.h"
 #include "vmm/devices/virtio/p9/p9_server.h"

@@ -23,7 +23,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/virtio/queue.h"
 #include "vmm/devices/virtio/vsock/connection.h"
 #include "vmm/devices/virtio/vsock/packet.h"

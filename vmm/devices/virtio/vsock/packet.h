@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/result.h"
+#include "base/result.h"
 #include "vmm/devices/virtio/queue.h"
 
 namespace runvm::vmm::virtio::vsock {
