@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -72,8 +73,10 @@ Result<int> control_listen(const std::string& path) {
   ::unlink(path.c_str());
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::from_errno("socket");
+  // Owner only whatever the umask (kill, exec-free control of the container); the mode is
+  // set before listen(), so nobody connects in between.
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0 ||
-      ::listen(fd, 16) != 0) {
+      ::chmod(path.c_str(), 0600) != 0 || ::listen(fd, 16) != 0) {
     Error e = Error::from_errno("listen on " + path);
     ::close(fd);
     return e;

@@ -80,15 +80,19 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
   argv.push_back(nullptr);
   int log = ::open(l.vmm_log().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log < 0) return Error::from_errno("open " + l.vmm_log());
+  const pid_t supervisor = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log);
     return Error::from_errno("fork runvm-vmm");
   }
   if (pid == 0) {
-    // The VMM must not outlive its supervisor (delete SIGKILLs the supervisor).
+    // The VMM must not outlive its supervisor (delete SIGKILLs the supervisor); one that
+    // died before the prctl is no longer our parent.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int null = ::open("/dev/null", O_RDONLY);
+    if (::getppid() != supervisor) ::_exit(125);
+    // O_CLOEXEC: only the dup2'ed fd 0 may reach the VMM.
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ::dup2(null, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);

@@ -33,6 +33,17 @@ s=$(status_of c2); echo "after create: $s"
 echo "c2 hook: $(cat hook2.txt 2>&1)"
 grep -q "^pid=$pid ns=net:\[$(stat -c %i /run/netns/lc)\] .* addr=0$" hook2.txt ||
   fail "c2's prestart hook did not see the netns of its path (/run/netns/lc): $(cat hook2.txt 2>&1)"
+# Issue 10: the sockets that reach the agent and the supervisor are owner-only, and the
+# VMM inherits no stray fd (/dev/null only as its stdin).
+for sock in ctl.sock vsock.sock; do
+  m=$(stat -c %a "$ROOT/c2/$sock"); [ "$m" = 600 ] || fail "$sock has mode $m, want 600"
+done
+vmm=$(vmm_pid_of c2)
+[ -n "$vmm" ] || fail "no runvm-vmm process for c2"
+nulls=$(for f in /proc/$vmm/fd/*; do [ "$(readlink "$f")" = /dev/null ] && echo "${f##*/}"; done | tr '\n' ' ')
+[ "$nulls" = "0 " ] || fail "the VMM holds /dev/null on fds '$nulls', want only 0"
+[ "$(readlink /proc/$vmm/ns/net)" = "$(readlink /proc/$pid/ns/net)" ] || fail "the VMM is not in the container's netns"
+note "ctl.sock and vsock.sock 0600; the VMM's only /dev/null is fd 0; it shares the container's netns"
 [ "$s" = created ] || fail "status after create: '$s', want created"
 runvm --root "$ROOT" start c2 || fail "start failed"
 s=$(status_of c2); echo "after start: $s"

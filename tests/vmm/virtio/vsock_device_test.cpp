@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -212,6 +213,18 @@ class VsockDeviceTest : public ::testing::Test {
   std::shared_ptr<VirtioVsock> dev;
   std::string dir, uds;
 };
+
+// The socket reaches the guest agent (root in the guest): owner only, even with umask 0.
+TEST_F(VsockDeviceTest, UnixSocketIsOwnerOnly) {
+  mode_t old = umask(0);
+  EventLoop other;
+  auto d = VirtioVsock::create(kGuestCid, dir + "/u0.sock", other);
+  umask(old);
+  ASSERT_TRUE(d.ok()) << d.error().what();
+  struct stat st {};
+  ASSERT_EQ(stat((dir + "/u0.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
 
 TEST_F(VsockDeviceTest, ConfigIsGuestCid) {
   uint8_t cfg[8];

@@ -96,7 +96,9 @@ Status Muxer::listen() {
     close(fd);
     return e;
   }
-  if (::listen(fd, 128) != 0) {
+  // Whoever connects can CONNECT to the guest agent and run as root in the guest: owner
+  // only, whatever the umask (set before listen(), so nobody connects in between).
+  if (chmod(uds_path_.c_str(), 0600) != 0 || ::listen(fd, 128) != 0) {
     Error e = Error::from_errno("vsock: listen " + uds_path_);
     close(fd);
     unlink(uds_path_.c_str());
