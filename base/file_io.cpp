@@ -78,11 +78,8 @@ Status write_file_atomic(const std::string& path, std::string_view data, unsigne
     return e;
   }
   // Make the rename itself durable.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dfd.valid())
+    ::fsync(dfd.get());
   return {};
 }
 

@@ -1,5 +1,5 @@
 // The command table: every `runvm <verb>` is one CommandSpec, defined in
-// commands/<verb>.cpp and listed once in commands/table.cpp. main.cpp turns the
+// commands/<verb>.cpp and listed once in commands/table.cpp. cli.cpp turns the
 // table into CLI11 subcommands.
 #pragma once
 

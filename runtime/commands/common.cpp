@@ -12,8 +12,4 @@ Result<oci::State> load_container(const CommandContext& ctx, std::string_view id
   return state_dir(ctx).load(id);
 }
 
-Error not_implemented(std::string_view what) {
-  return Error(std::string(what) + " is not implemented yet", ENOSYS);
-}
-
 }  // namespace runvm::runtime

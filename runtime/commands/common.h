@@ -23,9 +23,6 @@ namespace runvm::runtime {
 // runc's wording: "invalid container ID format", "container does not exist".
 [[nodiscard]] Result<oci::State> load_container(const CommandContext& ctx, std::string_view id);
 
-// For the commands whose work happens inside the microVM, wired in a later issue.
-[[nodiscard]] Error not_implemented(std::string_view what);
-
 // runc's refusal for an operation that needs a running (or created) container.
 inline constexpr std::string_view kNotRunningMessage = "container not running";
 

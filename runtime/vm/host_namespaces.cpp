@@ -13,6 +13,8 @@
 #include <cstring>
 #include <utility>
 
+#include "base/unique_fd.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -39,17 +41,12 @@ std::string name_of(int flag) {
 }
 
 // Opens `path` and checks that it is a namespace of type `flag` (nsfs ioctl).
-Result<int> open_namespace(const std::string& path, int flag) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::from_errno(path);
-  int type = ::ioctl(fd, NS_GET_NSTYPE);
-  if (type < 0) {
-    Error e = Error::from_errno(path + " is not a namespace");
-    ::close(fd);
-    return e;
-  }
+Result<UniqueFd> open_namespace(const std::string& path, int flag) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error::from_errno(path);
+  int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+  if (type < 0) return Error::from_errno(path + " is not a namespace");
   if (type != flag) {
-    ::close(fd);
     return Error(path + " is a namespace of type " + name_of(type) + ", not " + name_of(flag),
                  EINVAL);
   }
@@ -58,19 +55,14 @@ Result<int> open_namespace(const std::string& path, int flag) {
 
 // A fresh network namespace has lo down; runc brings it up, so does the guest's.
 Status bring_loopback_up() {
-  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Error::from_errno("socket for lo");
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return Error::from_errno("socket for lo");
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  Status st;
-  if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
-    st = Error::from_errno("get lo flags");
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) st = Error::from_errno("bring lo up");
-  }
-  ::close(s);
-  return st;
+  if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return Error::from_errno("get lo flags");
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) return Error::from_errno("bring lo up");
+  return {};
 }
 
 }  // namespace
@@ -130,7 +122,6 @@ Status check_namespace_paths(const oci::Spec& spec) {
     if (!fd) {
       return fd.error().wrap("linux.namespaces[" + std::to_string(i) + "] (" + list[i].type + ")");
     }
-    ::close(*fd);
   }
   return {};
 }
@@ -139,10 +130,8 @@ Status enter_host_namespaces(const HostNamespaces& ns) {
   if (!ns.net_path.empty()) {
     auto fd = open_namespace(ns.net_path, CLONE_NEWNET);
     if (!fd) return fd.error().wrap("network namespace");
-    int rc = ::setns(*fd, CLONE_NEWNET);
-    int e = errno;
-    ::close(*fd);
-    if (rc != 0) return Error::from_errno("join network namespace " + ns.net_path, e);
+    if (::setns(fd->get(), CLONE_NEWNET) != 0)
+      return Error::from_errno("join network namespace " + ns.net_path);
   } else if (ns.new_net) {
     if (::unshare(CLONE_NEWNET) != 0) return Error::from_errno("new network namespace");
     if (auto ok = bring_loopback_up(); !ok) return ok.error().wrap("new network namespace");
