@@ -333,5 +333,26 @@ TEST_F(QueueTest, NotificationHonoursNoInterrupt) {
   EXPECT_FALSE(q.needs_notification());  // already signalled
 }
 
+TEST_F(QueueTest, DeferredUsedElementsAppearTogether) {
+  Queue q = make();
+  uint16_t h1 = dq.add_chain({{g.alloc(8), 8, true}});
+  uint16_t h2 = dq.add_chain({{g.alloc(8), 8, true}});
+  auto c1 = q.pop();
+  auto c2 = q.pop();
+  ASSERT_TRUE(c1 && c2);
+  q.add_used_deferred(std::move(*c1), 8);
+  q.add_used_deferred(std::move(*c2), 100);  // clamped to the chain's room
+  EXPECT_EQ(dq.used_idx(), 0) << "visible before publish_used()";
+  q.publish_used();
+  EXPECT_EQ(dq.used_idx(), 2);
+  auto u1 = dq.take_used();
+  auto u2 = dq.take_used();
+  ASSERT_TRUE(u1 && u2);
+  EXPECT_EQ(u1->first, h1);
+  EXPECT_EQ(u2->first, h2);
+  EXPECT_EQ(u2->second, 8u);
+  EXPECT_TRUE(q.needs_notification());
+}
+
 }  // namespace
 }  // namespace runvm::vmm::virtio

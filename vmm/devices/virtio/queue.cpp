@@ -278,7 +278,7 @@ void Queue::undo_pop(DescriptorChain&& chain) {
   --next_avail_;
 }
 
-void Queue::write_used(uint16_t id, uint32_t len) {
+void Queue::write_used(uint16_t id, uint32_t len, bool publish) {
   struct {
     uint32_t id;
     uint32_t len;
@@ -286,15 +286,24 @@ void Queue::write_used(uint16_t id, uint32_t len) {
   uint64_t at = used_ + kUsedHeader + kUsedElemSize * (next_used_ % size_);
   if (!mem_->write(at, &elem, sizeof elem)) return;  // validated at create()
   ++next_used_;
+  if (publish) publish_used();
+}
+
+void Queue::publish_used() {
   auto* idx = reinterpret_cast<uint16_t*>(mem_->translate(used_ + 2, 2));
-  // Release: the element (and the data written into the buffers) is visible
-  // to the driver before the new idx is.
+  // Release: the elements (and the data written into the buffers) are
+  // visible to the driver before the new idx is.
   __atomic_store_n(idx, next_used_, __ATOMIC_RELEASE);
 }
 
 void Queue::add_used(DescriptorChain&& chain, uint32_t len) {
   DescriptorChain c = std::move(chain);
   write_used(c.head_, static_cast<uint32_t>(std::min<uint64_t>(len, c.writable_len_)));
+}
+
+void Queue::add_used_deferred(DescriptorChain&& chain, uint32_t len) {
+  DescriptorChain c = std::move(chain);
+  write_used(c.head_, static_cast<uint32_t>(std::min<uint64_t>(len, c.writable_len_)), false);
 }
 
 bool Queue::needs_notification() {

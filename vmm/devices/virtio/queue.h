@@ -147,6 +147,14 @@ class Queue {
   // Gives the guest back a chain with `len` bytes written into its buffers.
   // len is clamped to the chain's writable length.
   void add_used(DescriptorChain&& chain, uint32_t len);
+  // Like add_used, but the driver does not see the element until
+  // publish_used(): a device that returns several chains for one message
+  // (virtio-net's mergeable rx buffers, whose first header counts the others)
+  // must make them visible together, or a polling driver can find the first
+  // without the rest. Call publish_used() before needs_notification().
+  void add_used_deferred(DescriptorChain&& chain, uint32_t len);
+  // Makes every element added so far visible to the driver (used->idx).
+  void publish_used();
   // Returns the head of an unconsumed chain to the avail side (peek-and-put-back
   // for devices that find they cannot serve it yet).
   void undo_pop(DescriptorChain&& chain);
@@ -169,7 +177,7 @@ class Queue {
   Queue() = default;
   bool walk(uint16_t head, DescriptorChain* out, std::string* error) const;
   bool read_desc(uint64_t table_gpa, uint32_t table_len, uint16_t index, struct VirtqDesc* d) const;
-  void write_used(uint16_t id, uint32_t len);
+  void write_used(uint16_t id, uint32_t len, bool publish = true);
   uint16_t avail_idx_acquire() const;
   uint16_t avail_flags() const;
 
