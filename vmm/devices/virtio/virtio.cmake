@@ -20,3 +20,6 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/vsock/muxer.cpp
   devices/virtio/vsock/vsock.cpp
 )
+list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/net/net_header.cpp
+)
