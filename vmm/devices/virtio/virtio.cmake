@@ -22,4 +22,7 @@ list(APPEND RUNVM_VMM_SOURCES
 )
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/net/net_header.cpp
+  devices/virtio/net/virtio_net.cpp
+  devices/virtio/net/net_tx.cpp
+  devices/virtio/net/net_rx.cpp
 )
