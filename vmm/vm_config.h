@@ -2,6 +2,7 @@
 // Filled from the command line in vmm/main; read by the device wiring.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,15 @@ struct SharedDir {
   bool read_only = false;
 };
 
+// The one virtio-net NIC (`--net`): a tap fd the VMM inherited, opened by the
+// caller with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR and a 12-byte vnet header; the
+// device owns it from then on.
+struct NetConfig {
+  int tap_fd = -1;
+  std::array<uint8_t, 6> mac{};  // unicast, not all zero
+  uint16_t mtu = 1500;           // 68..65535
+};
+
 struct VmConfig {
   std::string kernel;   // bzImage or ELF vmlinux
   std::string initrd;   // optional initramfs
@@ -38,6 +48,8 @@ struct VmConfig {
   ConsoleConfig console;
 
   std::vector<SharedDir> shared_dirs;
+
+  std::optional<NetConfig> net;
 
   static constexpr unsigned kMaxCpus = 64;
 };

@@ -1,8 +1,10 @@
 #include "vmm/main/flags.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <climits>
 #include <cstdio>
 #include <string>
 #include <tuple>
@@ -36,6 +38,87 @@ bool parse_shared_dir(const std::string& spec, SharedDir::Kind kind, SharedDir* 
   return true;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Exactly six two-digit hex octets separated by ':'.
+bool parse_mac(const std::string& s, std::array<uint8_t, 6>* out) {
+  if (s.size() != 17) return false;
+  for (size_t i = 0; i < 6; ++i) {
+    if (i > 0 && s[3 * i - 1] != ':') return false;
+    int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+// Plain decimal digits (no sign, no spaces) up to `max`.
+bool parse_decimal(const std::string& s, uint64_t max, uint64_t* out) {
+  if (s.empty() || s.size() > 10) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > max) return false;
+  *out = v;
+  return true;
+}
+
+// tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] as given to --net. Returns why the
+// spec is wrong, or "" when *out is filled.
+std::string parse_net(const std::string& spec, NetConfig* out) {
+  bool have_fd = false, have_mac = false, have_mtu = false;
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    size_t end = spec.find(',', pos);
+    if (end == std::string::npos) end = spec.size();
+    std::string item = spec.substr(pos, end - pos);
+    pos = end + 1;
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) return "expected KEY=VALUE, got \"" + item + "\"";
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    uint64_t v = 0;
+    if (key == "tap-fd") {
+      if (have_fd) return "tap-fd given twice";
+      have_fd = true;
+      if (!parse_decimal(value, INT_MAX, &v)) return "tap-fd \"" + value + "\" is not a number";
+      out->tap_fd = static_cast<int>(v);
+    } else if (key == "mac") {
+      if (have_mac) return "mac given twice";
+      have_mac = true;
+      if (!parse_mac(value, &out->mac))
+        return "mac \"" + value + "\" is not six hex octets XX:XX:XX:XX:XX:XX";
+    } else if (key == "mtu") {
+      if (have_mtu) return "mtu given twice";
+      have_mtu = true;
+      if (!parse_decimal(value, 65535, &v) || v < 68)
+        return "mtu \"" + value + "\" is not between 68 and 65535";
+      out->mtu = static_cast<uint16_t>(v);
+    } else {
+      return "unknown key \"" + key + "\" (expected tap-fd, mac, mtu)";
+    }
+  }
+  if (!have_fd) return "tap-fd=N is required";
+  if (!have_mac) return "mac=XX:XX:XX:XX:XX:XX is required";
+  if (out->mac[0] & 1) return "mac is a multicast address (low bit of the first octet set)";
+  if (out->mac == std::array<uint8_t, 6>{}) return "mac 00:00:00:00:00:00 is not an address";
+  // The guest console and the container's stdio live on 0-2.
+  if (out->tap_fd <= 2)
+    return "tap-fd " + std::to_string(out->tap_fd) + " is a standard stream, not a tap";
+  int fdflags = fcntl(out->tap_fd, F_GETFD);
+  if (fdflags < 0) return "tap-fd " + std::to_string(out->tap_fd) + " is not open";
+  // Ours from now on: no child of the VMM inherits the tap.
+  if (fcntl(out->tap_fd, F_SETFD, fdflags | FD_CLOEXEC) != 0)
+    return "tap-fd " + std::to_string(out->tap_fd) + ": cannot set FD_CLOEXEC";
+  return "";
+}
+
 }  // namespace
 
 ParsedFlags parse_flags(int argc, const char* const* argv) {
@@ -54,6 +137,9 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::vector<std::string> fs_specs, p9_specs;
   app.add_option("--fs", fs_specs, "share DIR as virtio-fs TAG: TAG=DIR[:ro] (repeatable)");
   app.add_option("--9p", p9_specs, "share DIR as virtio-9p TAG: TAG=DIR[:ro] (repeatable)");
+  std::vector<std::string> net_specs;
+  app.add_option("--net", net_specs,
+                 "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M]");
 
   ParsedFlags out;
   try {
@@ -119,6 +205,19 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
       }
       cfg.shared_dirs.push_back(std::move(sd));
     }
+  }
+  if (net_specs.size() > 1) {
+    out.exit_code =
+        fail("--net", "given " + std::to_string(net_specs.size()) + " times; one NIC is supported");
+    return out;
+  }
+  if (!net_specs.empty()) {
+    NetConfig net;
+    if (std::string why = parse_net(net_specs[0], &net); !why.empty()) {
+      out.exit_code = fail("--net " + net_specs[0], why);
+      return out;
+    }
+    cfg.net = net;
   }
   out.config = std::move(cfg);
   return out;

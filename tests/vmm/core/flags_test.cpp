@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -71,6 +73,111 @@ TEST_F(FlagsTest, BadFlagsFailWithExitOne) {
     EXPECT_FALSE(f.config) << args.size();
     EXPECT_EQ(f.exit_code, 1);
   }
+}
+
+class NetFlagsTest : public FlagsTest {
+ protected:
+  void SetUp() override {
+    FlagsTest::SetUp();
+    // Any open fd will do for the flag checks; the device never sees it here.
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+    fd = std::to_string(sv[1]);
+  }
+  void TearDown() override {
+    close(sv[0]);
+    close(sv[1]);
+    FlagsTest::TearDown();
+  }
+  // Parses --net SPEC; returns stderr when it fails.
+  std::string parse_net_error(const std::string& spec) {
+    ::testing::internal::CaptureStderr();
+    auto f = parse({"--kernel", kernel, "--net", spec});
+    std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(f.config) << spec;
+    EXPECT_EQ(f.exit_code, 1) << spec;
+    return err;
+  }
+  int sv[2] = {-1, -1};
+  std::string fd;
+};
+
+TEST_F(NetFlagsTest, ParsesTapFdMacAndMtu) {
+  auto f = parse({"--kernel", kernel, "--net", "tap-fd=" + fd + ",mac=02:aB:0c:Fd:00:ff,mtu=9000"});
+  ASSERT_TRUE(f.config);
+  ASSERT_TRUE(f.config->net);
+  EXPECT_EQ(f.config->net->tap_fd, sv[1]);
+  EXPECT_EQ(f.config->net->mac, (std::array<uint8_t, 6>{0x02, 0xab, 0x0c, 0xfd, 0x00, 0xff}));
+  EXPECT_EQ(f.config->net->mtu, 9000);
+  // The VMM owns the tap now: no child of it may inherit the fd.
+  EXPECT_TRUE(fcntl(sv[1], F_GETFD) & FD_CLOEXEC);
+}
+
+TEST_F(NetFlagsTest, DefaultsAndAbsence) {
+  auto f = parse({"--kernel", kernel, "--net", "mac=02:00:00:00:00:01,tap-fd=" + fd});
+  ASSERT_TRUE(f.config);
+  ASSERT_TRUE(f.config->net);
+  EXPECT_EQ(f.config->net->mtu, 1500);
+  auto none = parse({"--kernel", kernel});
+  ASSERT_TRUE(none.config);
+  EXPECT_FALSE(none.config->net);
+  auto edges =
+      parse({"--kernel", kernel, "--net", "tap-fd=" + fd + ",mac=02:00:00:00:00:01,mtu=68"});
+  ASSERT_TRUE(edges.config);
+  EXPECT_EQ(edges.config->net->mtu, 68);
+  edges = parse({"--kernel", kernel, "--net", "tap-fd=" + fd + ",mac=02:00:00:00:00:01,mtu=65535"});
+  ASSERT_TRUE(edges.config);
+  EXPECT_EQ(edges.config->net->mtu, 65535);
+}
+
+TEST_F(NetFlagsTest, BadSpecsFailNamingTheFlag) {
+  const std::string mac = ",mac=02:00:00:00:00:01";
+  // High enough that nothing the test opens meanwhile (stderr capture) reuses it.
+  int closed_fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 1000);
+  ASSERT_GE(closed_fd, 1000);
+  close(closed_fd);
+  struct Case {
+    std::string spec;
+    std::string why;  // part of the message
+  };
+  for (const Case& c : std::vector<Case>{
+           {"mac=02:00:00:00:00:01", "tap-fd=N is required"},
+           {"tap-fd=" + fd, "mac=XX:XX:XX:XX:XX:XX is required"},
+           {"tap-fd=" + std::to_string(closed_fd) + mac, "is not open"},
+           {"tap-fd=1" + mac, "standard stream"},
+           {"tap-fd=-3" + mac, "not a number"},
+           {"tap-fd=3x" + mac, "not a number"},
+           {"tap-fd=99999999999" + mac, "not a number"},
+           {"tap-fd=" + fd + ",mac=02:00:00:00:00", "not six hex octets"},
+           {"tap-fd=" + fd + ",mac=02:00:00:00:00:0g", "not six hex octets"},
+           {"tap-fd=" + fd + ",mac=02-00-00-00-00-01", "not six hex octets"},
+           {"tap-fd=" + fd + ",mac=02:00:00:00:00:001", "not six hex octets"},
+           {"tap-fd=" + fd + ",mac=01:00:5e:00:00:01", "multicast"},
+           {"tap-fd=" + fd + ",mac=ff:ff:ff:ff:ff:ff", "multicast"},
+           {"tap-fd=" + fd + ",mac=00:00:00:00:00:00", "not an address"},
+           {"tap-fd=" + fd + mac + ",mtu=67", "between 68 and 65535"},
+           {"tap-fd=" + fd + mac + ",mtu=65536", "between 68 and 65535"},
+           {"tap-fd=" + fd + mac + ",mtu=", "between 68 and 65535"},
+           {"tap-fd=" + fd + mac + ",mtu=1500,mtu=1500", "mtu given twice"},
+           {"tap-fd=" + fd + ",tap-fd=" + fd + mac, "tap-fd given twice"},
+           {"tap-fd=" + fd + mac + ",queues=2", "unknown key \"queues\""},
+           {"tap-fd=" + fd + ",," + mac, "expected KEY=VALUE"},
+           {"tap-fd=" + fd + mac + ",", "expected KEY=VALUE"},
+           {"", "expected KEY=VALUE"},
+       }) {
+    std::string err = parse_net_error(c.spec);
+    EXPECT_NE(err.find("--net"), std::string::npos) << c.spec << ": " << err;
+    EXPECT_NE(err.find(c.why), std::string::npos) << c.spec << ": " << err;
+  }
+}
+
+TEST_F(NetFlagsTest, OnlyOneNic) {
+  std::string spec = "tap-fd=" + fd + ",mac=02:00:00:00:00:01";
+  ::testing::internal::CaptureStderr();
+  auto f = parse({"--kernel", kernel, "--net", spec, "--net", spec});
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(f.config);
+  EXPECT_EQ(f.exit_code, 1);
+  EXPECT_NE(err.find("one NIC"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 
 #include <memory>
 
+#include "base/unique_fd.h"
 #include "vmm/devices/pvpanic/pvpanic_pci.h"
 #include "vmm/devices/virtio/fs/virtio_fs.h"
+#include "vmm/devices/virtio/net/virtio_net.h"
 #include "vmm/devices/virtio/p9/virtio_9p.h"
 #include "vmm/devices/virtio/rng/rng.h"
 #include "vmm/devices/virtio/transport/virtio_pci.h"
@@ -39,6 +41,13 @@ Status add_virtio_devices(DeviceManager& dm, const VmConfig& cfg) {
     auto vsock = virtio::VirtioVsock::create(*cfg.vsock_cid, cfg.vsock_uds, dm.event_loop());
     if (!vsock) return vsock.error().wrap("add virtio-vsock");
     if (Status st = add_virtio(dm, *vsock); !st) return st;
+  }
+  if (cfg.net) {
+    auto net = virtio::VirtioNet::create(UniqueFd(cfg.net->tap_fd), cfg.net->mac, cfg.net->mtu,
+                                         dm.event_loop());
+    if (!net)
+      return net.error().wrap("add virtio-net (tap fd " + std::to_string(cfg.net->tap_fd) + ")");
+    if (Status st = add_virtio(dm, *net); !st) return st;
   }
   for (const SharedDir& sd : cfg.shared_dirs) {
     std::string err;
