@@ -170,6 +170,12 @@ Status Client::update(const nlohmann::json& resources) {
   return {};
 }
 
+Status Client::configure_network(const NetworkConfig& network) {
+  auto r = call(NetworkReq{network});
+  if (!r) return r.error();
+  return {};
+}
+
 Result<ExitStatus> Client::wait(const std::string& process_id) {
   auto r = call(WaitReq{process_id});
   if (!r) return r.error();

@@ -49,6 +49,8 @@ class Client {
   [[nodiscard]] Result<ContainerStats> stats();
   // New limits: an OCI linux.resources object.
   [[nodiscard]] Status update(const nlohmann::json& resources);
+  // The container's network, configured in the guest before start.
+  [[nodiscard]] Status configure_network(const NetworkConfig& network);
   // Blocks until the process exits (or returns at once if it has).
   [[nodiscard]] Result<ExitStatus> wait(const std::string& process_id);
 

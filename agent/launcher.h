@@ -40,6 +40,10 @@ class Launcher {
   [[nodiscard]] virtual Status update(const nlohmann::json& /*resources*/) {
     return Error("updating resources is not available here", ENOTSUP);
   }
+  // In the agent, after create and before start: the container's network.
+  [[nodiscard]] virtual Status configure_network(const NetworkConfig& /*network*/) {
+    return Error("network configuration is not available here", ENOTSUP);
+  }
 };
 
 // Plain processes: umask, additional gids/gid/uid (only when they differ from

@@ -289,8 +289,9 @@ Result<ProcessSpec> parse_process_spec(const json& j) {
 }
 
 std::string_view op_name(const RequestBody& b) {
-  static constexpr std::string_view kNames[] = {"create", "start", "exec", "signal", "close_stdin",
-                                                "resize", "ps",    "wait", "stats",  "update"};
+  static constexpr std::string_view kNames[] = {"create",      "start",  "exec",   "signal",
+                                                "close_stdin", "resize", "ps",     "wait",
+                                                "stats",       "update", "network"};
   return kNames[b.index()];
 }
 
@@ -319,6 +320,8 @@ std::string encode_request(const Request& r) {
           j["cols"] = b.cols;
         } else if constexpr (std::is_same_v<T, UpdateReq>) {
           j["resources"] = b.resources;
+        } else if constexpr (std::is_same_v<T, NetworkReq>) {
+          j["network"] = to_json(b.network);
         }
       },
       r.body);
@@ -411,6 +414,12 @@ Result<Request> decode_request(std::string_view body, uint64_t* id_out) {
     auto res = j.find("resources");
     if (res == j.end() || !res->is_object()) return fail(Error("resources: expected object"));
     r.body = UpdateReq{*res};
+  } else if (*op == "network") {
+    auto net = j.find("network");
+    if (net == j.end()) return fail(Error("network: missing"));
+    auto cfg = network_config_from_json(*net);
+    if (!cfg) return fail(cfg.error());
+    r.body = NetworkReq{std::move(*cfg)};
   } else {
     return Error("request: unknown op \"" + *op + "\"");
   }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/guest_contract.h"  // kAgentVsockPort
+#include "agent/network_config.h"
 #include "base/file_io.h"
 #include "base/result.h"
 
@@ -160,8 +161,12 @@ struct StatsReq {};
 struct UpdateReq {
   nlohmann::json resources;
 };
+// The container's network (agent/network_config.h), applied before start.
+struct NetworkReq {
+  NetworkConfig network;
+};
 using RequestBody = std::variant<CreateReq, StartReq, ExecReq, SignalReq, CloseStdinReq, ResizeReq,
-                                 PsReq, WaitReq, StatsReq, UpdateReq>;
+                                 PsReq, WaitReq, StatsReq, UpdateReq, NetworkReq>;
 struct Request {
   uint64_t id = 0;  // chosen by the host, echoed in the response
   RequestBody body;

@@ -289,6 +289,14 @@ struct Server::Impl {
       if (!s) return fail(s.error());
       return respond_ok(cid, r.id, json{{"stats", to_json(*s)}});
     }
+    if (auto* n = std::get_if<NetworkReq>(&r.body)) {
+      if (!created) return fail(Error("no container yet", ESRCH));
+      Proc* ip = find_proc(std::string(kInitProcessId));
+      if (ip && ip->sp.hold_fd < 0)
+        return fail(Error("the network is configured before start", EBUSY));
+      if (auto ok = launcher.configure_network(n->network); !ok) return fail(ok.error());
+      return respond_ok(cid, r.id);
+    }
     if (auto* w = std::get_if<WaitReq>(&r.body)) {
       Proc* p = find_proc(w->process_id);
       if (!p) return fail(Error("no process \"" + w->process_id + "\"", ESRCH));
