@@ -8,6 +8,7 @@
 #include "guest-init/capabilities.h"
 #include "guest-init/cgroups.h"
 #include "guest-init/mounts.h"
+#include "guest-init/network.h"
 #include "guest-init/process_setup.h"
 #include "guest-init/seccomp_filter.h"
 #include "oci/parse.h"
@@ -94,6 +95,10 @@ agent::PtmxLocation GuestLauncher::ptmx_location(int init_pid) {
 Result<agent::ContainerStats> GuestLauncher::stats() {
   if (!use_cgroup_) return Error("the container has no cgroup", ENOTSUP);
   return agent::read_cgroup_stats(cgroup_dir_);
+}
+
+Status GuestLauncher::configure_network(const agent::NetworkConfig& network) {
+  return guest::configure_network(network);
 }
 
 Status GuestLauncher::update(const nlohmann::json& resources) {

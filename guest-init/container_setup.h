@@ -37,6 +37,7 @@ class GuestLauncher : public agent::Launcher {
   agent::PtmxLocation ptmx_location(int init_pid) override;
   [[nodiscard]] Result<agent::ContainerStats> stats() override;
   [[nodiscard]] Status update(const nlohmann::json& resources) override;
+  [[nodiscard]] Status configure_network(const agent::NetworkConfig& network) override;
 
  private:
   [[nodiscard]] Result<oci::Process> process_of(const agent::ProcessSpec& p) const;
