@@ -13,6 +13,7 @@
 #include "runtime/container_id.h"
 #include "runtime/hooks.h"
 #include "runtime/process_liveness.h"
+#include "runtime/vm/net_cleanup.h"
 
 namespace runvm::runtime {
 
@@ -65,6 +66,9 @@ Status delete_container(const CommandContext& ctx, const DeleteOptions& opts) {
       if (state->pid > 0) {
         if (auto ok = kill_vmm(*state); !ok) return ok;
       }
+      // A killed supervisor could not remove its redirect from a namespace it joined.
+      if (auto ok = vm::cleanup_net_after_kill(vm::VmLayout(dir.container_dir(opts.id))); !ok)
+        ctx.log.log(LogLevel::kWarning, ok.error().message);
   }
   if (auto ok = dir.remove(opts.id); !ok) return ok;
   run_poststop_hooks(*state);

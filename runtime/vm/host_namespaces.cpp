@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,7 +72,8 @@ nlohmann::json HostNamespaces::to_json() const {
   return {{"net_path", net_path},
           {"new_net", new_net},
           {"unshare_flags", unshare_flags},
-          {"hostname", hostname}};
+          {"hostname", hostname},
+          {"runtime_net_ino", runtime_net_ino}};
 }
 
 Result<HostNamespaces> HostNamespaces::from_json(const nlohmann::json& j) {
@@ -81,6 +83,7 @@ Result<HostNamespaces> HostNamespaces::from_json(const nlohmann::json& j) {
     n.new_net = j.at("new_net").get<bool>();
     n.unshare_flags = j.at("unshare_flags").get<int>();
     n.hostname = j.at("hostname").get<std::string>();
+    n.runtime_net_ino = j.value("runtime_net_ino", uint64_t{0});
     constexpr int kAllowed = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNS;
     if (n.unshare_flags & ~kAllowed) return Error("host namespaces: bad unshare flags", EINVAL);
     return n;
@@ -124,6 +127,12 @@ Status check_namespace_paths(const oci::Spec& spec) {
     }
   }
   return {};
+}
+
+Result<uint64_t> current_net_ino() {
+  struct stat st;
+  if (::stat("/proc/self/ns/net", &st) != 0) return Error::from_errno("stat /proc/self/ns/net");
+  return static_cast<uint64_t>(st.st_ino);
 }
 
 Status enter_host_namespaces(const HostNamespaces& ns) {

@@ -11,6 +11,7 @@
 // time; entries of those types, and non-network paths, are left to the guest.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,12 @@ struct HostNamespaces {
   bool new_net = false;   // else unshare a network namespace and bring lo up
   int unshare_flags = 0;  // CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNS
   std::string hostname;   // set in the new uts namespace when not empty
+  // The network namespace `runvm create` ran in (the runtime's own): the VM's NIC is
+  // never attached there, whatever the config's path says (0: unknown).
+  uint64_t runtime_net_ino = 0;
+
+  // True when the container has a network namespace of its own to wire a NIC into.
+  bool wants_nic() const { return new_net || !net_path.empty(); }
 
   [[nodiscard]] nlohmann::json to_json() const;
   [[nodiscard]] static Result<HostNamespaces> from_json(const nlohmann::json& j);
@@ -36,6 +43,9 @@ struct HostNamespaces {
 // Every namespace entry with a path must name a namespace of its type, as runc
 // checks: "linux.namespaces[2] (ipc): /proc/1/ns/net is a namespace of type network, not ipc".
 [[nodiscard]] Status check_namespace_paths(const oci::Spec& spec);
+
+// The inode of the caller's network namespace (/proc/self/ns/net).
+[[nodiscard]] Result<uint64_t> current_net_ino();
 
 // Moves the calling process (single-threaded) into the namespaces of `ns`.
 [[nodiscard]] Status enter_host_namespaces(const HostNamespaces& ns);

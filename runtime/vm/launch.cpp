@@ -52,6 +52,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   plan.settings = *settings;
   if (auto ok = check_namespace_paths(bundle.spec); !ok) return ok.error();
   plan.namespaces = plan_host_namespaces(bundle.spec);
+  if (auto ino = current_net_ino(); ino) plan.namespaces.runtime_net_ino = *ino;
   if (auto ok = write_plan(layout, plan); !ok) return ok.error();
 
   // terminal=true with --console-socket: the caller gets a pty master and the

@@ -24,9 +24,12 @@
 
 #include "agent/client.h"
 #include "agent/guest_contract.h"
+#include "runtime/net/net_attach.h"
+#include "runtime/net/tap_device.h"
 #include "runtime/vm/control.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/mountpoints.h"
+#include "runtime/vm/net_cleanup.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
 #include "runtime/vm/volumes.h"
@@ -48,7 +51,11 @@ std::string guest_share_words(const SharedMounts& shared) {
   return w;
 }
 
-Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMounts& shared) {
+// The fd number the tap has in the VMM (`--net tap-fd=`).
+constexpr int kVmmTapFd = 3;
+
+Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMounts& shared,
+                        const net::Tap* tap, const std::string& guest_mac) {
   const VmSettings& s = plan.settings;
   std::vector<std::string> args = {
       s.vmm,
@@ -75,6 +82,10 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
     args.push_back("--fs");
     args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));
   }
+  if (tap) {
+    args.push_back("--net");
+    args.push_back("tap-fd=" + std::to_string(kVmmTapFd) + ",mac=" + guest_mac);
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -96,6 +107,13 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
     ::dup2(null, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
+    if (tap) {
+      // dup2 clears FD_CLOEXEC on the copy; a tap already at that number keeps it.
+      if (tap->fd.get() == kVmmTapFd)
+        ::fcntl(kVmmTapFd, F_SETFD, 0);
+      else
+        ::dup2(tap->fd.get(), kVmmTapFd);
+    }
     ::signal(SIGPIPE, SIG_DFL);
     const char* what = "";
     if (int e = bind_files_in_new_namespace(shared.files, &what); e != 0) {
@@ -140,9 +158,12 @@ class Supervisor {
     for (const auto& f : shared->files) file_destinations.insert(f.destination);
     make_mountpoints(plan_.rootfs, config, file_destinations);
     if (auto s = stage_file_binds(*shared, l_.files_dir()); !s) return s;
-    auto pid = spawn_vmm(l_, plan_, *shared);
+    if (auto s = open_nic(); !s) return s;
+    auto pid = spawn_vmm(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
     if (!pid) return pid.error();
     vmm_ = *pid;
+    // The VMM holds the tap now; ours would keep the device alive after the VMM is gone.
+    if (tap_) tap_->fd.close();
     auto fd = vsock_connect_retry(
         l_.vsock_socket(), agent::kAgentVsockPort,
         std::chrono::seconds(plan_.settings.boot_timeout_s), [this]() -> Status {
@@ -213,6 +234,10 @@ class Supervisor {
 
   // Stops the VM; returns `status`.
   int finish(int status) {
+    if (attachment_) {
+      if (auto ok = attachment_->detach(); !ok)
+        std::fprintf(stderr, "runvm: %s\n", ok.error().message.c_str());
+    }
     if (ctl_fd_ >= 0) {
       ::close(ctl_fd_);
       ::unlink(l_.control_socket().c_str());
@@ -233,6 +258,40 @@ class Supervisor {
   }
 
  private:
+  // A tap for the guest NIC when the container has a network namespace of its own
+  // (never in the runtime's: that would bridge the VM into the host's network).
+  Status open_nic() {
+    if (!plan_.namespaces.wants_nic()) return {};
+    auto ino = current_net_ino();
+    if (!ino) return ino.error();
+    if (plan_.namespaces.runtime_net_ino != 0 && *ino == plan_.namespaces.runtime_net_ino) {
+      std::fprintf(stderr,
+                   "runvm: the container's network namespace is the runtime's own; "
+                   "the VM gets no NIC\n");
+      return {};
+    }
+    auto tap = net::open_tap();
+    if (!tap) return tap.error().wrap("guest NIC");
+    guest_mac_ = net::random_guest_mac();
+    attachment_.emplace(tap->name, tap->ifindex, guest_mac_);
+    tap_ = std::move(*tap);
+    return {};
+  }
+
+  // Before the container starts: attach the namespace's link (filled by Docker, CNI or
+  // a hook by now) and configure the guest. A namespace with only lo leaves the NIC down.
+  Status attach_network() {
+    if (!attachment_ || network_sent_) return {};
+    auto cfg = attachment_->attach();
+    if (!cfg) return cfg.error();
+    if (attachment_->attached()) {
+      if (auto ok = record_net_attached(l_, attachment_->link_ifindex()); !ok) return ok;
+    }
+    if (auto ok = client_->configure_network(*cfg); !ok) return ok.error().wrap("guest network");
+    network_sent_ = true;
+    return {};
+  }
+
   bool vmm_exited() {
     if (vmm_done_) return true;
     int ws = 0;
@@ -310,6 +369,7 @@ class Supervisor {
     const std::string op = req["op"];
     if (op == "start") {
       if (started_) return fail(Error("container already started", EBUSY));
+      if (auto ok = attach_network(); !ok) return fail(ok.error());
       if (auto ok = client_->start(); !ok) return fail(ok.error());
       started_ = true;
       return {{"ok", true}};
@@ -396,6 +456,10 @@ class Supervisor {
   bool stdin_open_ = true;
   int out_eof_ = 0;
   std::optional<agent::ExitStatus> exit_;
+  std::optional<net::Tap> tap_;
+  std::string guest_mac_;
+  std::optional<net::NetAttachment> attachment_;
+  bool network_sent_ = false;
 };
 
 void report_ready(int fd, const std::string& line) {

@@ -21,6 +21,8 @@ class VmLayout {
   std::string vmm_log() const { return dir_ + "/vmm.log"; }
   // Placeholders the bind-mounted files are bound onto (volumes.h).
   std::string files_dir() const { return dir_ + "/files"; }
+  // The ifindex of the link the guest NIC is attached to (net_cleanup.h).
+  std::string net_attached() const { return dir_ + "/net-attached"; }
 
  private:
   std::string dir_;

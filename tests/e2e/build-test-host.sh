@@ -37,7 +37,14 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{proc,sys,dev,tmp,run,etc,e2e/bin,e2e/guest,e2e/scenarios}
 install_busybox "$root"
-install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock vsock_loopback
+# veth, tun and the tc pieces: the container network (runvm_net, runtime/net).
+install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock vsock_loopback \
+  veth tun sch_ingress cls_u32 act_mirred
+# iproute2's ip and tc: busybox's ip cannot add a veth or show qdiscs.
+for t in ip tc; do
+  rm -f "$root/bin/$t"
+  install_binary "$root" "$(command -v $t)" "/bin/$t"
+done
 cp "$out/vmrun" "$out/console_recv" "$out/guest/vsock_tool" "$root/e2e/bin/"
 cp "$out"/guest/vmlinuz-* "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
 cp "$here"/scenarios/*.sh "$root/e2e/scenarios/"

@@ -6,6 +6,10 @@ G=/e2e/guest
 VMM=/e2e/bin/runvm-vmm
 T=${E2E_TIMEOUT:-180}
 NAME=${E2E_NAME:-scenario}
+# iproute2's ip and tc (build-test-host.sh): busybox sh runs its own applet for a bare
+# `ip`, and that one cannot add a veth, use -n or show qdiscs.
+ip() { /bin/ip "$@"; }
+tc() { /bin/tc "$@"; }
 
 pass() { echo "DETAIL $*"; exit 0; }
 fail() { echo "DETAIL $*"; show_logs; exit 1; }

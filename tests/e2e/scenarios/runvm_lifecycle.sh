@@ -43,6 +43,7 @@ vmm=$(vmm_pid_of c2)
 nulls=$(for f in /proc/$vmm/fd/*; do [ "$(readlink "$f")" = /dev/null ] && echo "${f##*/}"; done | tr '\n' ' ')
 [ "$nulls" = "0 " ] || fail "the VMM holds /dev/null on fds '$nulls', want only 0"
 [ "$(readlink /proc/$vmm/ns/net)" = "$(readlink /proc/$pid/ns/net)" ] || fail "the VMM is not in the container's netns"
+[ "$(readlink /proc/$vmm/fd/3)" = /dev/net/tun ] || fail "the VMM has no tap on fd 3: $(ls -l /proc/$vmm/fd)"
 note "ctl.sock and vsock.sock 0600; the VMM's only /dev/null is fd 0; it shares the container's netns"
 [ "$s" = created ] || fail "status after create: '$s', want created"
 runvm --root "$ROOT" start c2 || fail "start failed"
