@@ -27,10 +27,14 @@ echo "E2E-HOST booted kernel=$(uname -r) cpus=$(nproc) uptime=$(cut -d' ' -f1 /p
 # Heartbeat on the second serial port (run-e2e.sh's watchdog reads it): a TCG test host has
 # been seen to stall with QEMU using no CPU at all, and then the beats stop too.
 if [ -c /dev/ttyS1 ]; then
-  (while :; do echo "beat $(cut -d' ' -f1 /proc/uptime)"; sleep 10; done >/dev/ttyS1) &
+  # MemAvailable and the load say what a host that stalls was doing.
+  (while :; do echo "beat $(cut -d' ' -f1 /proc/uptime) avail_kb=$(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo) load=$(cut -d' ' -f1-3 /proc/loadavg)"; sleep 10; done >/dev/ttyS1) &
 fi
 for m in $(cat /e2e/modules/load-order); do
-  insmod "/e2e/modules/$m" 2>/tmp/insmod.err || echo "E2E-HOST insmod $m failed: $(cat /tmp/insmod.err)"
+  # e2e.mod.<module>=a=1,b=2 on the command line: insmod parameters (insmod does not read them).
+  mod=$(echo "${m%.ko}" | tr - _)
+  params=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^e2e\.mod\.$mod=//p" | tr ',' ' ')
+  insmod "/e2e/modules/$m" $params 2>/tmp/insmod.err || echo "E2E-HOST insmod $m failed: $(cat /tmp/insmod.err)"
 done
 if [ -c /dev/kvm ]; then
   echo "E2E-HOST /dev/kvm ready"
