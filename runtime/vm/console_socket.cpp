@@ -1,5 +1,7 @@
 #include "runtime/vm/console_socket.h"
 
+#include "base/unix_address.h"
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -62,15 +64,11 @@ Result<int> send_pty_master(const std::string& socket_path) {
     ::cfmakeraw(&t);
     ::tcsetattr(slave.fd, TCSANOW, &t);
   }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    return Error("console socket path too long: " + socket_path, ENAMETOOLONG);
-  }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size());
+  auto addr = unix_address(socket_path);
+  if (!addr) return addr.error().wrap("console socket");
   Fd sock{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (sock.fd < 0) return Error::from_errno("socket");
-  if (::connect(sock.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(sock.fd, addr->get(), addr->len) != 0) {
     return Error::from_errno("connect to the console socket " + socket_path);
   }
   if (auto ok = send_fd(sock.fd, master.fd, name); !ok) return ok.error();

@@ -1,5 +1,7 @@
 #include "runtime/vm/control.h"
 
+#include "base/unix_address.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,19 +12,6 @@
 #include <cstring>
 
 namespace runvm::runtime::vm {
-
-namespace {
-
-Result<sockaddr_un> unix_addr(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return Error("socket path too long: " + path, ENAMETOOLONG);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
-}
-
-}  // namespace
 
 Result<std::string> read_line(int fd, int timeout_ms) {
   std::string line;
@@ -45,7 +34,7 @@ Result<std::string> read_line(int fd, int timeout_ms) {
 }
 
 Result<nlohmann::json> control_call(const std::string& socket_path, const nlohmann::json& request) {
-  auto addr = unix_addr(socket_path);
+  auto addr = unix_address(socket_path);
   if (!addr) return addr.error();
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::from_errno("socket");
@@ -53,7 +42,7 @@ Result<nlohmann::json> control_call(const std::string& socket_path, const nlohma
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0)
+  if (::connect(fd, addr->get(), addr->len) != 0)
     return Error::from_errno("connect to the container's supervisor " + socket_path);
   if (auto ok = write_all(fd, request.dump() + "\n"); !ok) return ok.error().wrap("control socket");
   // Generous: a request may wait for the guest (TCG-emulated test hosts are slow).
@@ -68,15 +57,15 @@ Result<nlohmann::json> control_call(const std::string& socket_path, const nlohma
 }
 
 Result<int> control_listen(const std::string& path) {
-  auto addr = unix_addr(path);
+  auto addr = unix_address(path);
   if (!addr) return addr.error();
   ::unlink(path.c_str());
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::from_errno("socket");
   // Owner only whatever the umask (kill, exec-free control of the container); the mode is
   // set before listen(), so nobody connects in between.
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0 ||
-      ::chmod(path.c_str(), 0600) != 0 || ::listen(fd, 16) != 0) {
+  if (::bind(fd, addr->get(), addr->len) != 0 || ::chmod(path.c_str(), 0600) != 0 ||
+      ::listen(fd, 16) != 0) {
     Error e = Error::from_errno("listen on " + path);
     ::close(fd);
     return e;

@@ -1,5 +1,7 @@
 #include "runtime/vm/vsock_connect.h"
 
+#include "base/unix_address.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -13,18 +15,15 @@ namespace runvm::runtime::vm {
 
 Result<int> vsock_connect(const std::string& uds, uint32_t port,
                           std::chrono::milliseconds attempt_timeout) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (uds.size() >= sizeof addr.sun_path) return Error("vsock socket path too long: " + uds);
-  std::memcpy(addr.sun_path, uds.c_str(), uds.size() + 1);
+  auto addr = unix_address(uds);
+  if (!addr) return addr.error().wrap("vsock socket");
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::from_errno("socket");
   auto fail = [fd](Error e) {
     ::close(fd);
     return e;
   };
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return fail(Error::from_errno("connect " + uds));
+  if (::connect(fd, addr->get(), addr->len) != 0) return fail(Error::from_errno("connect " + uds));
   std::string req = "CONNECT " + std::to_string(port) + "\n";
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
     return fail(Error::from_errno("send CONNECT to " + uds));

@@ -2,6 +2,8 @@
 
 #include "vmm/devices/virtio/vsock/trace.h"
 
+#include "base/unix_address.h"
+
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,14 +18,6 @@
 namespace runvm::vmm::virtio::vsock {
 
 namespace {
-
-bool make_addr(const std::string& path, sockaddr_un* addr) {
-  std::memset(addr, 0, sizeof *addr);
-  addr->sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr->sun_path) return false;
-  std::memcpy(addr->sun_path, path.data(), path.size());
-  return true;
-}
 
 // Drops the first `n` bytes of an iovec list.
 void iov_skip(std::vector<iovec>& iov, size_t n) {
@@ -84,14 +78,14 @@ void Muxer::close_all() {
 }
 
 Status Muxer::listen() {
-  sockaddr_un addr;
-  if (!make_addr(uds_path_, &addr)) return Error("vsock: bad unix socket path '" + uds_path_ + "'");
+  auto addr = unix_address(uds_path_);
+  if (!addr) return addr.error().wrap("vsock: unix socket '" + uds_path_ + "'");
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::from_errno("vsock: socket");
   // A socket file left by an earlier VMM with this path is stale: replace it.
   struct stat st;
   if (lstat(uds_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(uds_path_.c_str());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (bind(fd, addr->get(), addr->len) != 0) {
     Error e = Error::from_errno("vsock: bind " + uds_path_);
     close(fd);
     return e;
@@ -312,12 +306,12 @@ void Muxer::guest_request(const Header& h) {
     return;
   }
   if (conns_.size() >= kMaxConnections) return queue_rst(h);
-  sockaddr_un addr;
-  if (!make_addr(uds_path_ + "_" + std::to_string(h.dst_port), &addr)) return queue_rst(h);
+  auto addr = unix_address(uds_path_ + "_" + std::to_string(h.dst_port));
+  if (!addr) return queue_rst(h);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return queue_rst(h);
   // Unix stream connects complete (or fail) immediately.
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (connect(fd, addr->get(), addr->len) != 0) {
     close(fd);
     return queue_rst(h);
   }
