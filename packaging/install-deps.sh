@@ -10,7 +10,7 @@ PKGS=(
   # guest kernels (default: cloud; generic has 9p) and the QEMU TCG test host
   linux-image-cloud-amd64 linux-image-amd64 qemu-system-x86 busybox-static cpio kmod iproute2
   # peers for side-by-side tests
-  runc containerd
+  runc containerd docker.io
 )
 
 missing=()

@@ -37,9 +37,9 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{proc,sys,dev,tmp,run,etc,e2e/bin,e2e/guest,e2e/scenarios}
 install_busybox "$root"
-# veth, tun and the tc pieces: the container network (runvm_net, runtime/net).
+# veth, tun and the tc pieces: the container network (runvm_net, runtime/net); bridge: docker0.
 install_modules "$host_kver" "$root" e2e/modules irqbypass kvm kvm_amd vhost_vsock vsock_loopback \
-  veth tun sch_ingress cls_u32 act_mirred
+  veth tun sch_ingress cls_u32 act_mirred bridge
 # iproute2's ip and tc: busybox's ip cannot add a veth or show qdiscs.
 for t in ip tc; do
   rm -f "$root/bin/$t"
@@ -61,6 +61,15 @@ if [ -n "$runvm" ] && command -v containerd >/dev/null && command -v containerd-
   for b in containerd containerd-shim-runc-v2 ctr; do install_binary "$root" "$(command -v $b)" "/usr/bin/$b"; done
   mkdir -p "$root/e2e/images"
   "$here/lib/make-oci-image.sh" "$root/e2e/images/busybox-oci.tar"
+fi
+# docker_run: Debian's docker.io (dockerd starts its own containerd from the binaries above).
+if [ -n "$runvm" ] && [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] && command -v runc >/dev/null; then
+  install_binary "$root" /usr/sbin/dockerd /usr/bin/dockerd
+  install_binary "$root" /usr/bin/docker /usr/bin/docker  # not a docker CLI elsewhere in PATH
+  install_binary "$root" /usr/sbin/docker-proxy /usr/bin/docker-proxy
+  [ -x /usr/bin/docker-init ] && install_binary "$root" /usr/bin/docker-init /usr/bin/docker-init
+  # dockerd refuses to start without its default runtime.
+  install_binary "$root" "$(command -v runc)" /usr/bin/runc
 fi
 if ((qemu)); then
   q=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing" >&2; exit 1; }

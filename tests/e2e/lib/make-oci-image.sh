@@ -2,6 +2,8 @@
 # Builds an OCI image archive (oci-layout + index.json + blobs, one uncompressed layer)
 # holding busybox-static and its applets as hard links, for `ctr images import` in the
 # test host: no registry is reachable there. Image name: docker.io/library/busybox:e2e.
+# A top-level manifest.json (the `docker save` format) makes the same archive loadable by
+# Docker 20.10's `docker load`, which does not read OCI layouts.
 # usage: make-oci-image.sh OUT.tar
 set -euo pipefail
 out=${1:?usage: make-oci-image.sh OUT.tar}
@@ -33,5 +35,8 @@ cat >"$work/layout/index.json" <<JSON
 {"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"$manifest","size":$manifest_size,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"docker.io/library/busybox:e2e","org.opencontainers.image.ref.name":"e2e"}}]}
 JSON
 echo '{"imageLayoutVersion":"1.0.0"}' >"$work/layout/oci-layout"
-tar -C "$work/layout" --numeric-owner --owner=0 --group=0 -cf "$out.tmp" oci-layout index.json blobs
+cat >"$work/layout/manifest.json" <<JSON
+[{"Config":"blobs/sha256/${config#sha256:}","RepoTags":["busybox:e2e"],"Layers":["blobs/sha256/${layer#sha256:}"]}]
+JSON
+tar -C "$work/layout" --numeric-owner --owner=0 --group=0 -cf "$out.tmp" oci-layout index.json manifest.json blobs
 mv "$out.tmp" "$out"
