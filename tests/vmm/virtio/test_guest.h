@@ -1,12 +1,14 @@
 // Test doubles for virtio unit tests: a small guest memory backed by a heap
-// buffer, and a driver-side split virtqueue that lays out rings and chains the
-// way a guest driver would (including deliberately malformed ones).
+// buffer, a driver-side split virtqueue that lays out rings and chains the
+// way a guest driver would (including deliberately malformed ones), and wait_for().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -132,5 +134,16 @@ class DriverQueue {
   uint16_t next_desc_ = 0;
   uint16_t seen_used_ = 0;
 };
+
+// Polls `pred` every millisecond for up to `ms`: for results a device thread delivers.
+template <typename F>
+bool wait_for(F pred, int ms = 5000) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
 
 }  // namespace runvm::vmm::virtio::testing

@@ -28,6 +28,7 @@ using net::VirtioNetHdr;
 using testing::Buf;
 using testing::DriverQueue;
 using testing::TestGuest;
+using testing::wait_for;
 
 constexpr std::array<uint8_t, 6> kMac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 constexpr uint64_t kTxOffloads = net::kFCsum | net::kFHostTso4 | net::kFHostTso6;
@@ -38,16 +39,6 @@ class CountingInterrupt : public VirtioInterrupt {
   void notify_config() override {}
   std::atomic<int> queue[2] = {0, 0};
 };
-
-template <typename F>
-bool wait_for(F pred, int ms = 5000) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return pred();
-}
 
 // A packet as it crosses the tap: header then frame, with recognisable bytes.
 std::string packet(size_t frame_len, uint8_t seed, VirtioNetHdr h = {}) {

@@ -23,6 +23,7 @@ namespace {
 
 using testing::DriverQueue;
 using testing::TestGuest;
+using testing::wait_for;
 using vsock::Header;
 
 constexpr uint64_t kGuestCid = 42;
@@ -39,16 +40,6 @@ struct Packet {
   Header hdr;
   std::string payload;
 };
-
-template <typename F>
-bool wait_for(F pred, int ms = 5000) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return pred();
-}
 
 int unix_connect(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
