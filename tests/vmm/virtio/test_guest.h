@@ -118,6 +118,17 @@ class DriverQueue {
     return head;
   }
   uint16_t used_idx() { return g_.get<uint16_t>(used_ + 2); }
+  uint16_t avail_idx() const { return avail_idx_; }
+  // EVENT_IDX fields: the driver's used_event (after the avail ring) and the
+  // device's avail_event (after the used ring).
+  void set_used_event(uint16_t v) { g_.put<uint16_t>(avail_ + 4 + 2ull * size_, v); }
+  uint16_t avail_event() { return g_.get<uint16_t>(used_ + 4 + 8ull * size_); }
+  // What a driver with EVENT_IDX decides after publishing from old_idx on
+  // (vring_need_event): kick when avail_event is in [old_idx, avail_idx).
+  bool would_kick(uint16_t old_idx) {
+    return static_cast<uint16_t>(avail_idx_ - avail_event() - 1) <
+           static_cast<uint16_t>(avail_idx_ - old_idx);
+  }
   // Next used element (id, len) not yet seen by this driver.
   std::optional<std::pair<uint32_t, uint32_t>> take_used() {
     if (used_idx() == seen_used_) return std::nullopt;

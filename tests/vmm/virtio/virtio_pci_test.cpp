@@ -69,6 +69,14 @@ class RecordingDevice : public VirtioDevice {
   std::shared_ptr<VirtioInterrupt> interrupt;
 };
 
+// A device that implements EVENT_IDX (calls Queue::arm_kick() before it waits).
+class EventIdxDevice : public RecordingDevice {
+ public:
+  uint64_t device_features() const override {
+    return RecordingDevice::device_features() | kFeatureRingEventIdx;
+  }
+};
+
 class VirtioPciTest : public ::testing::Test {
  protected:
   void SetUp() override { make(std::make_shared<RecordingDevice>()); }
@@ -311,6 +319,24 @@ TEST_F(VirtioPciTest, FeatureNegotiation) {
   write_driver_features(kFeatureVersion1);
   bar_wr<uint32_t>(common::kDriverFeatureSelect, 1);
   EXPECT_EQ(bar_rd<uint32_t>(common::kDriverFeature), (kFeatureVersion1 | (1ull << 40)) >> 32);
+}
+
+// EVENT_IDX is offered only by a device that implements it, and its queues get it
+// only when the driver acked it.
+TEST_F(VirtioPciTest, EventIdxOnlyForDevicesThatOfferIt) {
+  DriverQueue q0(g, 64, TestGuest::kBase), q1(g, 32, TestGuest::kBase + 0x4000);
+  bring_up(q0, q1);
+  ASSERT_TRUE(pci->activated());
+  ASSERT_TRUE(rec().queues[0].has_value());
+  EXPECT_FALSE(rec().queues[0]->event_idx());
+
+  make(std::make_shared<EventIdxDevice>());
+  EXPECT_TRUE(features() & kFeatureRingEventIdx);
+  bring_up(q0, q1);
+  ASSERT_TRUE(pci->activated());
+  ASSERT_TRUE(rec().queues[0].has_value() && rec().queues[1].has_value());
+  EXPECT_TRUE(rec().queues[0]->event_idx());
+  EXPECT_TRUE(rec().queues[1]->event_idx());
 }
 
 TEST_F(VirtioPciTest, DriverOkWithoutFeaturesOkNeedsReset) {

@@ -308,11 +308,31 @@ void Queue::add_used_deferred(DescriptorChain&& chain, uint32_t len) {
 
 bool Queue::needs_notification() {
   // Full fence: our used->idx store must be ordered before reading the
-  // driver's flags, or we could miss it re-enabling interrupts.
+  // driver's flags or used_event, or we could miss it re-enabling interrupts.
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  bool fresh = next_used_ != signalled_used_;
+  const uint16_t old = signalled_used_;
   signalled_used_ = next_used_;
-  return fresh && !(avail_flags() & kAvailFNoInterrupt);
+  if (old == next_used_) return false;
+  if (!event_idx_) return !(avail_flags() & kAvailFNoInterrupt);
+  // used_event trails the avail ring (validated at create()). Interrupt when
+  // the used index crossed it: used_event in [old, next_used_) (virtio 2.7.10).
+  auto* p = reinterpret_cast<uint16_t*>(mem_->translate(avail_ + kAvailHeader + 2ull * size_, 2));
+  const uint16_t used_event = __atomic_load_n(p, __ATOMIC_RELAXED);
+  return static_cast<uint16_t>(next_used_ - used_event - 1) <
+         static_cast<uint16_t>(next_used_ - old);
+}
+
+bool Queue::arm_kick() {
+  if (!event_idx_ || broken_) return false;
+  const uint16_t idx = avail_idx_acquire();
+  // avail_event trails the used ring (validated at create()).
+  auto* p =
+      reinterpret_cast<uint16_t*>(mem_->translate(used_ + kUsedHeader + kUsedElemSize * size_, 2));
+  __atomic_store_n(p, idx, __ATOMIC_RELAXED);
+  // Full fence: the store must be visible before we look at avail->idx again,
+  // or a chain added in between would get neither a kick nor our attention.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  return avail_idx_acquire() != idx;
 }
 
 }  // namespace runvm::vmm::virtio

@@ -160,8 +160,17 @@ class Queue {
   void undo_pop(DescriptorChain&& chain);
 
   // True when the driver wants an interrupt for what was added since the last
-  // call (honours VIRTQ_AVAIL_F_NO_INTERRUPT; EVENT_IDX is not offered).
+  // call: VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX the driver's used_event.
   bool needs_notification();
+  // VIRTIO_F_EVENT_IDX was negotiated (the transport calls this before activate).
+  // Then the driver kicks only when avail->idx passes the avail_event we publish,
+  // so a device about to wait for a kick must call arm_kick() first.
+  void enable_event_idx() { event_idx_ = true; }
+  bool event_idx() const { return event_idx_; }
+  // Asks the driver to kick for the next chain it adds (avail_event = avail->idx).
+  // Returns true when chains arrived meanwhile: the caller must look again
+  // instead of waiting. Without EVENT_IDX the driver kicks anyway: false.
+  [[nodiscard]] bool arm_kick();
   // True if any chain is waiting in the avail ring.
   bool has_available() const;
 
@@ -187,6 +196,7 @@ class Queue {
   uint16_t next_avail_ = 0;
   uint16_t next_used_ = 0;
   uint16_t signalled_used_ = 0;  // next_used_ at the last needs_notification()
+  bool event_idx_ = false;
   bool broken_ = false;
   uint64_t malformed_ = 0;
   std::string last_error_;

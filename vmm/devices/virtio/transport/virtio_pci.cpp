@@ -136,7 +136,6 @@ VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device, const Gue
     queues_.push_back(q);
   }
   offered_ = device_->device_features() | kFeatureVersion1 | kFeatureRingIndirectDesc;
-  offered_ &= ~kFeatureRingEventIdx;  // the queue does not implement EVENT_IDX
   // One vector for config changes plus one per queue.
   msix_ = std::make_shared<pci::Msix>(static_cast<uint16_t>(num_queues_ + 1));
   interrupt_ = std::make_shared<VirtioPciInterrupt>(msix_, num_queues_);
@@ -484,6 +483,9 @@ void VirtioPciDevice::activate_locked() {
       interrupt_->notify_config();
       return;
     }
+    // Only devices that offer EVENT_IDX get it: they call Queue::arm_kick()
+    // before waiting for a kick (a device that does not could wait forever).
+    if (driver_features_ & kFeatureRingEventIdx) q->enable_event_idx();
     queues.emplace_back(std::move(*q));
   }
   Status st = device_->activate(mem_, std::move(queues), interrupt_);
