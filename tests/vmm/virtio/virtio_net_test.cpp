@@ -4,10 +4,18 @@
 // the device runs on a real event loop thread.
 #include "vmm/devices/virtio/net/virtio_net.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
+// <net/if.h> before any linux/ header (both define the interface structs).
+#include <linux/ethtool.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -101,6 +109,8 @@ class VirtioNetTest : public ::testing::Test {
     std::vector<std::optional<Queue>> qs;
     qs.emplace_back(std::move(*Queue::create(g.mem(), rxq.config(), 256)));
     qs.emplace_back(std::move(*Queue::create(g.mem(), txq.config(), 256)));
+    if (features & kFeatureRingEventIdx)  // as the transport does
+      for (auto& q : qs) q->enable_event_idx();
     ASSERT_TRUE(dev->activate(g.mem(), std::move(qs), irq).ok());
   }
 
@@ -581,6 +591,99 @@ TEST_F(VirtioNetTest, PeerHangupStopsWatchingWithoutSpinning) {
   std::string got = receive();
   EXPECT_TRUE(same_bytes(got.substr(kNetHdrSize), a.substr(kNetHdrSize)));
   EXPECT_TRUE(wait_for([&] { return dev->tap_events() == VirtioNet::kNotWatched; }));
+}
+
+// EVENT_IDX: the device asks for a kick only when it would otherwise wait (tx idle, rx
+// out of buffers) and interrupts only past the driver's used_event.
+TEST_F(VirtioNetTest, EventIdxKicksOnlyWhenTheDeviceWaits) {
+  EXPECT_TRUE(dev->device_features() & kFeatureRingEventIdx);
+  activate(net::kFMrgRxbuf | kFeatureRingEventIdx);
+  // tx: a frame goes out, then the device is idle and armed for the next chain.
+  std::string a = packet(200, 1);
+  send_tx(a);
+  EXPECT_TRUE(same_bytes(peer_recv(), a));
+  ASSERT_TRUE(wait_for([&] { return txq.take_used().has_value(); }));
+  EXPECT_EQ(txq.avail_event(), txq.avail_idx());
+  uint16_t old = txq.avail_idx();
+  std::string b = packet(300, 2);
+  uint64_t at = g.alloc(b.size());
+  g.fill(at, std::span(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
+  txq.add_chain({{at, static_cast<uint32_t>(b.size()), false}});
+  EXPECT_TRUE(txq.would_kick(old)) << "the idle device asked for no kick";
+  dev->queue_notify(VirtioNet::kTxQueue);
+  EXPECT_TRUE(same_bytes(peer_recv(), b));
+  // Interrupts: none while the driver's used_event is ahead, one once it is passed.
+  ASSERT_TRUE(wait_for([&] { return txq.take_used().has_value(); }));
+  const int tx_irqs = irq->queue[1];
+  txq.set_used_event(static_cast<uint16_t>(txq.used_idx() + 1));
+  send_tx(packet(100, 3));
+  ASSERT_TRUE(wait_for([&] { return txq.take_used().has_value(); }));
+  EXPECT_FALSE(peer_recv().empty());
+  EXPECT_EQ(irq->queue[1], tx_irqs) << "interrupted before used_event was passed";
+  send_tx(packet(100, 4));
+  EXPECT_FALSE(peer_recv().empty());
+  ASSERT_TRUE(wait_for([&] { return irq->queue[1] >= tx_irqs + 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(irq->queue[1], tx_irqs + 1) << "one interrupt, for the chain past used_event";
+
+  // rx: a frame with no buffers posted makes the device arm the rx queue, so the
+  // driver's first buffer is kicked, and the held frame lands in it.
+  std::string r = packet(400, 5);
+  peer_send(r);
+  ASSERT_TRUE(wait_for([&] { return dev->tap_events() == 0; }));  // waits for buffers
+  old = rxq.avail_idx();
+  post_rx(2048, false);
+  ASSERT_TRUE(rxq.would_kick(old)) << "the device waits for buffers but asked for no kick";
+  dev->queue_notify(VirtioNet::kRxQueue);
+  std::string got = receive();
+  EXPECT_TRUE(same_bytes(got.substr(kNetHdrSize), r.substr(kNetHdrSize)));
+}
+
+// A real tap in a private network namespace (forked child): the offloads the device sets
+// with TUNSETOFFLOAD follow the driver: on with GUEST_CSUM+GUEST_TSO4 acked, off again after
+// a reset, so a new driver that takes no GSO frames is never handed one.
+int tap_tso(int sock, const char* name) {
+  ethtool_value v{};
+  v.cmd = ETHTOOL_GTSO;
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+  ifr.ifr_data = reinterpret_cast<char*>(&v);
+  return ioctl(sock, SIOCETHTOOL, &ifr) == 0 ? static_cast<int>(v.data) : -1;
+}
+
+int reset_turns_offloads_off() {
+  if (unshare(CLONE_NEWNET) != 0) return 77;
+  int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (tun < 0) return 77;
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "rvtest0");
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  int hdr = static_cast<int>(kNetHdrSize);
+  if (ioctl(tun, TUNSETIFF, &ifr) != 0 || ioctl(tun, TUNSETVNETHDRSZ, &hdr) != 0) return 77;
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return 2;
+  EventLoop loop;
+  auto dev = VirtioNet::create(UniqueFd(tun), kMac, 1500, loop);
+  if (!dev.ok()) return 3;
+  if (tap_tso(sock, "rvtest0") != 0) return 4;  // a new tap: no offloads yet
+  (*dev)->ack_features(net::kFGuestCsum | net::kFGuestTso4 | net::kFGuestTso6);
+  if (tap_tso(sock, "rvtest0") != 1) return 5;
+  (*dev)->reset();
+  if (tap_tso(sock, "rvtest0") != 0) return 6;
+  (*dev)->ack_features(net::kFGuestCsum);  // a driver without TSO: the tap stays off
+  if (tap_tso(sock, "rvtest0") != 0) return 7;
+  return 0;
+}
+
+TEST(VirtioNetTap, OffloadsFollowTheDriverAndResetTurnsThemOff) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) _exit(reset_turns_offloads_off());
+  int ws = 0;
+  ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+  ASSERT_TRUE(WIFEXITED(ws));
+  if (WEXITSTATUS(ws) == 77) GTEST_SKIP() << "no network namespaces or tun here";
+  EXPECT_EQ(WEXITSTATUS(ws), 0) << "failed step (see reset_turns_offloads_off)";
 }
 
 }  // namespace

@@ -21,7 +21,12 @@ using net::kNetHdrSize;
 void VirtioNet::process_rx_locked() {
   if (!rx_) return;
   RxStep step = RxStep::Progress;
-  for (size_t i = 0; i < kRxBudget && step == RxStep::Progress; ++i) step = rx_step_locked();
+  for (size_t i = 0; i < kRxBudget && step == RxStep::Progress; ++i) {
+    step = rx_step_locked();
+    // Out of buffers: have the driver kick when it posts more (EVENT_IDX),
+    // and go on at once if it already did.
+    if (step == RxStep::NoBuffers && rx_->arm_kick()) step = RxStep::Progress;
+  }
   // One publish for the whole batch: a frame's chains appear together.
   rx_->publish_used();
   if (rx_->needs_notification()) interrupt_->notify_queue(kRxQueue);

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <linux/if_tun.h>  // TUNSETOFFLOAD
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -27,17 +28,26 @@ Result<std::shared_ptr<VirtioNet>> VirtioNet::create(UniqueFd tap, std::array<ui
   if (mac[0] & 1) return Error("virtio-net: the MAC address is a multicast address");
   struct stat st;
   if (fstat(tap.get(), &st) != 0) return Error::from_errno("virtio-net: fstat tap fd");
-  std::shared_ptr<VirtioNet> dev(new VirtioNet(std::move(tap), mac, mtu, loop));
+  UniqueFd resume(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!resume.valid()) return Error::from_errno("virtio-net: eventfd");
+  std::shared_ptr<VirtioNet> dev(new VirtioNet(std::move(tap), std::move(resume), mac, mtu, loop));
   dev->tap_is_socket_ = S_ISSOCK(st.st_mode);
   return dev;
 }
 
-VirtioNet::VirtioNet(UniqueFd tap, std::array<uint8_t, 6> mac, uint16_t mtu, EventLoop& loop)
-    : tap_(std::move(tap)), mac_(mac), mtu_(mtu), loop_(loop), rx_frame_(net::kMaxPacketLen) {}
+VirtioNet::VirtioNet(UniqueFd tap, UniqueFd tx_resume, std::array<uint8_t, 6> mac, uint16_t mtu,
+                     EventLoop& loop)
+    : tap_(std::move(tap)),
+      tx_resume_(std::move(tx_resume)),
+      mac_(mac),
+      mtu_(mtu),
+      loop_(loop),
+      rx_frame_(net::kMaxPacketLen) {}
 
 VirtioNet::~VirtioNet() {
   std::lock_guard lk(mu_);
   unwatch_locked();  // the loop must not call into a dead device
+  if (resume_watched_) loop_.remove(tx_resume_.get());
 }
 
 void VirtioNet::read_config(uint32_t offset, std::span<uint8_t> data) {
@@ -56,6 +66,10 @@ void VirtioNet::read_config(uint32_t offset, std::span<uint8_t> data) {
 void VirtioNet::ack_features(uint64_t features) {
   std::lock_guard lk(mu_);
   acked_ = features & kFeatures;
+  apply_tap_offloads_locked();
+}
+
+void VirtioNet::apply_tap_offloads_locked() {
   unsigned off = net::tap_offloads(acked_);
   // Not a tap (a socket in tests): there are no offloads to set.
   if (ioctl(tap_.get(), TUNSETOFFLOAD, off) != 0 && errno != ENOTTY && errno != EINVAL)
@@ -74,8 +88,15 @@ Status VirtioNet::activate(const GuestMemory&, std::vector<std::optional<Queue>>
   rx_ = std::move(queues[kRxQueue]);
   tx_ = std::move(queues[kTxQueue]);
   interrupt_ = std::move(interrupt);
-  if (!tap_dead_ && !add_watch_locked(EPOLLIN)) {
-    Error e = Error::from_errno("virtio-net: watch the tap fd");
+  if (!resume_watched_) {
+    std::weak_ptr<VirtioNet> weak = weak_from_this();
+    resume_watched_ = loop_.add(tx_resume_.get(), EPOLLIN, [weak](uint32_t) {
+      if (auto self = weak.lock()) self->on_tx_resume();
+    });
+  }
+  if (!resume_watched_ || (!tap_dead_ && !add_watch_locked(EPOLLIN))) {
+    Error e = Error::from_errno(resume_watched_ ? "virtio-net: watch the tap fd"
+                                                : "virtio-net: watch the tx eventfd");
     rx_.reset();
     tx_.reset();
     interrupt_.reset();
@@ -96,7 +117,9 @@ void VirtioNet::reset() {
   rx_.reset();
   tx_.reset();
   interrupt_.reset();
+  // A driver that comes back may not take GSO frames: the tap must not make them.
   acked_ = 0;
+  apply_tap_offloads_locked();
 }
 
 void VirtioNet::queue_notify(uint16_t index) {

@@ -10,6 +10,10 @@
 // tap is not read (its epoll registration asks for no events) until the
 // driver kicks queue 0.
 //
+// EVENT_IDX: the guest kicks only when asked (Queue::arm_kick(), done before
+// tx goes idle and before rx waits for buffers) and takes interrupts only past
+// its used_event, which saves most exits on both queues.
+//
 // Threads: queue_notify() arrives on the event loop (ioeventfd) or a vCPU
 // thread, the tap handler runs on the event loop thread; mu_ serialises all
 // state. Lock order: transport -> mu_ -> the event loop's own lock.
@@ -41,9 +45,12 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   static constexpr uint16_t kMinMtu = 68;
   static constexpr uint64_t kFeatures = net::kFCsum | net::kFGuestCsum | net::kFMtu | net::kFMac |
                                         net::kFGuestTso4 | net::kFGuestTso6 | net::kFHostTso4 |
-                                        net::kFHostTso6 | net::kFMrgRxbuf | net::kFStatus;
+                                        net::kFHostTso6 | net::kFMrgRxbuf | net::kFStatus |
+                                        kFeatureRingEventIdx;
   // Chains served per tx kick and frames per rx wake-up, so one busy queue
-  // cannot hold the event loop; the guest kicks again, epoll is level-triggered.
+  // cannot hold the event loop: tx resumes through tx_resume_ (with EVENT_IDX
+  // the guest does not kick for chains it already published), rx because epoll
+  // is level-triggered.
   static constexpr size_t kTxBudget = 2 * kQueueSize;
   static constexpr size_t kRxBudget = kQueueSize;
 
@@ -74,6 +81,7 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   [[nodiscard]] Status activate(const GuestMemory& mem, std::vector<std::optional<Queue>> queues,
                                 std::shared_ptr<VirtioInterrupt> interrupt) override;
   void queue_notify(uint16_t index) override;
+  // Also turns the tap's offloads off until the next driver acks features.
   void reset() override;
 
   // Test visibility.
@@ -86,7 +94,8 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
  private:
   enum class RxStep { Progress, NoBuffers, TapEmpty };
 
-  VirtioNet(UniqueFd tap, std::array<uint8_t, 6> mac, uint16_t mtu, EventLoop& loop);
+  VirtioNet(UniqueFd tap, UniqueFd tx_resume, std::array<uint8_t, 6> mac, uint16_t mtu,
+            EventLoop& loop);
   void on_tap_event(uint32_t events);
   [[nodiscard]] bool add_watch_locked(uint32_t events);
   // Registers for EPOLLIN, or for nothing while the guest has no rx buffers.
@@ -95,8 +104,10 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   // To stderr; per-frame messages stop after a few, `always` ones (at most
   // once per negotiation or per tap failure) never do.
   void log_locked(const std::string& msg, bool always = false);
+  void apply_tap_offloads_locked();  // TUNSETOFFLOAD from acked_
 
   void process_tx_locked();
+  void on_tx_resume();
   void send_frame_locked(const DescriptorChain& chain);
 
   void process_rx_locked();
@@ -107,6 +118,8 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   bool deliver_pending_locked();
 
   const UniqueFd tap_;
+  // An eventfd on the event loop: tx work left over after kTxBudget.
+  const UniqueFd tx_resume_;
   bool tap_is_socket_ = false;  // set once by create(): send with MSG_NOSIGNAL
   const std::array<uint8_t, 6> mac_;
   const uint16_t mtu_;
@@ -124,6 +137,7 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   size_t rx_pending_ = 0;          // GUARDED_BY(mu_); 0: none
   std::vector<uint8_t> tx_copy_;   // GUARDED_BY(mu_); for chains beyond IOV_MAX
   bool watched_ = false;           // GUARDED_BY(mu_)
+  bool resume_watched_ = false;    // GUARDED_BY(mu_); tx_resume_ is on the loop
   uint32_t watched_events_ = 0;    // GUARDED_BY(mu_)
   bool tap_hup_ = false;           // GUARDED_BY(mu_); peer gone: never leave it registered idle
   bool tap_dead_ = false;          // GUARDED_BY(mu_); EOF or a fatal read error: stop reading
