@@ -11,7 +11,9 @@
 #include "runtime/hooks.h"
 #include "runtime/state_dir.h"
 #include "runtime/time_format.h"
+#include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/launch.h"
+#include "runtime/vm/lifecycle.h"
 
 namespace runvm::runtime {
 
@@ -64,6 +66,10 @@ Result<oci::State> create_container(const CreateRequest& req) {
   if (req.preserve_fds > 0) return preserve_fds_unsupported(req.preserve_fds);
   auto bundle = load_bundle(req.bundle);
   if (!bundle) return bundle.error();
+  if (req.debug && !vm::plan_host_namespaces(bundle->spec).wants_nic())
+    req.debug("container " + req.id +
+              ": config.json has no network namespace, so the container would share the "
+              "runtime's (host) network; the VM gets no NIC");
   if (auto ok = check_console(req, bundle->spec); !ok) return ok.error();
 
   StateDir dir(req.root);
@@ -78,17 +84,20 @@ Result<oci::State> create_container(const CreateRequest& req) {
     }
     return ok.error();
   }
+  auto undo = [&](const Error& e) -> Error {
+    ::kill(state.pid, SIGKILL);
+    int ws;
+    ::waitpid(state.pid, &ws, 0);
+    (void)dir.remove(req.id);
+    return e;
+  };
   // The container exists (held in the guest): prestart, createRuntime and
   // createContainer hooks see status "creating"; a failure undoes the create.
   for (const char* point : {"prestart", "createRuntime", "createContainer"}) {
-    if (auto ok = run_hooks(point, hooks_for(bundle->spec, point), state); !ok) {
-      ::kill(state.pid, SIGKILL);
-      int ws;
-      ::waitpid(state.pid, &ws, 0);
-      (void)dir.remove(req.id);
-      return ok.error();
-    }
+    if (auto ok = run_hooks(point, hooks_for(bundle->spec, point), state); !ok)
+      return undo(ok.error());
   }
+  if (auto ok = vm::attach_network(state); !ok) return undo(ok.error());
   state.status = oci::ContainerStatus::kCreated;
   if (auto ok = dir.save(state); !ok) return ok.error();
   return state;

@@ -2,7 +2,9 @@
 // claim the state directory, start the microVM; a failure rolls everything back.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "oci/state.h"
@@ -20,6 +22,8 @@ struct CreateRequest {
   int preserve_fds = 0;  // only 0: see preserve_fds_unsupported
   // runvm leaves (create, run --detach): the terminal then needs --console-socket.
   bool detach = true;
+  // --debug lines (the caller's logger); may be empty.
+  std::function<void(std::string_view)> debug;
 };
 
 // On success the container is "created" and its state is returned. On failure

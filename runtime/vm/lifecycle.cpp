@@ -22,6 +22,12 @@ std::string control_path(const oci::State& state) {
 
 }  // namespace
 
+Status attach_network(const oci::State& state) {
+  if (auto r = control_call(control_path(state), {{"op", "net-attach"}}); !r)
+    return r.error().wrap("network");
+  return {};
+}
+
 Status start_container(const StateDir& dir, const std::string& id) {
   auto lock = dir.lock(id);
   if (!lock) return lock.error();

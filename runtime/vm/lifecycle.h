@@ -13,6 +13,11 @@
 
 namespace runvm::runtime::vm {
 
+// After the create hooks: attaches the container's network namespace to the guest NIC if
+// whoever fills it (Docker 20.10's prestart hook, CNI before create) has done so; else
+// start does it.
+[[nodiscard]] Status attach_network(const oci::State& state);
+
 // Releases the held container process and records it as running. The caller
 // has checked that the container is "created".
 [[nodiscard]] Status start_container(const StateDir& dir, const std::string& id);

@@ -278,12 +278,15 @@ class Supervisor {
     return {};
   }
 
-  // Before the container starts: attach the namespace's link (filled by Docker, CNI or
-  // a hook by now) and configure the guest. A namespace with only lo leaves the NIC down.
-  Status attach_network() {
+  // Attaches the namespace's link (filled by Docker, CNI or a hook) and configures the
+  // guest. Tried after the create hooks (`early`: a namespace with only lo is left for
+  // start, which newer Docker fills between create and start) and at start, where only
+  // lo means the NIC stays down.
+  Status attach_network(bool early) {
     if (!attachment_ || network_sent_) return {};
     auto cfg = attachment_->attach();
     if (!cfg) return cfg.error();
+    if (early && !attachment_->attached()) return {};
     if (attachment_->attached()) {
       if (auto ok = record_net_attached(l_, attachment_->link_ifindex()); !ok) return ok;
     }
@@ -369,9 +372,14 @@ class Supervisor {
     const std::string op = req["op"];
     if (op == "start") {
       if (started_) return fail(Error("container already started", EBUSY));
-      if (auto ok = attach_network(); !ok) return fail(ok.error());
+      if (auto ok = attach_network(false); !ok) return fail(ok.error());
       if (auto ok = client_->start(); !ok) return fail(ok.error());
       started_ = true;
+      return {{"ok", true}};
+    }
+    if (op == "net-attach") {
+      if (started_) return fail(Error("container already started", EBUSY));
+      if (auto ok = attach_network(true); !ok) return fail(ok.error());
       return {{"ok", true}};
     }
     if (op == "pause" || op == "resume") {

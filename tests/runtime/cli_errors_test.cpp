@@ -152,6 +152,32 @@ TEST_F(CliErrors, CreateThatCannotStartTheMicroVmLeavesNothing) {
   }
 }
 
+// No network namespace in config.json means host networking for runc; runvm gives the VM
+// no NIC and says so under --debug (and only then).
+TEST_F(CliErrors, DebugSaysWhenTheVmGetsNoNic) {
+  oci::Spec spec = testing::test_spec();
+  spec.annotations = oci::StringMap{{"io.runvm.vm.kernel", tmp_ / "no-such-kernel"}};
+  const std::string no_nic = "the VM gets no NIC";
+  const oci::Spec with_netns = spec;
+  std::erase_if(*spec.linux->namespaces,
+                [](const oci::Namespace& n) { return n.type == "network"; });
+  ASSERT_NE(spec.linux->namespaces->size(), with_netns.linux->namespaces->size());
+  testing::write_bundle(bundle(), spec);
+  RunResult r = runvm({"--debug", "create", "-b", bundle(), "c1"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.err.find("container c1: config.json has no network namespace"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(no_nic), std::string::npos) << r.err;
+  r = runvm({"create", "-b", bundle(), "c1"});
+  EXPECT_EQ(r.err.find(no_nic), std::string::npos) << r.err;
+
+  testing::write_bundle(bundle(), with_netns);
+  r = runvm({"--debug", "create", "-b", bundle(), "c1"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_EQ(r.err.find(no_nic), std::string::npos) << r.err;
+  EXPECT_TRUE(root_entries().empty());
+}
+
 TEST_F(CliErrors, CreateOfMissingRootfsFails) {
   testing::write_bundle(bundle(), testing::test_spec());
   std::filesystem::remove(bundle() + "/rootfs");

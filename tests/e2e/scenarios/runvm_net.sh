@@ -2,7 +2,8 @@
 # /32 address, MTU 1400, a link-scope route to the gateway, default via it), given to runvm
 # by path. The guest NIC takes the veth's name, MAC, MTU, address and routes; 1 MiB goes
 # byte-exact both ways (container fetches from a test-host httpd, the test host from an
-# httpd in the container); after kill/delete no qdisc is left and the test host's network
+# httpd in the container); the veth is attached by create (after its hooks), before start;
+# after kill/delete no qdisc is left and the test host's network
 # is as before.
 # e2e-timeout: 400
 . /e2e/lib.sh
@@ -29,8 +30,13 @@ httpd_pid=$!
 
 make_bundle "$PWD/b" '["/bin/sh","-c","echo mtu=$(cat /sys/class/net/eth0/mtu) mac=$(cat /sys/class/net/eth0/address); ip -o -4 addr show eth0; ip route; wget -q -O /dev/shm/blob http://10.1.1.1:8080/blob; echo got=$(md5sum </dev/shm/blob); mkdir -p /dev/shm/srv; head -c 1048576 /dev/urandom >/dev/shm/srv/blob2; echo served=$(md5sum </dev/shm/srv/blob2); echo ready; exec httpd -f -p 8080 -h /dev/shm/srv"]'
 set_netns_path "$PWD/b" /run/netns/ptp
-timeout "$T" runvm --root "$ROOT" run -d -b "$PWD/b" cn >out.txt 2>err.txt </dev/null ||
-  { kill $httpd_pid; fail "run -d failed: $(tail -c 1500 err.txt)"; }
+timeout "$T" runvm --root "$ROOT" create -b "$PWD/b" cn >out.txt 2>err.txt </dev/null ||
+  { kill $httpd_pid; fail "create failed: $(tail -c 1500 err.txt)"; }
+# The netns was filled before create: the attach happens right after the create hooks.
+tc -n ptp qdisc show dev eth0 | grep -q ingress ||
+  { kill $httpd_pid; runvm --root "$ROOT" delete -f cn; fail "no ingress qdisc on the veth after create"; }
+timeout "$T" runvm --root "$ROOT" start cn 2>>err.txt ||
+  { kill $httpd_pid; runvm --root "$ROOT" delete -f cn; fail "start failed: $(tail -c 1500 err.txt)"; }
 i=0
 while ! grep -q '^ready' out.txt && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
 cat out.txt
