@@ -31,7 +31,10 @@ struct SharedDir {
 struct NetConfig {
   int tap_fd = -1;
   std::array<uint8_t, 6> mac{};  // unicast, not all zero
-  uint16_t mtu = 1500;           // 68..65535
+  // 68..65535, offered as VIRTIO_NET_F_MTU (the guest's maximum and initial MTU);
+  // 0: not offered, so the guest may set any MTU (runvm learns the container's
+  // only after the VMM started and has the agent set it).
+  uint16_t mtu = 0;
 };
 
 struct VmConfig {

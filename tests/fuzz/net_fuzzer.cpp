@@ -118,6 +118,10 @@ struct Harness {
     auto rq = Queue::create(g.mem(), rxd->config(), VirtioNet::kQueueSize);
     auto tq = Queue::create(g.mem(), txd->config(), VirtioNet::kQueueSize);
     check(rq.ok() && tq.ok());
+    if (features & kFeatureRingEventIdx) {  // as the transport does
+      rq->enable_event_idx();
+      tq->enable_event_idx();
+    }
     qs.emplace_back(std::move(*rq));
     qs.emplace_back(std::move(*tq));
     check(dev->activate(g.mem(), std::move(qs), irq).ok());

@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   // Byte 0 picks the queue size (1..256, powers of two), byte 1 the pop budget.
   uint16_t qsize = static_cast<uint16_t>(1u << (data[0] % 9));
+  const bool event_idx = data[0] & 0x80;
   int budget = data[1];
   data += 2;
   size -= 2;
@@ -40,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   QueueConfig cfg{qsize, kBase, kBase + 0x1000, kBase + 0x2000};
   auto q = Queue::create(mem, cfg, 256);
   check(q.ok());
+  if (event_idx) q->enable_event_idx();
 
   uint16_t chains = 0;
   for (int i = 0; i < budget; ++i) {
@@ -74,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     q->add_used(std::move(*chain), static_cast<uint32_t>(n));
   }
   (void)q->needs_notification();
+  (void)q->arm_kick();  // writes avail_event inside the used ring, never elsewhere
   // Every consumed avail entry (good or malformed) got exactly one used entry.
   check(q->next_used() == static_cast<uint16_t>(chains + q->malformed_chains()));
   return 0;

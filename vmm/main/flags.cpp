@@ -139,7 +139,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   app.add_option("--9p", p9_specs, "share DIR as virtio-9p TAG: TAG=DIR[:ro] (repeatable)");
   std::vector<std::string> net_specs;
   app.add_option("--net", net_specs,
-                 "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M]");
+                 "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] "
+                 "(without mtu the guest picks its own)");
 
   ParsedFlags out;
   try {

@@ -239,7 +239,12 @@ TEST_F(VirtioNetTest, CreateRejectsBadArguments) {
   EXPECT_FALSE(VirtioNet::create(UniqueFd(dup(sv[1])), kMac, 67, l).ok());
   EXPECT_FALSE(VirtioNet::create(UniqueFd(dup(sv[1])), {0x01, 0, 0, 0, 0, 1}, 1500, l).ok());
   EXPECT_FALSE(VirtioNet::create(UniqueFd(), kMac, 1500, l).ok());
-  EXPECT_TRUE(VirtioNet::create(UniqueFd(sv[1]), kMac, 68, l).ok());
+  EXPECT_TRUE(VirtioNet::create(UniqueFd(dup(sv[1])), kMac, 68, l).ok());
+  // No MTU given: VIRTIO_NET_F_MTU is not offered (the guest's MTU is free).
+  auto free_mtu = VirtioNet::create(UniqueFd(sv[1]), kMac, 0, l);
+  ASSERT_TRUE(free_mtu.ok());
+  EXPECT_FALSE((*free_mtu)->device_features() & net::kFMtu);
+  EXPECT_TRUE((*free_mtu)->device_features() & net::kFMrgRxbuf);
 }
 
 TEST_F(VirtioNetTest, ActivateNeedsBothQueues) {

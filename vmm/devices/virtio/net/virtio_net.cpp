@@ -23,7 +23,7 @@ constexpr int kMaxLogged = 16;
 Result<std::shared_ptr<VirtioNet>> VirtioNet::create(UniqueFd tap, std::array<uint8_t, 6> mac,
                                                      uint16_t mtu, EventLoop& loop) {
   if (!tap.valid()) return Error("virtio-net: no tap fd");
-  if (mtu < kMinMtu)
+  if (mtu != 0 && mtu < kMinMtu)
     return Error("virtio-net: mtu " + std::to_string(mtu) + " is below " + std::to_string(kMinMtu));
   if (mac[0] & 1) return Error("virtio-net: the MAC address is a multicast address");
   struct stat st;

@@ -64,7 +64,8 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
 
   // Takes `tap`: a tap fd as described above, or any fd that keeps packet
   // boundaries (tests use a SOCK_SEQPACKET socket). `mtu` in [kMinMtu, 65535]
-  // goes to the guest through config.mtu. `loop` must outlive the device.
+  // goes to the guest through config.mtu (VIRTIO_NET_F_MTU); 0 offers no MTU.
+  // `loop` must outlive the device.
   [[nodiscard]] static Result<std::shared_ptr<VirtioNet>> create(UniqueFd tap,
                                                                  std::array<uint8_t, 6> mac,
                                                                  uint16_t mtu, EventLoop& loop);
@@ -72,7 +73,7 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
 
   std::string name() const override { return "net"; }
   uint32_t device_type() const override { return kDeviceTypeNet; }
-  uint64_t device_features() const override { return kFeatures; }
+  uint64_t device_features() const override { return mtu_ ? kFeatures : kFeatures & ~net::kFMtu; }
   // Sets the tap's offloads (TUNSETOFFLOAD) to what the driver can receive.
   void ack_features(uint64_t features) override;
   std::vector<uint16_t> queue_max_sizes() const override { return {kQueueSize, kQueueSize}; }
