@@ -3,8 +3,8 @@
 #   OUTDIR/guest-cloud.cpio.gz   (linux-image-cloud-amd64's modules)
 #   OUTDIR/guest-generic.cpio.gz (linux-image-amd64's modules)
 # plus OUTDIR/vmlinuz-cloud and OUTDIR/vmlinuz-generic (copies of the matching kernels).
-# Contents: busybox-static, the virtio-pci/vsock/rng/pvpanic modules (dependency order),
-# tests/e2e/guest/vsock_tool (static) and tests/e2e/guest/init.sh as /init.
+# Contents: busybox-static, the virtio-pci/vsock/rng/pvpanic/net modules (dependency order),
+# tests/e2e/guest/vsock_tool and nettool (static) and tests/e2e/guest/init.sh as /init.
 # usage: build-guest-initramfs.sh OUTDIR [cloud|generic ...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,13 +15,14 @@ flavours=("$@")
 ((${#flavours[@]})) || flavours=(cloud generic)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-GUEST_MODULES=(virtio_pci vmw_vsock_virtio_transport virtio_rng pvpanic_pci)
+GUEST_MODULES=(virtio_pci vmw_vsock_virtio_transport virtio_rng pvpanic_pci virtio_net)
 # Shared-filesystem tests (tests/e2e/guest/fs): virtio-fs in both kernels, 9p only in generic.
 FS_MODULES_cloud=(virtiofs)
 FS_MODULES_generic=(virtiofs 9pnet_virtio 9p)
 
 build_static_tool "$here/guest/vsock_tool.c" "$out/vsock_tool"
 build_static_tool "$here/guest/fs/fstool.c" "$out/fstool"
+build_static_tool "$here/guest/nettool.c" "$out/nettool"
 for fl in "${flavours[@]}"; do
   case $fl in
     cloud) deb=cloud-amd64 ;;
@@ -37,6 +38,7 @@ for fl in "${flavours[@]}"; do
   fsmods="FS_MODULES_$fl[@]"
   install_modules "$kver" "$root" modules "${GUEST_MODULES[@]}" "${!fsmods}"
   cp "$out/vsock_tool" "$root/bin/vsock_tool"
+  cp "$out/nettool" "$root/bin/nettool"
   mkdir -p "$root/fs" "$root/mnt"
   cp "$out/fstool" "$root/fs/fstool"
   cp "$here"/guest/fs/*.sh "$root/fs/"

@@ -7,6 +7,8 @@
 #   e2e=panic        trigger a kernel panic through sysrq
 #   e2e=pci-garbage  write random bytes into the virtio/pvpanic PCI registers, power off
 #   e2e=fs-<what>    mount the fs.* shares and run /fs/<what>.sh (tests/e2e/guest/fs)
+#   e2e=net-serve    bring up the first NIC as e2e.ip/32 with a link route to e2e.gw (and
+#                    e2e.mtu), then serve nettool on port 5001 until told to quit
 # Every line the scenarios look for starts with "E2E-G".
 export PATH=/bin
 echo "E2E-GUEST-INIT start"
@@ -77,6 +79,23 @@ case $mode in
     ;;
   fs-*) # shared-filesystem tests: tests/e2e/guest/fs/run.sh
     sh /fs/run.sh "${mode#fs-}" 2>&1 | prefix E2E-GUEST-FS
+    ;;
+  net-serve) # bench/net-bench.sh: the guest end of the TCP measurements
+    dev=
+    for d in /sys/class/net/*; do [ "${d##*/}" = lo ] || { dev=${d##*/}; break; }; done
+    ip link set lo up
+    if [ -z "$dev" ]; then
+      echo "E2E-GUEST-NET no NIC"
+    else
+      gw=$(arg e2e.gw 10.2.0.1)
+      mtu=$(arg e2e.mtu "")
+      [ -z "$mtu" ] || ip link set "$dev" mtu "$mtu"
+      ip link set "$dev" up && ip addr add "$(arg e2e.ip 10.2.0.2)/32" dev "$dev" &&
+        ip route add "$gw" dev "$dev" && ip route add default via "$gw" ||
+        echo "E2E-GUEST-NET configuring $dev failed"
+      echo "E2E-GUEST-NET $dev mac=$(cat /sys/class/net/$dev/address) mtu=$(cat /sys/class/net/$dev/mtu)"
+      NETTOOL_TIMEOUT=$T nettool serve 5001 2>&1 | prefix E2E-GUEST-NET
+    fi
     ;;
   *) echo "E2E-GUEST unknown mode $mode" ;;
 esac
