@@ -9,6 +9,7 @@
 #include "guest-init/cgroups.h"
 #include "guest-init/mounts.h"
 #include "guest-init/network.h"
+#include "guest-init/nic_release.h"
 #include "guest-init/process_setup.h"
 #include "guest-init/seccomp_filter.h"
 #include "oci/parse.h"
@@ -98,7 +99,11 @@ Result<agent::ContainerStats> GuestLauncher::stats() {
 }
 
 Status GuestLauncher::configure_network(const agent::NetworkConfig& network) {
-  return guest::configure_network(network);
+  if (auto ok = guest::configure_network(network); !ok) return ok;
+  // Only the described NIC stays (none for a namespace with only lo), as with runc.
+  auto released = guest::release_undescribed_nics(network, kVirtioNetDriverDir);
+  if (!released) return released.error().wrap("guest network");
+  return {};
 }
 
 Status GuestLauncher::update(const nlohmann::json& resources) {
