@@ -121,10 +121,23 @@ Status check_namespace_paths(const oci::Spec& spec) {
     if (!list[i].path || list[i].path->empty()) continue;
     int flag = flag_of(list[i].type);
     if (flag == 0) continue;  // unknown types are the validator's to report
+    const std::string where = "linux.namespaces[" + std::to_string(i) + "] (" + list[i].type + ")";
     auto fd = open_namespace(*list[i].path, flag);
-    if (!fd) {
-      return fd.error().wrap("linux.namespaces[" + std::to_string(i) + "] (" + list[i].type + ")");
-    }
+    if (!fd) return fd.error().wrap(where);
+    if (flag == CLONE_NEWNET) continue;  // the container's network: runtime/net attaches it
+    // Every other namespace the container has is the guest kernel's: runvm cannot join the
+    // host's (Docker --ipc=host style) or another container's (--ipc=container:X, a pod's
+    // sandbox), and says so instead of silently giving the container a fresh one.
+    struct stat ns_st, own_st;
+    const std::string own = "/proc/self/ns/" + (flag == CLONE_NEWNS ? "mnt" : list[i].type);
+    const bool host = ::fstat(fd->get(), &ns_st) == 0 && ::stat(own.c_str(), &own_st) == 0 &&
+                      ns_st.st_ino == own_st.st_ino && ns_st.st_dev == own_st.st_dev;
+    return Error(where + ": cannot join " + *list[i].path +
+                     (host ? " (the host's " : " (an existing ") + list[i].type +
+                     " namespace): the container runs in its own guest kernel, so " +
+                     "it cannot share a " + list[i].type +
+                     " namespace with the host or another container; remove the path",
+                 ENOTSUP);
   }
   return {};
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -99,6 +100,40 @@ TEST(HostNamespaces, PathOfTheWrongTypeIsRefused) {
       << ok.error().message;
   EXPECT_NE(ok.error().message.find("type ipc, not cgroup"), std::string::npos)
       << ok.error().message;
+}
+
+// Only the network namespace can be joined by path; the others belong to the guest kernel,
+// so joining the host's or another process's is refused, naming the namespace.
+TEST(HostNamespaces, NonNetworkPathsAreRefusedNamingTheNamespace) {
+  auto host = check_namespace_paths(spec_with({{"network", ""}, {"ipc", "/proc/self/ns/ipc"}}));
+  ASSERT_FALSE(host);
+  EXPECT_EQ(host.error().err, ENOTSUP);
+  EXPECT_NE(host.error().message.find("linux.namespaces[1] (ipc): cannot join /proc/self/ns/ipc "
+                                      "(the host's ipc namespace)"),
+            std::string::npos)
+      << host.error().message;
+  // Another process's namespace (here: a child's new uts namespace).
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    char c = ::unshare(CLONE_NEWUTS) == 0 ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  const std::string path = "/proc/" + std::to_string(child) + "/ns/uts";
+  auto other = check_namespace_paths(spec_with({{"uts", path}}));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  if (c != 'y') GTEST_SKIP() << "cannot create a uts namespace here";
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("(an existing uts namespace)"), std::string::npos)
+      << other.error().message;
 }
 
 TEST(HostNamespaces, MissingOrNonNamespacePathIsRefused) {
