@@ -5,12 +5,6 @@
 # per boot. Times are from spawning the VMM process (see tests/e2e/tools/vmrun.c).
 # Kernel command line of the test host: bench.n=N bench.cpus=C bench.mem=MiB bench.kernel=cloud|generic
 . /e2e/lib.sh
-arg() {
-  for w in $(cat /proc/cmdline); do
-    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
-  done
-  echo "$2"
-}
 N=$(arg bench.n 3)
 CPUS=$(arg bench.cpus 1)
 MEM=$(arg bench.mem 256)

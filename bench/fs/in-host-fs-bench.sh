@@ -7,12 +7,6 @@
 # Test-host command line: fsbench.mib=N fsbench.rand=N fsbench.meta=N fsbench.mem=MiB
 #   fsbench.peers=a,b (default all three) fsbench.ra_kb=N (virtio-fs guest readahead)
 . /e2e/lib.sh
-arg() {
-  for w in $(cat /proc/cmdline); do
-    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
-  done
-  echo "$2"
-}
 MIB=$(arg fsbench.mib 256)
 RAND=$(arg fsbench.rand 4000)
 META=$(arg fsbench.meta 1000)

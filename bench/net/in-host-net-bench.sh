@@ -16,12 +16,6 @@
 # Test-host command line: netbench.secs=N netbench.rr=N netbench.rounds=N netbench.mem=MiB
 #   netbench.peers=a,b
 . /e2e/lib.sh
-arg() {
-  for w in $(cat /proc/cmdline); do
-    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
-  done
-  echo "$2"
-}
 SECS=$(arg netbench.secs 5)
 RR=$(arg netbench.rr 2000)
 ROUNDS=$(arg netbench.rounds 3)

@@ -11,6 +11,15 @@ NAME=${E2E_NAME:-scenario}
 ip() { /bin/ip "$@"; }
 tc() { /bin/tc "$@"; }
 
+# arg NAME DEFAULT: the value of NAME=... on the test host's kernel command line (the
+# benchmarks' settings).
+arg() {
+  for w in $(cat /proc/cmdline); do
+    case $w in "$1"=*) echo "${w#*=}"; return ;; esac
+  done
+  echo "$2"
+}
+
 pass() { echo "DETAIL $*"; exit 0; }
 fail() { echo "DETAIL $*"; show_logs; exit 1; }
 skip() { echo "DETAIL $*"; exit 77; }
