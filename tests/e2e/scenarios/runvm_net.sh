@@ -47,7 +47,14 @@ grep -q 'inet 10.1.1.2/32' out.txt || fail "guest eth0 lacks 10.1.1.2/32"
 grep -q '^default via 10.1.1.1 dev eth0' out.txt || fail "guest has no default route via 10.1.1.1"
 grep -q "^got=$want" out.txt || fail "the container's download of 1 MiB is not byte-exact"
 served=$(sed -n 's/^served=\([0-9a-f]*\).*/\1/p' out.txt)
-got=$(wget -q -O - http://10.1.1.2:8080/blob2 | md5sum | cut -d' ' -f1)
+# "ready" comes just before the exec of httpd: retry until it listens.
+i=0
+while :; do
+  got=$(timeout 20 wget -q -O - http://10.1.1.2:8080/blob2 | md5sum | cut -d' ' -f1)
+  [ "$got" = "$served" ] || [ $i -ge 30 ] && break
+  sleep 1
+  i=$((i + 1))
+done
 [ -n "$served" ] && [ "$got" = "$served" ] || fail "the test host's download from the container: $got, want $served"
 note "guest eth0 = veth (MTU 1400, $veth_mac, 10.1.1.2/32, default via 10.1.1.1); 1 MiB each way byte-exact"
 tc -n ptp qdisc show dev eth0 | grep -q ingress || fail "no ingress qdisc on the veth while attached"
