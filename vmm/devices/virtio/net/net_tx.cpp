@@ -17,7 +17,9 @@ void VirtioNet::process_tx_locked() {
   if (!tx_) return;
   bool used = false;
   size_t served = 0;
-  for (;;) {
+  // `rounds` bounds the re-checks too: a guest flipping avail->idx around arm_kick()
+  // must not keep the event loop here without a chain to serve.
+  for (size_t rounds = 0;; ++rounds) {
     for (; served < kTxBudget; ++served) {
       auto chain = tx_->pop();
       if (!chain) break;
@@ -25,7 +27,7 @@ void VirtioNet::process_tx_locked() {
       tx_->add_used(std::move(*chain), 0);
       used = true;
     }
-    if (served == kTxBudget) {
+    if (served == kTxBudget || rounds == kTxBudget) {
       // Come back after the loop's other work: with EVENT_IDX no kick would
       // announce chains that are already published.
       const uint64_t one = 1;
