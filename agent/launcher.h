@@ -16,6 +16,14 @@
 
 namespace runvm::agent {
 
+// The pid namespace a process is forked into: the agent's own (default), a new
+// one whose pid 1 it is (a container's init), or that of a running process (an
+// exec joining its container's init).
+struct PidNamespace {
+  bool create = false;
+  int join_pid = 0;
+};
+
 class Launcher {
  public:
   virtual ~Launcher() = default;
@@ -34,6 +42,8 @@ class Launcher {
   // The devpts instance a terminal process gets its pty from (agent/pty.h); empty
   // means the agent's own /dev/ptmx. `init_pid` as in setup_child.
   virtual PtmxLocation ptmx_location(int /*init_pid*/) { return {}; }
+  // In the agent, before the fork. `init_pid` as in setup_child.
+  virtual PidNamespace pid_namespace(int /*init_pid*/) { return {}; }
   [[nodiscard]] virtual Result<ContainerStats> stats() {
     return Error("container statistics are not available here", ENOTSUP);
   }

@@ -1,10 +1,12 @@
 #include "agent/spawn.h"
 
 #include "agent/pty.h"
+#include "base/unique_fd.h"
 
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -132,6 +134,40 @@ Status read_status(int fd, Expect expect) {
   return {};
 }
 
+// fork(), into the pid namespace `ns` names. The agent switches its namespace for
+// children around the fork and back, so only this child lands there.
+Result<pid_t> fork_into(const PidNamespace& ns) {
+  if (!ns.create && ns.join_pid <= 0) {
+    pid_t pid = fork();
+    if (pid < 0) return Error::from_errno("fork");
+    return pid;
+  }
+  UniqueFd own(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+  if (!own.valid()) return Error::from_errno("open /proc/self/ns/pid");
+  if (ns.create) {
+    if (::unshare(CLONE_NEWPID) < 0) return Error::from_errno("new pid namespace");
+  } else {
+    const std::string path = "/proc/" + std::to_string(ns.join_pid) + "/ns/pid";
+    UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!target.valid()) return Error::from_errno("open " + path);
+    if (::setns(target.get(), CLONE_NEWPID) < 0) return Error::from_errno("join " + path);
+  }
+  pid_t pid = fork();
+  if (pid == 0) return pid;
+  const int fork_errno = errno;
+  if (::setns(own.get(), CLONE_NEWPID) < 0) {
+    // Every later child would land in the container's namespace: not survivable.
+    Error e = Error::from_errno("return to the agent's pid namespace");
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    return e;
+  }
+  if (pid < 0) return Error::from_errno("fork into a pid namespace", fork_errno);
+  return pid;
+}
+
 }  // namespace
 
 Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env) {
@@ -195,8 +231,9 @@ Result<Spawned> spawn_process(const ProcessSpec& p, Launcher& launcher, const Sp
         pipe2(err_p, O_CLOEXEC) < 0)
       return fail(Error::from_errno("pipe"));
   }
-  pid_t pid = fork();
-  if (pid < 0) return fail(Error::from_errno("fork"));
+  auto forked = fork_into(launcher.pid_namespace(o.init_pid));
+  if (!forked) return fail(forked.error());
+  const pid_t pid = *forked;
   if (pid == 0) child_main(p, launcher, o, tty, in_p[0], out_p[1], err_p[1], hold_p[0], st_p[1]);
   s.pid = pid;
   close_fd(tty);

@@ -151,8 +151,13 @@ Status load_modules(const std::string& list_path) {
 Status mount_shared_rootfs(const BootConfig& cfg) {
   for (const auto& tag : cfg.shares) {
     std::string target = std::string(BootConfig::kSharesDir) + "/" + tag;
-    if (auto s = mount_fs(tag.c_str(), target, "virtiofs", MS_NOSUID | MS_NODEV, nullptr); !s)
+    // No flags of our own: the container's bind of the share takes the flags it asks for,
+    // as a runc bind of a host directory does. Shared, like a systemd host's mounts, so
+    // the container's propagation options (shared, slave, ...) act as they do under runc.
+    if (auto s = mount_fs(tag.c_str(), target, "virtiofs", 0, nullptr); !s)
       return s.error().wrap("share " + tag);
+    if (::mount(nullptr, target.c_str(), nullptr, MS_SHARED, nullptr) < 0)
+      return Error::from_errno("make share " + tag + " shared");
   }
   if (cfg.rootfs_fstype == "9p")
     return mount_fs(cfg.rootfs_tag.c_str(), cfg.rootfs_target, "9p", 0,

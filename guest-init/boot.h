@@ -20,8 +20,9 @@ struct BootConfig {
   // Where the shared rootfs is mounted in the guest (the container's root).
   std::string rootfs_target = agent::kGuestRootfsDir;
   // runvm.share=<tag> (repeatable): virtio-fs shares mounted at
-  // kSharesDir/<tag>, outside the container's root; the host rewrites file
-  // bind mounts into binds of files in them (runtime/vm/volumes.h).
+  // kSharesDir/<tag>, outside the container's root; the host rewrites bind
+  // mounts of host files and directories into binds out of them
+  // (runtime/vm/volumes.h).
   std::vector<std::string> shares;
   static constexpr const char* kSharesDir = agent::kGuestSharesDir;
   // runvm.modules=<path>: module files (one path a line) loaded in order.

@@ -82,7 +82,18 @@ Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::j
     else if (has_resources)
       return s.error().wrap("container " + container_id);
   }
-  if (auto s = setup_rootfs(*spec, rootfs_); !s) return s.error().wrap("container " + container_id);
+  new_pid_ns_ = false;
+  if (spec->linux && spec->linux->namespaces)
+    for (const auto& n : *spec->linux->namespaces)
+      if (n.type == "pid") {
+        // The host refuses paths (runtime/vm/host_namespaces.h); a guest cannot join one.
+        if (n.path && !n.path->empty())
+          return Error("linux.namespaces: pid path " + *n.path + " cannot be joined in the guest",
+                       ENOTSUP);
+        new_pid_ns_ = true;
+      }
+  if (auto s = setup_rootfs(*spec, rootfs_, new_pid_ns_); !s)
+    return s.error().wrap("container " + container_id);
   spec_ = std::move(*spec);
   return {};
 }
@@ -91,6 +102,11 @@ agent::PtmxLocation GuestLauncher::ptmx_location(int init_pid) {
   // Before init runs, its devpts is below our rootfs mount; later, in init's root.
   if (init_pid > 0) return {"/proc/" + std::to_string(init_pid) + "/root", "dev/pts/ptmx"};
   return {rootfs_, "dev/pts/ptmx"};
+}
+
+agent::PidNamespace GuestLauncher::pid_namespace(int init_pid) {
+  if (!new_pid_ns_) return {};
+  return init_pid == 0 ? agent::PidNamespace{true, 0} : agent::PidNamespace{false, init_pid};
 }
 
 Result<agent::ContainerStats> GuestLauncher::stats() {
@@ -138,7 +154,10 @@ Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
       char name[128];
       if (ttyname_r(0, name, sizeof name) == 0) console = name;
     }
-    if (auto s = enter_rootfs(rootfs_, console); !s) return s.error().wrap("rootfs");
+    if (auto s = enter_rootfs(rootfs_, console, propagation_plan(*spec_)); !s)
+      return s.error().wrap("rootfs");
+    if (new_pid_ns_)
+      if (auto s = mount_proc_in_container(*spec_); !s) return s.error().wrap("rootfs");
   } else {
     if (auto s = join_rootfs_of(init_pid); !s) return s.error().wrap("exec");
   }

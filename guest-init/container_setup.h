@@ -35,6 +35,9 @@ class GuestLauncher : public agent::Launcher {
   [[nodiscard]] Status finish_child(const agent::ProcessSpec& p) override;
   // The container's own devpts (mounted by prepare), so ttyname() works inside.
   agent::PtmxLocation ptmx_location(int init_pid) override;
+  // A `pid` entry in linux.namespaces: init is pid 1 of a new pid namespace, as
+  // under runc, and execs join it.
+  agent::PidNamespace pid_namespace(int init_pid) override;
   [[nodiscard]] Result<agent::ContainerStats> stats() override;
   [[nodiscard]] Status update(const nlohmann::json& resources) override;
   [[nodiscard]] Status configure_network(const agent::NetworkConfig& network) override;
@@ -46,6 +49,7 @@ class GuestLauncher : public agent::Launcher {
   std::string rootfs_;
   std::string cgroup_dir_;
   bool use_cgroup_ = false;
+  bool new_pid_ns_ = false;
   std::optional<oci::Spec> spec_;
 };
 

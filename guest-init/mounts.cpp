@@ -73,6 +73,7 @@ Status mount_entry(const oci::Mount& m, const std::string& rootfs) {
   }
   if (auto s = ensure_target(*target, is_file); !s) return s;
   if (opts.bind) {
+    // opts.data (mode=, size=, ...) means nothing to a bind; runc ignores it too.
     unsigned long f = MS_BIND | (opts.recursive ? MS_REC : 0);
     if (auto s = do_mount(source, *target, "", f, ""); !s) return s;
     // Bind mounts take their flags (ro, nosuid, ...) only on a remount.
@@ -217,7 +218,7 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
       else
         o.flags |= f->second.flag;
     } else if (auto p = kPropagation.find(opt); p != kPropagation.end()) {
-      o.propagation |= p->second;
+      o.propagation = p->second;  // one mount(2) call takes one type; the last one wins
     } else if (opt == "bind" || opt == "rbind") {
       o.bind = true;
       o.recursive |= opt == "rbind";
@@ -236,7 +237,8 @@ Result<std::string> resolve_in_rootfs(const std::string& rootfs, const std::stri
   // Process components front to back; a symlink's target is spliced in front.
   std::vector<std::string> stack(todo.rbegin(), todo.rend());
   while (!stack.empty()) {
-    std::string c = std::move(stack.back());
+    std::string c =
+        stack.back();  // a copy: GCC 12 misreads a moved-from SSO string (-Wmaybe-uninitialized)
     stack.pop_back();
     if (c == ".") continue;
     if (c == "..") {
@@ -265,29 +267,103 @@ Result<std::string> resolve_in_rootfs(const std::string& rootfs, const std::stri
   return out;
 }
 
-Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs) {
+namespace {
+
+bool is_proc(const oci::Mount& m) {
+  return m.type.value_or("") == "proc";
+}
+
+// True when `path` is a proc mount's destination or below one.
+bool under_proc(const oci::Spec& spec, const std::string& path) {
+  if (!spec.mounts) return false;
+  for (const auto& m : *spec.mounts) {
+    if (!is_proc(m)) continue;
+    const std::string& d = m.destination;
+    if (path == d || (path.size() > d.size() && path.compare(0, d.size(), d) == 0 &&
+                      (d.back() == '/' || path[d.size()] == '/')))
+      return true;
+  }
+  return false;
+}
+
+// maskedPaths and readonlyPaths, those below a proc mount only (`proc` true) or the others.
+Status mask_and_protect(const oci::Spec& spec, const std::string& rootfs, bool proc) {
+  if (spec.linux && spec.linux->maskedPaths)
+    for (const auto& p : *spec.linux->maskedPaths)
+      if (under_proc(spec, p) == proc)
+        if (auto s = mask_path(rootfs, p); !s) return s.error().wrap("maskedPaths " + p);
+  if (spec.linux && spec.linux->readonlyPaths)
+    for (const auto& p : *spec.linux->readonlyPaths)
+      if (under_proc(spec, p) == proc)
+        if (auto s = readonly_path(rootfs, p); !s) return s.error().wrap("readonlyPaths " + p);
+  return {};
+}
+
+}  // namespace
+
+Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs, bool defer_proc) {
   // pivot_root and the final read-only remount need rootfs to be a mount point.
   if (auto s = do_mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""); !s)
     return s.error().wrap("rootfs");
   if (spec.mounts) {
-    for (size_t i = 0; i < spec.mounts->size(); ++i)
-      if (auto s = mount_entry((*spec.mounts)[i], rootfs); !s)
-        return s.error().wrap("mounts[" + std::to_string(i) + "] " + (*spec.mounts)[i].destination);
+    for (size_t i = 0; i < spec.mounts->size(); ++i) {
+      const auto& m = (*spec.mounts)[i];
+      const std::string where = "mounts[" + std::to_string(i) + "] " + m.destination;
+      if (defer_proc && is_proc(m)) {
+        // Only its mountpoint now: the root may be read-only by the time proc is mounted.
+        auto target = resolve_in_rootfs(rootfs, m.destination);
+        if (!target) return target.error().wrap(where);
+        if (auto s = ensure_target(*target, false); !s) return s.error().wrap(where);
+        continue;
+      }
+      if (auto s = mount_entry(m, rootfs); !s) return s.error().wrap(where);
+    }
   }
   if (auto s = create_devices(spec, rootfs); !s) return s;
-  if (spec.linux && spec.linux->maskedPaths)
-    for (const auto& p : *spec.linux->maskedPaths)
-      if (auto s = mask_path(rootfs, p); !s) return s.error().wrap("maskedPaths " + p);
-  if (spec.linux && spec.linux->readonlyPaths)
-    for (const auto& p : *spec.linux->readonlyPaths)
-      if (auto s = readonly_path(rootfs, p); !s) return s.error().wrap("readonlyPaths " + p);
+  if (auto s = mask_and_protect(spec, rootfs, false); !s) return s;
+  if (!defer_proc)
+    if (auto s = mask_and_protect(spec, rootfs, true); !s) return s;
   if (spec.root && spec.root->readonly.value_or(false))
     if (auto s = do_mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""); !s)
       return s.error().wrap("root.readonly");
   return {};
 }
 
-Status enter_rootfs(const std::string& rootfs, const std::string& console) {
+PropagationPlan propagation_plan(const oci::Spec& spec) {
+  PropagationPlan plan;
+  if (spec.linux && spec.linux->rootfsPropagation)
+    plan.root = parse_mount_options({*spec.linux->rootfsPropagation}).propagation;
+  if (spec.mounts)
+    for (const auto& m : *spec.mounts) {
+      auto p = parse_mount_options(m.options.value_or(std::vector<std::string>{})).propagation;
+      if (p) plan.mounts.emplace_back(m.destination, p);
+    }
+  return plan;
+}
+
+Status mount_proc_in_container(const oci::Spec& spec) {
+  if (spec.mounts)
+    for (size_t i = 0; i < spec.mounts->size(); ++i)
+      if (is_proc((*spec.mounts)[i]))
+        if (auto s = mount_entry((*spec.mounts)[i], ""); !s)  // "": the container's root
+          return s.error().wrap("mounts[" + std::to_string(i) + "] " +
+                                (*spec.mounts)[i].destination);
+  return mask_and_protect(spec, "", true);
+}
+
+static Status apply_propagation(const PropagationPlan& plan) {
+  if (plan.root)
+    if (auto s = do_mount("", "/", "", plan.root, ""); !s)
+      return s.error().wrap("rootfsPropagation");
+  for (const auto& [destination, flags] : plan.mounts) {
+    // In the container's root: the kernel resolves symlinks inside it.
+    if (auto s = do_mount("", destination, "", flags, ""); !s) return s;
+  }
+  return {};
+}
+
+Status enter_rootfs(const std::string& rootfs, const std::string& console,
+                    const PropagationPlan& propagation) {
   if (::unshare(CLONE_NEWNS) < 0) return Error::from_errno("unshare mount namespace");
   // Our mount changes must not propagate back to the agent's namespace.
   if (auto s = do_mount("", "/", "", MS_REC | MS_SLAVE, ""); !s) return s;
@@ -313,7 +389,8 @@ Status enter_rootfs(const std::string& rootfs, const std::string& console) {
     return Error::from_errno("pivot_root " + rootfs);
   }
   if (::chdir("/") < 0) return Error::from_errno("chdir /");
-  return {};
+  // The copy made / a slave of the agent's mounts; now the propagation the config asks for.
+  return apply_propagation(propagation);
 }
 
 Status join_rootfs_of(int pid) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -31,13 +32,33 @@ struct MountOptions {
 // makes rootfs a mount point, mounts spec.mounts in order (bind sources are
 // guest paths), creates the default devices and linux.devices, masks and
 // write-protects paths, and finally remounts root read-only if root.readonly.
-[[nodiscard]] Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs);
+// `defer_proc`: proc mounts (and masked/read-only paths below them) are left to
+// mount_proc_in_container, for a container with a pid namespace of its own: a
+// proc instance shows the pid namespace of the process that mounts it.
+[[nodiscard]] Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs,
+                                  bool defer_proc = false);
+
+// In the container's init, inside its root and pid namespace: the proc mounts
+// setup_rootfs deferred, then the masked and read-only paths below them.
+[[nodiscard]] Status mount_proc_in_container(const oci::Spec& spec);
+
+// Propagation the config asks for: linux.rootfsPropagation for "/", then each
+// mount's shared/slave/private/unbindable option (r* forms with MS_REC), in order.
+struct PropagationPlan {
+  unsigned long root = 0;
+  std::vector<std::pair<std::string, unsigned long>> mounts;  // destination, MS_* flags
+};
+[[nodiscard]] PropagationPlan propagation_plan(const oci::Spec& spec);
 
 // In the calling process: a private copy of the mount namespace whose root is
 // rootfs (pivot_root; MS_MOVE + chroot when the current root is the initramfs,
 // which cannot be pivoted away). A non-empty `console` (the process's pty
 // slave) is bind-mounted on /dev/console first, in the private copy only.
-[[nodiscard]] Status enter_rootfs(const std::string& rootfs, const std::string& console = "");
+// The copy starts as a slave of the agent's mounts (runc's default rslave);
+// `propagation` is applied last, inside the new root, so a `shared` mount is
+// shared in the container's namespace as under runc.
+[[nodiscard]] Status enter_rootfs(const std::string& rootfs, const std::string& console = "",
+                                  const PropagationPlan& propagation = {});
 
 // In the calling process: joins the mount namespace and root directory of
 // `pid` (an exec joining the container's init process).

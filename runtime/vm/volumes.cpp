@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -54,29 +55,40 @@ Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string
                        "microVM (devices, sockets and fifos are not supported)",
                    ENOTSUP);
     }
+    // ro/rw: the last one wins, as with mount(8). Every other option (nosuid, atime flags,
+    // propagation, and ones a bind ignores such as mode= or size=) is the guest-side
+    // bind's to apply or drop.
     bool readonly = false;
     nlohmann::json options = nlohmann::json::array();
     if (m.contains("options") && m["options"].is_array()) {
       for (const auto& o : m["options"]) {
         if (o == "bind" || o == "rbind") continue;
-        if (o == "ro") readonly = true;
+        if (o == "ro" || o == "rw") readonly = o == "ro";
         options.push_back(o);
       }
     }
+    std::string guest_source;
     if (S_ISDIR(st.st_mode)) {
-      Volume v{"runvm-vol" + std::to_string(out.volumes.size()), real, readonly};
-      m["type"] = "virtiofs";
-      m["source"] = v.tag;
-      out.volumes.push_back(std::move(v));
+      // One share per host directory and access mode, however often it is mounted.
+      auto same = std::find_if(out.volumes.begin(), out.volumes.end(), [&](const Volume& v) {
+        return v.host_path == real && v.readonly == readonly;
+      });
+      if (same == out.volumes.end()) {
+        out.volumes.push_back({"runvm-vol" + std::to_string(out.volumes.size()), real, readonly});
+        out.guest_shares.push_back(out.volumes.back().tag);
+        same = out.volumes.end() - 1;
+      }
+      guest_source = std::string(agent::kGuestSharesDir) + "/" + same->tag;
     } else {
       const std::string n = std::to_string(out.files.size());
       const char* tag = readonly ? kFilesReadOnlyTag : kFilesTag;
       (readonly ? ro_files : rw_files) = true;
       out.files.push_back({real, files_dir + (readonly ? "/ro/" : "/rw/") + n, readonly,
                            m.value("destination", "")});
-      m["type"] = "bind";
-      m["source"] = std::string(agent::kGuestSharesDir) + "/" + tag + "/" + n;
+      guest_source = std::string(agent::kGuestSharesDir) + "/" + tag + "/" + n;
     }
+    m["type"] = "bind";
+    m["source"] = guest_source;
     m["options"] = options;
   }
   // File shares after the directory volumes, so runvm-vol<N> numbering is stable.

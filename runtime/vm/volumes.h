@@ -1,7 +1,10 @@
 // Volumes: the bundle's bind mounts of host directories reach the guest as extra
-// virtio-fs shares, one per mount (tag runvm-vol<N>), and the mount the guest
-// performs becomes a virtiofs mount of that tag with the same options minus
-// bind/rbind. `ro` also makes the share read-only in the VMM.
+// virtio-fs shares, one per host directory and access mode (tag runvm-vol<N>),
+// which guest-init mounts at /run/runvm/shares/<tag> (runvm.share=<tag> on the
+// kernel command line). The container's mount becomes a guest-side bind of that
+// share with the original options: the guest applies ro/rw, nosuid/nodev/noexec,
+// atime flags and propagation as runc does for a bind and ignores the rest
+// (mode=, size=, ...). `ro` also makes the share read-only in the VMM.
 //
 // Bind mounts of single files (Docker's and CRI's /etc/hosts, /etc/resolv.conf,
 // /etc/hostname, termination logs) cannot be shared by sharing their parent

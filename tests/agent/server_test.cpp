@@ -286,7 +286,7 @@ TEST_F(AgentServer, ResizeOfANonTerminalFails) {
 }
 
 TEST_F(AgentServer, PsListsDescendantsAndOrphansAreReaped) {
-  auto p = create_started(proc({"/bin/sh", "-c", "sleep 0.3 & echo $!; exec sleep 100"}));
+  auto p = create_started(proc({"/bin/sh", "-c", "sleep 1.5 & echo $!; exec sleep 100"}));
   std::string out = read_until(p.handle, "\n");
   int grandchild = std::stoi(out);
   auto pids = client_->ps();
@@ -298,7 +298,7 @@ TEST_F(AgentServer, PsListsDescendantsAndOrphansAreReaped) {
   auto w = client_->wait("init");
   ASSERT_TRUE(w);
   bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
+  for (int i = 0; i < 160 && !gone; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     struct stat st;
     gone = stat(("/proc/" + std::to_string(grandchild)).c_str(), &st) != 0;

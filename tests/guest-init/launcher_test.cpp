@@ -147,7 +147,7 @@ TEST_F(GuestLauncherTest, InitProcessRunsInTheConfiguredContainer) {
        {"/bin/sh", "-c",
         "cat /proc/sys/kernel/hostname; id -u; id -G; pwd; ulimit -n; "
         "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; cat /marker; echo; "
-        "mkdir /tmp/x 2>/dev/null || echo mkdir-denied; exit 5"}},
+        "mkdir /tmp/x 2>/dev/null || echo mkdir-denied; echo pid=$$; exit 5"}},
       {"env", {"PATH=/usr/bin:/bin"}},
       {"cwd", "/work"},
       {"user", {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {2000}}}},
@@ -167,25 +167,29 @@ TEST_F(GuestLauncherTest, InitProcessRunsInTheConfiguredContainer) {
   EXPECT_EQ(o.out,
             "guestbox\n1000\n1000 2000\n/work\n123\n"
             "CapEff:\t0000000000000020\nCapBnd:\t0000000000000021\nNoNewPrivs:\t1\n"
-            "inside\nmkdir-denied\n");
+            "inside\nmkdir-denied\npid=1\n");  // pid 1 of its own pid namespace, as under runc
   EXPECT_EQ(o.err, "");
   EXPECT_EQ(o.status.host_code(), 5);
 }
 
 TEST_F(GuestLauncherTest, ExecJoinsTheContainerRootfs) {
-  json init = {{"args", {"/bin/sh", "-c", "echo ready; exec sleep 100"}},
+  // pid 1 of a pid namespace gets no signal it has no handler for (runc's containers too).
+  json init = {{"args", {"/bin/sh", "-c", "trap 'exit 143' TERM; while :; do sleep 0.1; done"}},
                {"env", {"PATH=/usr/bin:/bin"}},
                {"cwd", "/"}};
   auto p = client_->create("ctr", config(init));
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_TRUE(client_->start());
-  json ex = {{"args", {"/bin/sh", "-c", "cat /marker; echo; id -u; pwd"}},
+  // The exec joins init's pid namespace: pid 1 there is init, and /proc shows that namespace.
+  json ex = {{"args",
+              {"/bin/sh", "-c",
+               "cat /marker; echo; id -u; pwd; tr '\\0' ' ' </proc/1/cmdline | cut -c1-21"}},
              {"env", {"PATH=/usr/bin:/bin"}},
              {"cwd", "/work"}};
   auto e = client_->exec("e1", ex);
   ASSERT_TRUE(e) << e.error().message;
   auto o = collect(e->handle);
-  EXPECT_EQ(o.out, "inside\n0\n/work\n");
+  EXPECT_EQ(o.out, "inside\n0\n/work\n/bin/sh -c trap 'exit\n");
   EXPECT_EQ(o.status.host_code(), 0);
   ASSERT_TRUE(client_->signal("init", SIGTERM));
   auto w = client_->wait("init");

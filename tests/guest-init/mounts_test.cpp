@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "guest-init/mounts.h"
 #include "tests/guest-init/child.h"
@@ -154,6 +155,110 @@ TEST(SetupRootfs, BuildsMountsDevicesMasksAndReadonlyRoot) {
     return 0;
   });
   EXPECT_TRUE(exited_ok(ws)) << "child status " << ws << " (exit " << WEXITSTATUS(ws) << ")";
+}
+
+// The optional fields of the mountinfo line of `dest` ("shared:3 master:1", "unbindable"),
+// or "?" when no such mount.
+std::string propagation_of(const std::string& dest) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line, last = "?";
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, point, opts, field, tags;
+    f >> id >> parent >> devno >> root >> point >> opts;
+    if (point != dest) continue;
+    tags.clear();
+    while (f >> field && field != "-") tags += (tags.empty() ? "" : " ") + field;
+    last = tags;  // the topmost mount on dest
+  }
+  return last;
+}
+
+// A bind of a shared source (guest-init's shares are shared, as a systemd host's mounts)
+// ends up with runc's propagation: shared:N in the container's own namespace for `shared`,
+// a slave of the source for `slave` (and for no option: the rslave default), nothing for
+// `private`, `unbindable`; options a bind ignores (mode=, size=) do not fail it.
+TEST(SetupRootfs, BindPropagationAsUnderRunc) {
+  SKIP_UNLESS_ROOT();
+  TempDir root, share;
+  auto m = [](std::string dst, std::string src, oci::StringList opts) {
+    oci::Mount x;
+    x.destination = std::move(dst);
+    x.type = "bind";
+    x.source = std::move(src);
+    x.options = std::move(opts);
+    return x;
+  };
+  oci::Spec spec;
+  oci::Mount proc;
+  proc.destination = "/proc";
+  proc.type = "proc";
+  proc.source = "proc";
+  spec.mounts =
+      std::vector<oci::Mount>{proc,
+                              m("/p/shared", share.path, {"rbind", "shared"}),
+                              m("/p/rshared", share.path, {"rbind", "rshared"}),
+                              m("/p/slave", share.path, {"bind", "rslave"}),
+                              m("/p/private", share.path, {"rbind", "rprivate"}),
+                              m("/p/unbindable", share.path, {"bind", "unbindable"}),
+                              m("/p/default", share.path, {"rbind"}),
+                              m("/p/foreign", share.path, {"bind", "mode=755", "size=1k"})};
+  std::string r = root.path, sh = share.path;
+  int ws = run_in_child([&] {
+    if (unshare(CLONE_NEWNS) < 0) return 1;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;
+    if (mount("share", sh.c_str(), "tmpfs", 0, nullptr) < 0) return 3;
+    if (mount(nullptr, sh.c_str(), nullptr, MS_SHARED, nullptr) < 0) return 4;
+    if (auto s = setup_rootfs(spec, r); !s) {
+      fprintf(stderr, "setup_rootfs: %s\n", s.error().message.c_str());
+      return 5;
+    }
+    // The agent's namespace outlives the container's copy; so must this one, or the
+    // masters of the slave mounts are gone with it.
+    int agent_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (agent_ns < 0) return 8;
+    if (auto e = enter_rootfs(r, "", propagation_plan(spec)); !e) {
+      fprintf(stderr, "enter_rootfs: %s\n", e.error().message.c_str());
+      return 6;
+    }
+    int bad = 0;
+    auto want = [&](const char* dest, const std::string& pattern, bool present) {
+      std::string got = propagation_of(dest);
+      if ((got.find(pattern) != std::string::npos) != present || got == "?") {
+        fprintf(stderr, "%s: %s '%s', got '%s'\n", dest, present ? "want" : "do not want",
+                pattern.c_str(), got.c_str());
+        ++bad;
+      }
+    };
+    want("/p/shared", "shared:", true);
+    want("/p/rshared", "shared:", true);
+    want("/p/slave", "master:", true);
+    want("/p/slave", "shared:", false);
+    want("/p/default", "master:", true);
+    want("/p/private", "shared:", false);
+    want("/p/private", "master:", false);
+    want("/p/unbindable", "unbindable", true);
+    want("/p/foreign", "master:", true);
+    return bad == 0 ? 0 : 7;
+  });
+  EXPECT_TRUE(exited_ok(ws)) << "child status " << ws << " (exit " << WEXITSTATUS(ws) << ")";
+}
+
+TEST(PropagationPlan, RootfsPropagationThenEachMountInOrder) {
+  oci::Spec spec;
+  spec.linux = oci::Linux{};
+  spec.linux->rootfsPropagation = "rprivate";
+  oci::Mount a, b;
+  a.destination = "/a";
+  a.options = oci::StringList{"rbind", "ro"};
+  b.destination = "/b";
+  b.options = oci::StringList{"bind", "private", "rshared"};
+  spec.mounts = std::vector<oci::Mount>{a, b};
+  auto plan = propagation_plan(spec);
+  EXPECT_EQ(plan.root, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
+  ASSERT_EQ(plan.mounts.size(), 1u);
+  EXPECT_EQ(plan.mounts[0].first, "/b");
+  EXPECT_EQ(plan.mounts[0].second, static_cast<unsigned long>(MS_SHARED | MS_REC));  // last wins
 }
 
 TEST(SetupRootfs, FailsWithTheMountItWasApplying) {

@@ -37,7 +37,7 @@ TEST_F(Volumes, DirectoryBindsBecomeShares) {
   auto shared = share_bind_mounts(config, dir_ + "/bundle", files_);
   ASSERT_TRUE(shared) << shared.error().message;
   EXPECT_TRUE(shared->files.empty());
-  EXPECT_TRUE(shared->guest_shares.empty());
+  EXPECT_EQ(shared->guest_shares, (std::vector<std::string>{"runvm-vol0", "runvm-vol1"}));
   const auto* v = &shared->volumes;
   ASSERT_EQ(v->size(), 2u);
   EXPECT_EQ((*v)[0].tag, "runvm-vol0");
@@ -47,12 +47,36 @@ TEST_F(Volumes, DirectoryBindsBecomeShares) {
   EXPECT_EQ((*v)[1].host_path, dir_ + "/bundle/cache");  // relative to the bundle
   EXPECT_FALSE((*v)[1].readonly);
   EXPECT_EQ(config["mounts"][0]["type"], "proc");
-  EXPECT_EQ(config["mounts"][1], nlohmann::json::parse(
-                                     R"({"destination": "/data", "type": "virtiofs",
-                                         "source": "runvm-vol0", "options": ["ro", "nosuid"]})"));
-  EXPECT_EQ(config["mounts"][2]["type"], "virtiofs");
-  EXPECT_EQ(config["mounts"][2]["source"], "runvm-vol1");
+  // A guest-side bind of the share, with the options the guest applies to a bind.
+  EXPECT_EQ(config["mounts"][1], nlohmann::json::parse(R"({"destination": "/data", "type": "bind",
+      "source": "/run/runvm/shares/runvm-vol0", "options": ["ro", "nosuid"]})"));
+  EXPECT_EQ(config["mounts"][2]["type"], "bind");
+  EXPECT_EQ(config["mounts"][2]["source"], "/run/runvm/shares/runvm-vol1");
   EXPECT_EQ(config["mounts"][2]["options"], nlohmann::json::array());
+}
+
+// runc ignores options that mean nothing to a bind (mode=, size=); they must not reach a
+// mount that would fail on them, and several mounts of one directory share one device.
+TEST_F(Volumes, ForeignOptionsAndRepeatedSourcesShareOneDevice) {
+  auto config = nlohmann::json::parse(R"({"mounts": [
+      {"destination": "/a", "type": "bind", "source": ")" +
+                                      dir_ + R"(/data", "options": ["rbind", "shared"]},
+      {"destination": "/b", "type": "bind", "source": ")" +
+                                      dir_ + R"(/data", "options": ["bind", "mode=755", "size=1k"]},
+      {"destination": "/c", "type": "bind", "source": ")" +
+                                      dir_ + R"(/data", "options": ["ro", "rw", "rslave"]},
+      {"destination": "/d", "type": "bind", "source": ")" +
+                                      dir_ + R"(/data", "options": ["rw", "ro"]}]})");
+  auto shared = share_bind_mounts(config, dir_, files_);
+  ASSERT_TRUE(shared) << shared.error().message;
+  ASSERT_EQ(shared->volumes.size(), 2u);  // rw and ro: the last of ro/rw wins
+  EXPECT_FALSE(shared->volumes[0].readonly);
+  EXPECT_TRUE(shared->volumes[1].readonly);
+  EXPECT_EQ(shared->guest_shares, (std::vector<std::string>{"runvm-vol0", "runvm-vol1"}));
+  for (int i : {0, 1, 2}) EXPECT_EQ(config["mounts"][i]["source"], "/run/runvm/shares/runvm-vol0");
+  EXPECT_EQ(config["mounts"][3]["source"], "/run/runvm/shares/runvm-vol1");
+  EXPECT_EQ(config["mounts"][1]["options"], nlohmann::json::parse(R"(["mode=755", "size=1k"])"));
+  EXPECT_EQ(config["mounts"][0]["options"], nlohmann::json::parse(R"(["shared"])"));
 }
 
 TEST_F(Volumes, SymlinkedSourceIsShareByItsRealPath) {
@@ -108,7 +132,8 @@ TEST_F(Volumes, FileBindsBecomeGuestBindsOutOfTheFileShares) {
   EXPECT_EQ(shared->volumes[2].tag, "runvm-files-ro");
   EXPECT_EQ(shared->volumes[2].host_path, files_ + "/ro");
   EXPECT_TRUE(shared->volumes[2].readonly);
-  EXPECT_EQ(shared->guest_shares, (std::vector<std::string>{"runvm-files", "runvm-files-ro"}));
+  EXPECT_EQ(shared->guest_shares,
+            (std::vector<std::string>{"runvm-vol0", "runvm-files", "runvm-files-ro"}));
   EXPECT_EQ(config["mounts"][0], nlohmann::json::parse(R"({"destination": "/etc/resolv.conf",
       "type": "bind", "source": "/run/runvm/shares/runvm-files/0", "options": ["rprivate"]})"));
   EXPECT_EQ(config["mounts"][2], nlohmann::json::parse(R"({"destination": "/etc/hosts",

@@ -25,7 +25,7 @@ echo "stdin run exit $rc: '$out' $(cat err3.txt)"
 # shares; "ro" ones refuse writes. Single files (as Docker and CRI bind /etc/hosts and
 # /etc/resolv.conf) are bound in the VMM's own mount namespace: the container reads and
 # appends to the host file itself, and a read-only one refuses writes.
-make_bundle "$PWD/bv" '["sh","-c","cat /vol/in.txt; echo from-guest >/vol/out.txt; ls /ro; if touch /ro/x 2>/dev/null; then echo ro-writable; else echo ro-denied; fi; cat /etc/app.conf; echo appended-in-guest >>/etc/app.conf; cat /etc/ro.conf; if echo x >>/etc/ro.conf 2>/dev/null; then echo rofile-writable; else echo rofile-denied; fi"]'
+make_bundle "$PWD/bv" '["sh","-c","cat /vol/in.txt; echo from-guest >/vol/out.txt; ls /ro; if touch /ro/x 2>/dev/null; then echo ro-writable; else echo ro-denied; fi; cat /etc/app.conf; echo appended-in-guest >>/etc/app.conf; cat /etc/ro.conf; if echo x >>/etc/ro.conf 2>/dev/null; then echo rofile-writable; else echo rofile-denied; fi; grep /p/ /proc/self/mountinfo"]'
 mkdir -p vol rovol files
 echo host-data >vol/in.txt
 echo r >rovol/r.txt
@@ -33,8 +33,15 @@ echo host-conf >files/app.conf
 echo host-ro-conf >files/ro.conf
 # runc's spec has a read-only rootfs and /vol, /ro do not exist in it: runvm creates the
 # mountpoints on the host before the rootfs is shared read-only.
+# Bind options as runc treats them: propagation in the container's own namespace (guest
+# shares are shared, as a systemd host's mounts), flags applied, mode=/size= ignored. All
+# five mounts of vol use its one share.
+prop_mounts=
+for p in shared:rshared slave:rslave private:rprivate unbindable:unbindable foreign:nosuid\",\"noexec\",\"mode=755\",\"size=1k; do
+  prop_mounts="$prop_mounts{\"destination\": \"/p/${p%%:*}\", \"type\": \"bind\", \"source\": \"$PWD/vol\", \"options\": [\"rbind\", \"${p#*:}\"]}, "
+done
 grep -q '"readonly": true' "$PWD/bv/config.json" || fail "runvm spec's rootfs is not read-only"
-sed -i 's|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$PWD"'/vol", "options": ["rbind", "rw"]}, {"destination": "/ro", "type": "bind", "source": "'"$PWD"'/rovol", "options": ["rbind", "ro"]}, {"destination": "/etc/app.conf", "type": "bind", "source": "'"$PWD"'/files/app.conf", "options": ["rbind", "rprivate"]}, {"destination": "/etc/ro.conf", "type": "bind", "source": "'"$PWD"'/files/ro.conf", "options": ["bind", "ro"]},|' "$PWD/bv/config.json"
+sed -i 's|"mounts": \[|"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$PWD"'/vol", "options": ["rbind", "rw"]}, {"destination": "/ro", "type": "bind", "source": "'"$PWD"'/rovol", "options": ["rbind", "ro"]}, {"destination": "/etc/app.conf", "type": "bind", "source": "'"$PWD"'/files/app.conf", "options": ["rbind", "rprivate"]}, {"destination": "/etc/ro.conf", "type": "bind", "source": "'"$PWD"'/files/ro.conf", "options": ["bind", "ro"]},'"$prop_mounts"'|' "$PWD/bv/config.json"
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/bv" cv >ov 2>ev
 rc=$?
 echo "volume run: rc=$rc out=$(tr '\n' '|' <ov) err=$(tail -c 600 ev)"
@@ -52,5 +59,13 @@ grep -qx host-ro-conf ov || fail "container did not read the read-only file: $(c
 grep -qx rofile-denied ov || fail "read-only bind-mounted file was writable"
 [ "$(cat files/ro.conf)" = host-ro-conf ] || fail "read-only file changed on the host"
 [ -f bv/rootfs/etc/app.conf ] || fail "file mountpoint not created as a file in the rootfs"
+prop_of() { grep " /p/$1 " ov | sed 's/ - .*//' | cut -d' ' -f6-; }
+echo "propagation: shared=[$(prop_of shared)] slave=[$(prop_of slave)] private=[$(prop_of private)] unbindable=[$(prop_of unbindable)] foreign=[$(prop_of foreign)]"
+prop_of shared | grep -q "shared:" || fail "rshared bind is not shared in the container: $(prop_of shared)"
+prop_of slave | grep -q "master:" || fail "rslave bind is not a slave: $(prop_of slave)"
+prop_of slave | grep -q "shared:" && fail "rslave bind is shared: $(prop_of slave)"
+prop_of private | grep -q "shared:\|master:" && fail "rprivate bind is not private: $(prop_of private)"
+prop_of unbindable | grep -q "unbindable" || fail "unbindable bind: $(prop_of unbindable)"
+prop_of foreign | grep -q "nosuid,nodev,noexec\|nosuid,noexec" || fail "bind with mode=/size= lost nosuid/noexec or is missing: $(prop_of foreign)"
 grep -q "$PWD/files\|/files/rw\|/files/ro" /proc/self/mountinfo && fail "a file bind mount leaked into the host's mount namespace"
-pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host); rw and ro single-file bind mounts (host file appended, ro refused, no host mount left)"
+pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host); rw and ro single-file bind mounts (host file appended, ro refused, no host mount left); bind propagation shared/slave/private/unbindable and a bind with mode=/size= as under runc"
