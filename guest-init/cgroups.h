@@ -1,35 +1,19 @@
-// linux.resources applied to a cgroup v2 directory in the guest. The VM has one
-// container, so its cgroup is a child of the guest's root cgroup; the limits
-// still matter (memory.max inside a VM sized larger, pids.max, cpu.max, ...).
+// The container's cgroup in the guest. The VM has one container, so its cgroup
+// is a child of the guest's root cgroup; the limits still matter (memory.max
+// inside a VM sized larger, pids.max, cpu.max, ...). The linux.resources to
+// cgroup v2 conversion is oci/cgroup2.h, shared with the host-side cgroup.
 #pragma once
 
-#include <string>
-#include <utility>
-#include <vector>
-
-#include "base/result.h"
-#include "oci/spec.h"
+#include "oci/cgroup2.h"
 
 namespace runvm::guest {
 
 // Where guest-init puts the container's processes.
 inline constexpr const char* kContainerCgroup = "/sys/fs/cgroup/runvm";
 
-// The cgroup v2 files and values for `r`, in write order, converting the v1
-// style fields as runc does (shares -> cpu.weight, quota/period -> cpu.max,
-// swap = memory+swap -> memory.swap.max, ...). `unified` entries come last and
-// win. Errors name the field ("unified[\"../x\"]: invalid file name").
-[[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(
-    const oci::Resources& r);
-
-// Creates `dir`, enables the needed controllers in its parent's
-// cgroup.subtree_control and writes the files.
-[[nodiscard]] Status setup_cgroup(const oci::Resources& r, const std::string& dir);
-
-// Whether `path` is in a cgroup v2 filesystem.
-[[nodiscard]] bool is_cgroup2(const std::string& path);
-
-// Moves the calling process into `dir`.
-[[nodiscard]] Status join_cgroup(const std::string& dir);
+using oci::cgroup_files;
+using oci::is_cgroup2;
+using oci::join_cgroup;
+using oci::setup_cgroup;
 
 }  // namespace runvm::guest

@@ -1,4 +1,4 @@
-#include "guest-init/cgroups.h"
+#include "oci/cgroup2.h"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -13,7 +13,7 @@
 
 #include "base/file_io.h"
 
-namespace runvm::guest {
+namespace runvm::oci {
 namespace {
 
 std::optional<std::string> read_file(const std::string& path) {
@@ -32,7 +32,7 @@ std::string limit(int64_t v) {
 
 }  // namespace
 
-Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(const oci::Resources& r) {
+Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(const Resources& r) {
   std::vector<std::pair<std::string, std::string>> f;
   if (const auto& m = r.memory) {
     if (m->limit) f.emplace_back("memory.max", limit(*m->limit));
@@ -80,7 +80,7 @@ Result<std::vector<std::pair<std::string, std::string>>> cgroup_files(const oci:
   return f;
 }
 
-Status setup_cgroup(const oci::Resources& r, const std::string& dir) {
+Status setup_cgroup(const Resources& r, const std::string& dir) {
   auto files = cgroup_files(r);
   if (!files) return files.error().wrap("linux.resources");
   std::string parent = dir.substr(0, dir.rfind('/'));
@@ -115,4 +115,4 @@ Status join_cgroup(const std::string& dir) {
   return write_control_file(dir + "/cgroup.procs", "0");
 }
 
-}  // namespace runvm::guest
+}  // namespace runvm::oci

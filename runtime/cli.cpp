@@ -21,7 +21,7 @@ void add_global_flags(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   app.add_option("--criu", g.criu, "accepted for compatibility; checkpoint is not supported");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup,
-               "accepted for compatibility (cgroups are applied inside the guest)");
+               "linux.cgroupsPath is slice:prefix:name (the host cgroup holding the VMM)");
   app.add_option("--rootless", g.rootless, "accepted for compatibility ('true', 'false', 'auto')")
       ->check(CLI::IsMember({"true", "false", "auto"}));
 }

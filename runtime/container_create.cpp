@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "oci/cgroup2.h"
 #include "runtime/bundle.h"
 #include "runtime/container_id.h"
 #include "runtime/hooks.h"
 #include "runtime/state_dir.h"
 #include "runtime/time_format.h"
+#include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/launch.h"
 #include "runtime/vm/lifecycle.h"
@@ -47,7 +49,7 @@ Status check_console(const CreateRequest& req, const oci::Spec& spec) {
 // Boots the container's microVM (runtime/vm) and leaves its process held.
 Status start_vm(const CreateRequest& req, const Bundle& bundle, oci::State& state) {
   vm::LaunchRequest launch{StateDir(req.root).container_dir(req.id), req.id, req.pid_file,
-                           req.console_socket};
+                           req.console_socket, req.systemd_cgroup};
   return vm::launch_vm(launch, bundle, state);
 }
 
@@ -70,6 +72,11 @@ Result<oci::State> create_container(const CreateRequest& req) {
     req.debug("container " + req.id +
               ": config.json has no network namespace, so the container would share the "
               "runtime's (host) network; the VM gets no NIC");
+  if (req.debug && bundle->spec.linux && bundle->spec.linux->cgroupsPath &&
+      !bundle->spec.linux->cgroupsPath->empty() && !oci::is_cgroup2(vm::kCgroupRoot))
+    req.debug("container " + req.id + ": " + vm::kCgroupRoot +
+              " is not cgroup v2, so linux.cgroupsPath is not made on the host; the limits "
+              "hold inside the guest only");
   if (auto ok = check_console(req, bundle->spec); !ok) return ok.error();
 
   StateDir dir(req.root);

@@ -19,7 +19,8 @@ struct CreateRequest {
   std::string pid_file;        // --pid-file
   bool no_pivot = false;       // accepted: the rootfs is the guest's
   bool no_new_keyring = false;
-  int preserve_fds = 0;  // only 0: see preserve_fds_unsupported
+  bool systemd_cgroup = false;  // --systemd-cgroup (runtime/vm/host_cgroup.h)
+  int preserve_fds = 0;         // only 0: see preserve_fds_unsupported
   // runvm leaves (create, run --detach): the terminal then needs --console-socket.
   bool detach = true;
   // --debug lines (the caller's logger); may be empty.

@@ -23,7 +23,7 @@ struct GlobalOptions {
   std::string log;  // empty: stderr
   std::string log_format = "text";
   bool debug = false;
-  bool systemd_cgroup = false;    // accepted; cgroups are the guest's business
+  bool systemd_cgroup = false;    // cgroupsPath is slice:prefix:name (runtime/vm/host_cgroup.h)
   std::string rootless = "auto";  // accepted: true|false|auto
   std::string criu = "criu";      // accepted and ignored: no checkpoint/restore
 };

@@ -26,6 +26,7 @@ Action setup_create(CLI::App& cmd) {
   add_create_flags(cmd, *req);
   return [req](CommandContext& ctx) -> Result<int> {
     req->root = ctx.global.root;
+    req->systemd_cgroup = ctx.global.systemd_cgroup;
     req->debug = [&ctx](std::string_view m) { ctx.log.debug(m); };
     auto state = create_container(*req);
     if (!state) return state.error().wrap(command_context("create", req->id));

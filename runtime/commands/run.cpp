@@ -28,6 +28,7 @@ Action setup_run(CLI::App& cmd) {
   cmd.add_flag("--no-subreaper", opts->no_subreaper, "accepted for compatibility");
   return [opts](CommandContext& ctx) -> Result<int> {
     opts->create.root = ctx.global.root;
+    opts->create.systemd_cgroup = ctx.global.systemd_cgroup;
     opts->create.debug = [&ctx](std::string_view m) { ctx.log.debug(m); };
     opts->create.detach = opts->detach;
     const std::string where = command_context("run", opts->create.id);

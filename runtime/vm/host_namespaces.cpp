@@ -69,11 +69,9 @@ Status bring_loopback_up() {
 }  // namespace
 
 nlohmann::json HostNamespaces::to_json() const {
-  return {{"net_path", net_path},
-          {"new_net", new_net},
-          {"unshare_flags", unshare_flags},
-          {"hostname", hostname},
-          {"runtime_net_ino", runtime_net_ino}};
+  return {{"net_path", net_path}, {"new_net", new_net},
+          {"new_pid", new_pid},   {"unshare_flags", unshare_flags},
+          {"hostname", hostname}, {"runtime_net_ino", runtime_net_ino}};
 }
 
 Result<HostNamespaces> HostNamespaces::from_json(const nlohmann::json& j) {
@@ -81,6 +79,7 @@ Result<HostNamespaces> HostNamespaces::from_json(const nlohmann::json& j) {
     HostNamespaces n;
     n.net_path = j.at("net_path").get<std::string>();
     n.new_net = j.at("new_net").get<bool>();
+    n.new_pid = j.value("new_pid", false);
     n.unshare_flags = j.at("unshare_flags").get<int>();
     n.hostname = j.at("hostname").get<std::string>();
     n.runtime_net_ino = j.value("runtime_net_ino", uint64_t{0});
@@ -104,7 +103,9 @@ HostNamespaces plan_host_namespaces(const oci::Spec& spec) {
       continue;
     }
     if (n.path && !n.path->empty()) continue;
-    if (n.type == "uts") {
+    if (n.type == "pid") {
+      ns.new_pid = true;
+    } else if (n.type == "uts") {
       ns.unshare_flags |= CLONE_NEWUTS;
       ns.hostname = spec.hostname.value_or("");
     } else if (n.type == "ipc" || n.type == "cgroup" || n.type == "mount") {
@@ -137,6 +138,26 @@ Status check_namespace_paths(const oci::Spec& spec) {
                      " namespace): the container runs in its own guest kernel, so " +
                      "it cannot share a " + list[i].type +
                      " namespace with the host or another container; remove the path",
+                 ENOTSUP);
+  }
+  return {};
+}
+
+Status check_required_namespaces(const oci::Spec& spec) {
+  struct Required {
+    const char* type;
+    const char* docker_flag;
+  };
+  for (const auto& r : {Required{"pid", "--pid=host"}, Required{"ipc", "--ipc=host"},
+                        Required{"uts", "--uts=host"}}) {
+    bool listed = false;
+    if (spec.linux && spec.linux->namespaces)
+      for (const auto& n : *spec.linux->namespaces) listed |= n.type == r.type;
+    if (listed) continue;
+    return Error(std::string("linux.namespaces: no \"") + r.type + "\" entry, which asks for the " +
+                     "host's " + r.type + " namespace (Docker " + r.docker_flag +
+                     "); a container in its own guest kernel cannot share it: add {\"type\": \"" +
+                     r.type + "\"}",
                  ENOTSUP);
   }
   return {};

@@ -7,8 +7,9 @@
 // entries without a path. Nothing that enters them can then touch the host's.
 // No network entry means the container shares the runtime's network (runc's
 // host networking): the supervisor stays there and the VM gets no NIC.
-// Not done: pid (the supervisor would have to be pid 1 of a new one), user and
-// time; entries of those types, and non-network paths, are left to the guest.
+// A pid entry makes the supervisor pid 1 of a new pid namespace (new_pid; done
+// by launch_vm when it forks the supervisor, the others by the supervisor
+// itself). Not done: user and time, which stay the guest's.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ struct HostNamespaces {
   // The network namespace `runvm create` ran in (the runtime's own): the VM's NIC is
   // never attached there, whatever the config's path says (0: unknown).
   uint64_t runtime_net_ino = 0;
+  bool new_pid = false;  // the supervisor is forked as pid 1 of a new pid namespace
 
   // True when the container has a network namespace of its own to wire a NIC into.
   bool wants_nic() const { return new_net || !net_path.empty(); }
@@ -43,6 +45,13 @@ struct HostNamespaces {
 // Every namespace entry with a path must name a namespace of its type, as runc
 // checks: "linux.namespaces[2] (ipc): /proc/1/ns/net is a namespace of type network, not ipc".
 [[nodiscard]] Status check_namespace_paths(const oci::Spec& spec);
+
+// The pid, ipc and uts entries must be there: leaving one out asks runc to share
+// the host's namespace (Docker --pid=host, --ipc=host, --uts=host), which a
+// container in its own guest kernel cannot do. The error names the entry and the
+// Docker flag. (A missing cgroup, user or time entry means the guest's, which is
+// what the host's gives a runc container in practice; docs/status.md.)
+[[nodiscard]] Status check_required_namespaces(const oci::Spec& spec);
 
 // The inode of the caller's network namespace (/proc/self/ns/net).
 [[nodiscard]] Result<uint64_t> current_net_ino();

@@ -1,18 +1,23 @@
 #include "runtime/vm/launch.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "base/file_io.h"
+#include "oci/cgroup2.h"
 #include "runtime/process_liveness.h"
 #include "runtime/vm/console_socket.h"
+#include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/supervisor.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
@@ -37,6 +42,33 @@ std::string read_ready(int fd) {
   return out;
 }
 
+// The host cgroup from linux.cgroupsPath, on a cgroup v2 host (elsewhere none: the
+// limits then hold in the guest only, and create's --debug says so).
+Result<HostCgroup> plan_host_cgroup(const LaunchRequest& req, const oci::Spec& spec,
+                                    const VmSettings& settings) {
+  HostCgroup cg;
+  if (!spec.linux || !spec.linux->cgroupsPath || spec.linux->cgroupsPath->empty() ||
+      !oci::is_cgroup2(kCgroupRoot))
+    return cg;
+  auto dir = host_cgroup_dir(*spec.linux->cgroupsPath, req.systemd_cgroup);
+  if (!dir) return dir.error();
+  cg.dir = *dir;
+  unsigned fs_devices = 3;  // the rootfs and the two file shares, at most
+  if (spec.mounts)
+    for (const auto& m : *spec.mounts) {
+      const auto& o = m.options;
+      bool bind = m.type.value_or("") == "bind" ||
+                  (o && std::any_of(o->begin(), o->end(), [](const std::string& x) {
+                     return x == "bind" || x == "rbind";
+                   }));
+      fs_devices += bind ? 1 : 0;  // at most one share each
+    }
+  cg.fs_devices = fs_devices;
+  cg.resources = host_cgroup_resources(spec.linux->resources ? &*spec.linux->resources : nullptr,
+                                       settings.memory_mib, settings.vcpus, fs_devices);
+  return cg;
+}
+
 }  // namespace
 
 Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
@@ -51,8 +83,13 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   plan.rootfs_readonly = bundle.spec.root && bundle.spec.root->readonly.value_or(false);
   plan.settings = *settings;
   if (auto ok = check_namespace_paths(bundle.spec); !ok) return ok.error();
+  if (auto ok = check_required_namespaces(bundle.spec); !ok) return ok.error();
   plan.namespaces = plan_host_namespaces(bundle.spec);
   if (auto ino = current_net_ino(); ino) plan.namespaces.runtime_net_ino = *ino;
+  if (auto cg = plan_host_cgroup(req, bundle.spec, *settings); !cg)
+    return cg.error();
+  else
+    plan.cgroup = std::move(*cg);
   if (auto ok = write_plan(layout, plan); !ok) return ok.error();
 
   // terminal=true with --console-socket: the caller gets a pty master and the
@@ -71,7 +108,13 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   }
   std::string fd_arg = std::to_string(p[1]);
   std::string dir = req.container_dir;
-  pid_t pid = ::fork();
+  // With a pid entry the supervisor is pid 1 of a new pid namespace, so nothing that enters
+  // /proc/<state.pid>/ns/pid reaches the host's. A raw clone without a stack forks, and
+  // leaves the runtime's own namespace for later children (hooks) untouched.
+  pid_t pid = plan.namespaces.new_pid
+                  ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr,
+                                                 nullptr, nullptr, nullptr))
+                  : ::fork();
   if (pid < 0) {
     Error e = Error::from_errno("fork the supervisor");
     ::close(p[0]);
@@ -101,6 +144,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
     ::kill(pid, SIGKILL);
     int ws = 0;
     ::waitpid(pid, &ws, 0);
+    (void)remove_host_cgroup(plan.cgroup.dir);  // the supervisor may have made it
     if (line.rfind("ERR ", 0) == 0) return Error(line.substr(4), EIO);
     return Error("the container's supervisor exited before the container was created", EIO);
   }
@@ -113,6 +157,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
       ::kill(pid, SIGKILL);
       int ws = 0;
       ::waitpid(pid, &ws, 0);
+      (void)remove_host_cgroup(plan.cgroup.dir);
       return ok.error().wrap("pid file");
     }
   }

@@ -13,8 +13,9 @@ namespace runvm::runtime::vm {
 struct LaunchRequest {
   std::string container_dir;  // the container's state directory
   std::string id;
-  std::string pid_file;        // "" = none
-  std::string console_socket;  // terminal=true: where the pty master goes ("" = our stdio)
+  std::string pid_file;         // "" = none
+  std::string console_socket;   // terminal=true: where the pty master goes ("" = our stdio)
+  bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name
 };
 
 // On success state.pid, pid_start_time and the socket paths are filled and the

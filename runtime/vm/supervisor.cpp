@@ -24,6 +24,7 @@
 
 #include "agent/client.h"
 #include "agent/guest_contract.h"
+#include "oci/parse.h"
 #include "runtime/net/net_attach.h"
 #include "runtime/net/tap_device.h"
 #include "runtime/vm/control.h"
@@ -417,9 +418,23 @@ class Supervisor {
       auto it = req.find("resources");
       if (it == req.end() || !it->is_object()) return fail(Error("resources missing", EINVAL));
       if (auto ok = client_->update(*it); !ok) return fail(ok.error());
+      if (auto ok = update_host_side(*it); !ok) return fail(ok.error());
       return {{"ok", true}};
     }
     return fail(Error("unknown control op \"" + op + "\"", EINVAL));
+  }
+
+  // `runvm update` changes the host cgroup too (cpu, and pids/memory appearing).
+  Status update_host_side(const nlohmann::json& resources) {
+    if (plan_.cgroup.dir.empty()) return {};
+    auto r = oci::resources_from_json(resources);
+    if (!r) return r.error().wrap("linux.resources");
+    HostCgroup next = plan_.cgroup;
+    next.resources = host_cgroup_resources(&*r, plan_.settings.memory_mib, plan_.settings.vcpus,
+                                           plan_.cgroup.fs_devices);
+    if (auto ok = update_host_cgroup(next); !ok) return ok;
+    plan_.cgroup = std::move(next);
+    return {};
   }
 
   // Pause stops every VMM thread (vCPUs and device I/O) with SIGSTOP: the guest's clock
@@ -431,7 +446,7 @@ class Supervisor {
     if (vmm_exited()) return Error("the microVM has exited", ESRCH);
     if (::kill(vmm_, pause ? SIGSTOP : SIGCONT) != 0) return Error::from_errno("signal the VMM");
     for (int waited = 0; waited < 2000; waited += 10) {
-      if (process_stopped(vmm_) == pause) {
+      if (vmm_reached(pause)) {
         paused_ = pause;
         return {};
       }
@@ -440,12 +455,15 @@ class Supervisor {
     return Error(std::string("the VMM did not ") + (pause ? "stop" : "continue"), EIO);
   }
 
-  static bool process_stopped(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto p = stat.rfind(')');
-    return p != std::string::npos && p + 2 < stat.size() &&
-           (stat[p + 2] == 'T' || stat[p + 2] == 't');
+  // Whether the VMM (our child) stopped or continued. waitid knows it by the pid our own
+  // pid namespace gives it; the host's /proc would not. Plain waitpid for its exit never
+  // reports these events, so consuming them here takes nothing from it.
+  bool vmm_reached(bool stopped) const {
+    siginfo_t si{};
+    if (::waitid(P_PID, static_cast<id_t>(vmm_), &si,
+                 (stopped ? WSTOPPED : WCONTINUED) | WNOHANG) != 0)
+      return false;
+    return si.si_pid == vmm_ && si.si_code == (stopped ? CLD_STOPPED : CLD_CONTINUED);
   }
 
   VmLayout l_;
@@ -492,6 +510,13 @@ int supervise_main(int argc, char** argv) {
     report_ready(ready, "ERR " + plan.error().message);
     return 1;
   }
+  // First the host cgroup, so the VMM and everything after are charged to it, and a new
+  // cgroup namespace has it as its root.
+  if (!plan->cgroup.dir.empty())
+    if (auto ok = enter_host_cgroup(plan->cgroup); !ok) {
+      report_ready(ready, "ERR " + ok.error().message);
+      return 1;
+    }
   // Before the VM and before any hook: /proc/<our pid>/ns/* are the container's.
   if (auto ok = enter_host_namespaces(plan->namespaces); !ok) {
     report_ready(ready, "ERR " + ok.error().message);

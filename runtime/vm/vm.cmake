@@ -4,6 +4,7 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/console_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/control.cpp
   ${CMAKE_CURRENT_LIST_DIR}/exec_session.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/host_cgroup.cpp
   ${CMAKE_CURRENT_LIST_DIR}/host_namespaces.cpp
   ${CMAKE_CURRENT_LIST_DIR}/launch.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp

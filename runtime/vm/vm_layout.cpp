@@ -15,7 +15,8 @@ Status write_plan(const VmLayout& layout, const VmPlan& plan) {
                       {"rootfs", plan.rootfs},
                       {"rootfs_readonly", plan.rootfs_readonly},
                       {"settings", plan.settings.to_json()},
-                      {"namespaces", plan.namespaces.to_json()}};
+                      {"namespaces", plan.namespaces.to_json()},
+                      {"cgroup", plan.cgroup.to_json()}};
   return write_file_atomic(layout.plan(), j.dump(2) + "\n");
 }
 
@@ -36,6 +37,11 @@ Result<VmPlan> read_plan(const VmLayout& layout) {
     auto ns = HostNamespaces::from_json(j.at("namespaces"));
     if (!ns) return ns.error().wrap(layout.plan());
     p.namespaces = *ns;
+    if (j.contains("cgroup")) {
+      auto cg = HostCgroup::from_json(j.at("cgroup"));
+      if (!cg) return cg.error().wrap(layout.plan());
+      p.cgroup = std::move(*cg);
+    }
     return p;
   } catch (const nlohmann::json::exception& e) {
     return Error(layout.plan() + ": " + e.what(), EINVAL);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/vm_settings.h"
 
@@ -35,6 +36,7 @@ struct VmPlan {
   bool rootfs_readonly = false;
   VmSettings settings;
   HostNamespaces namespaces;  // the supervisor's, entered before any hook runs
+  HostCgroup cgroup;          // linux.cgroupsPath on the host; the supervisor joins it first
 };
 
 [[nodiscard]] Status write_plan(const VmLayout& layout, const VmPlan& plan);

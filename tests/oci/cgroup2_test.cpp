@@ -1,5 +1,5 @@
 // linux.resources -> cgroup v2 files: the conversions, and the writes into a
-// directory laid out like a cgroup (the host's own hierarchy may be v1).
+// directory laid out like a cgroup (the build machine's own hierarchy may be v1).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,27 +7,27 @@
 #include <filesystem>
 #include <fstream>
 
-#include "guest-init/cgroups.h"
+#include "oci/cgroup2.h"
 
-namespace runvm::guest {
+namespace runvm::oci {
 namespace {
 
 namespace fs = std::filesystem;
 using Files = std::vector<std::pair<std::string, std::string>>;
 
 TEST(CgroupFiles, ConvertsTheV1StyleFields) {
-  oci::Resources r;
-  r.memory = oci::Memory{};
+  Resources r;
+  r.memory = Memory{};
   r.memory->limit = 256 << 20;
   r.memory->swap = 512 << 20;
   r.memory->reservation = 128 << 20;
-  r.cpu = oci::CPU{};
+  r.cpu = CPU{};
   r.cpu->shares = 1024;
   r.cpu->quota = 50000;
   r.cpu->period = 100000;
   r.cpu->cpus = "0-1";
-  r.pids = oci::Pids{100};
-  r.unified = oci::StringMap{{"memory.high", "200000000"}};
+  r.pids = Pids{100};
+  r.unified = StringMap{{"memory.high", "200000000"}};
   auto f = cgroup_files(r);
   ASSERT_TRUE(f) << f.error().message;
   EXPECT_EQ(*f, (Files{{"memory.max", "268435456"},
@@ -41,12 +41,12 @@ TEST(CgroupFiles, ConvertsTheV1StyleFields) {
 }
 
 TEST(CgroupFiles, UnlimitedValuesAndErrors) {
-  oci::Resources r;
-  r.memory = oci::Memory{};
+  Resources r;
+  r.memory = Memory{};
   r.memory->limit = -1;
   r.memory->swap = -1;
-  r.pids = oci::Pids{0};
-  r.cpu = oci::CPU{};
+  r.pids = Pids{0};
+  r.cpu = CPU{};
   r.cpu->period = 20000;
   auto f = cgroup_files(r);
   ASSERT_TRUE(f);
@@ -54,13 +54,13 @@ TEST(CgroupFiles, UnlimitedValuesAndErrors) {
                        {"memory.swap.max", "max"},
                        {"cpu.max", "max 20000"},
                        {"pids.max", "max"}}));
-  oci::Resources bad;
-  bad.unified = oci::StringMap{{"../../etc/passwd", "x"}};
+  Resources bad;
+  bad.unified = StringMap{{"../../etc/passwd", "x"}};
   auto b = cgroup_files(bad);
   ASSERT_FALSE(b);
   EXPECT_NE(b.error().message.find("invalid file name"), std::string::npos);
-  oci::Resources swap;
-  swap.memory = oci::Memory{};
+  Resources swap;
+  swap.memory = Memory{};
   swap.memory->limit = 100;
   swap.memory->swap = 50;
   EXPECT_FALSE(cgroup_files(swap));
@@ -75,10 +75,10 @@ TEST(SetupCgroup, EnablesControllersAndWritesFiles) {
   fs::create_directories(dir);
   for (const char* name : {"memory.max", "pids.max"}) std::ofstream(dir + "/" + name);
   std::ofstream(parent + "/cgroup.subtree_control");
-  oci::Resources r;
-  r.memory = oci::Memory{};
+  Resources r;
+  r.memory = Memory{};
   r.memory->limit = 1 << 20;
-  r.pids = oci::Pids{7};
+  r.pids = Pids{7};
   auto s = setup_cgroup(r, dir);
   ASSERT_TRUE(s) << s.error().message;
   auto read = [](const std::string& p) {
@@ -91,7 +91,7 @@ TEST(SetupCgroup, EnablesControllersAndWritesFiles) {
   // 0: the regular file shows "+pids" written over "+memory".
   std::string ctl = read(parent + "/cgroup.subtree_control");
   EXPECT_EQ(ctl, "+pidsry");
-  r.cpu = oci::CPU{};
+  r.cpu = CPU{};
   r.cpu->quota = 1000;
   auto missing = setup_cgroup(r, dir);
   ASSERT_FALSE(missing);
@@ -100,4 +100,4 @@ TEST(SetupCgroup, EnablesControllersAndWritesFiles) {
 }
 
 }  // namespace
-}  // namespace runvm::guest
+}  // namespace runvm::oci

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,7 +54,46 @@ TEST(HostNamespaces, NetworkWithoutPathIsANewOne) {
   auto ns = plan_host_namespaces(spec_with({{"network", std::nullopt}, {"pid", std::nullopt}}));
   EXPECT_TRUE(ns.new_net);
   EXPECT_EQ(ns.net_path, "");
-  EXPECT_EQ(ns.unshare_flags, 0);  // pid is not done on the host side
+  EXPECT_EQ(ns.unshare_flags, 0);
+  EXPECT_TRUE(ns.new_pid);  // launch_vm forks the supervisor into it
+  EXPECT_FALSE(plan_host_namespaces(spec_with({{"network", std::nullopt}})).new_pid);
+}
+
+// Docker --pid=host/--ipc=host/--uts=host leave the entry out; runvm refuses instead of
+// silently giving the guest's.
+TEST(HostNamespaces, LeftOutPidIpcUtsAreRefusedNamingTheDockerFlag) {
+  EXPECT_TRUE(check_required_namespaces(
+      spec_with({{"pid", std::nullopt}, {"ipc", std::nullopt}, {"uts", std::nullopt}})));
+  auto no_pid =
+      check_required_namespaces(spec_with({{"ipc", std::nullopt}, {"uts", std::nullopt}}));
+  ASSERT_FALSE(no_pid);
+  EXPECT_EQ(no_pid.error().err, ENOTSUP);
+  EXPECT_EQ(no_pid.error().message,
+            "linux.namespaces: no \"pid\" entry, which asks for the host's pid namespace (Docker "
+            "--pid=host); a container in its own guest kernel cannot share it: add {\"type\": "
+            "\"pid\"}");
+  auto no_uts =
+      check_required_namespaces(spec_with({{"pid", std::nullopt}, {"ipc", std::nullopt}}));
+  ASSERT_FALSE(no_uts);
+  EXPECT_NE(no_uts.error().message.find("--uts=host"), std::string::npos);
+  auto none = check_required_namespaces(oci::Spec{});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("--pid=host"), std::string::npos);
+}
+
+// The supervisor as pid 1 of a new namespace: launch_vm's raw clone, checked the same way.
+TEST(HostNamespaces, RawCloneGivesPidOneOfANewNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  const ino_t host = ns_inode("/proc/self/ns/pid");
+  pid_t pid = static_cast<pid_t>(
+      ::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid == 0) ::_exit(::getpid() == 1 ? 0 : 1);
+  ASSERT_GT(pid, 0) << std::strerror(errno);
+  const ino_t child = ns_inode("/proc/" + std::to_string(pid) + "/ns/pid");
+  int ws = 0;
+  ::waitpid(pid, &ws, 0);
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+  EXPECT_NE(child, host);
 }
 
 TEST(HostNamespaces, NetworkPathIsJoined) {

@@ -17,9 +17,20 @@ for bad in /run/netns/missing /proc/self/ns/ipc; do
   note "netns path $bad refused: $(cat err-bad.txt)"
   rm -rf "$PWD/bad"
 done
+# Docker --pid=host leaves the pid entry out: refused before a VM boots, nothing left.
+make_bundle "$PWD/nopid" '["/bin/true"]'
+sed -i ':a;N;$!ba;s|{[[:space:]]*"type": "pid"[[:space:]]*},||' "$PWD/nopid/config.json"
+grep -q '"pid"' "$PWD/nopid/config.json" && fail "could not drop the pid entry: $(cat "$PWD/nopid/config.json")"
+runvm --root "$ROOT" create -b "$PWD/nopid" cnopid >/dev/null 2>err-nopid.txt </dev/null &&
+  fail "create without a pid namespace succeeded"
+grep -q 'no "pid" entry.*--pid=host' err-nopid.txt || fail "left-out pid entry: $(cat err-nopid.txt)"
+[ -e "$ROOT/cnopid" ] && fail "state left after the refused config"
+note "left-out pid entry refused: $(cat err-nopid.txt)"
 mkdir -p /run/netns && touch /run/netns/lc && unshare --net=/run/netns/lc true ||
   fail "could not make a named netns"
-make_bundle "$PWD/b2" '["/bin/sh","-c","echo started; exec sleep 1000"]'
+# The container's process is pid 1 of its pid namespace: like runc's, it gets only the
+# signals it handles, so the shell traps TERM.
+make_bundle "$PWD/b2" '["/bin/sh","-c","trap '"'exit 143'"' TERM; echo started-pid=$$; while :; do sleep 1; done"]'
 set_netns_path "$PWD/b2" /run/netns/lc
 add_netns_hook "$PWD/b2" "$PWD/hook2.txt"
 start=$(date +%s)
@@ -33,6 +44,13 @@ s=$(status_of c2); echo "after create: $s"
 echo "c2 hook: $(cat hook2.txt 2>&1)"
 grep -q "^pid=$pid ns=net:\[$(stat -c %i /run/netns/lc)\] .* addr=0$" hook2.txt ||
   fail "c2's prestart hook did not see the netns of its path (/run/netns/lc): $(cat hook2.txt 2>&1)"
+# Issue 17 item 3: the reported pid lives in namespaces of its own on the host, and is pid 1
+# of its pid namespace; in the guest the container's process is pid 1 of its own.
+for t in pid ipc uts mnt; do  # runc's spec (make_bundle) has no cgroup entry
+  [ "$(readlink /proc/$pid/ns/$t)" = "$(readlink /proc/self/ns/$t)" ] && fail "state.pid shares the host's $t namespace"
+done
+grep -q "^NSpid:.*[[:space:]]1$" /proc/$pid/status || fail "the supervisor is not pid 1 of its pid namespace: $(grep NSpid /proc/$pid/status)"
+note "state.pid: own pid/ipc/uts/mnt namespaces, pid 1 in its pid namespace"
 # Issue 10: the sockets that reach the agent and the supervisor are owner-only, and the
 # VMM inherits no stray fd (/dev/null only as its stdin).
 for sock in ctl.sock vsock.sock; do
@@ -51,6 +69,7 @@ s=$(status_of c2); echo "after start: $s"
 [ "$s" = running ] || fail "status after start: '$s', want running"
 sleep 2
 grep -q started out.txt || fail "container output missing after start: $(cat out.txt)"
+grep -qx started-pid=1 out.txt || fail "the container's process is not pid 1 in the guest: $(cat out.txt)"
 runvm --root "$ROOT" kill c2 TERM || fail "kill failed"
 i=0
 while [ "$(status_of c2)" != stopped ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
@@ -62,7 +81,7 @@ runvm --root "$ROOT" state c2 >/dev/null 2>&1 && fail "state still answers after
 note "lifecycle ok"
 
 # run in the background, SIGTERM through kill: run exits 143 (128+15).
-make_bundle "$PWD/b4" '["/bin/sh","-c","exec sleep 1000"]'
+make_bundle "$PWD/b4" '["/bin/sh","-c","trap '"'exit 143'"' TERM; while :; do sleep 1; done"]'
 add_netns_hook "$PWD/b4" "$PWD/hook4.txt"
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b4" c4 >out4.txt 2>err4.txt </dev/null &
 run_pid=$!

@@ -59,7 +59,7 @@ done
 note "guest eth0 = veth (MTU 1400, $veth_mac, 10.1.1.2/32, default via 10.1.1.1); 1 MiB each way byte-exact"
 tc -n ptp qdisc show dev eth0 | grep -q ingress || fail "no ingress qdisc on the veth while attached"
 
-runvm --root "$ROOT" kill cn TERM || fail "kill failed"
+runvm --root "$ROOT" kill cn KILL || fail "kill failed"
 i=0
 while [ "$(status_of cn)" != stopped ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 [ "$(status_of cn)" = stopped ] || fail "not stopped after kill"
