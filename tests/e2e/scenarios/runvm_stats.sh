@@ -7,10 +7,25 @@
 . /e2e/lib.sh
 need_runvm
 make_bundle "$PWD/b" '["sh","-c","i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo up; exec sleep 1000"]'
-sed -i 's|"resources": {|"resources": {"memory": {"limit": 134217728}, "pids": {"limit": 64},|' "$PWD/b/config.json"
+sed -i 's|"resources": {|"resources": {"memory": {"limit": 134217728}, "pids": {"limit": 64}, "cpu": {"quota": 150000, "period": 100000},|' "$PWD/b/config.json"
 grep -q '"limit": 134217728' "$PWD/b/config.json" || fail "could not add linux.resources"
-timeout "$T" runvm --root "$ROOT" create -b "$PWD/b" c6 >init.txt 2>init-err.txt </dev/null ||
+# Issue 17 item 5: the supervisor and the VMM go into the host cgroup at cgroupsPath.
+sed -i 's|"linux": {|"linux": {"cgroupsPath": "/runvm-e2e/c6",|' "$PWD/b/config.json"
+grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup ||
+  fail "cannot mount cgroup2"
+CG=/sys/fs/cgroup/runvm-e2e/c6
+timeout "$T" runvm --root "$ROOT" create -b "$PWD/b" --pid-file "$PWD/pid" c6 >init.txt 2>init-err.txt </dev/null ||
   fail "create failed: $(tail -c 1500 init-err.txt)"
+sup=$(cat pid)
+vmm=$(vmm_pid_of c6)
+procs=$(tr '\n' ' ' <$CG/cgroup.procs)
+echo "host cgroup $CG: procs=[$procs] memory.max=$(cat $CG/memory.max) pids.max=$(cat $CG/pids.max) cpu.max=$(cat $CG/cpu.max)"
+for p in $sup $vmm; do echo " $procs" | grep -q " $p " || fail "pid $p (supervisor $sup, VMM $vmm) not in $CG: $procs"; done
+vm_mib=$(grep -o '"memory_mib": *[0-9]*' "$ROOT/c6/vm.json" | grep -o '[0-9]*$')
+[ "$(cat $CG/memory.max)" = $(((vm_mib + 192) * 1048576)) ] || fail "host memory.max $(cat $CG/memory.max), want VM ${vm_mib} MiB + 192 MiB"
+[ "$(cat $CG/cpu.max)" = "150000 100000" ] || fail "host cpu.max: $(cat $CG/cpu.max)"
+[ "$(cat $CG/pids.max)" -ge 64 ] || fail "host pids.max $(cat $CG/pids.max) leaves no room for the VMM's threads"
+note "host cgroup: supervisor + VMM in $CG, memory.max = VM + 192 MiB, cpu.max 150000 100000, pids.max $(cat $CG/pids.max)"
 runvm --root "$ROOT" start c6 || fail "start failed"
 cleanup() { runvm --root "$ROOT" delete --force c6 >/dev/null 2>&1; }
 trap cleanup EXIT
@@ -37,7 +52,8 @@ cpu=$(echo "$s" | grep -o '"cpu":.*' | grep -o '"usage":{"kernel":[0-9]*,"total"
 [ "$(num total "$cpu")" -gt 0 ] || fail "no cpu time counted after a busy loop: $cpu"
 note "events --stats ok: $mem; $pids; $cpu"
 
-timeout 60 runvm --root "$ROOT" update --memory 96m --pids-limit 8 c6 2>e2 || fail "update failed: $(cat e2)"
+timeout 60 runvm --root "$ROOT" update --memory 96m --pids-limit 8 --cpu-quota 50000 c6 2>e2 || fail "update failed: $(cat e2)"
+[ "$(cat $CG/cpu.max)" = "50000 100000" ] || fail "host cpu.max after update --cpu-quota 50000: $(cat $CG/cpu.max)"
 s=$(timeout 60 runvm --root "$ROOT" events --stats c6 2>e3) || fail "events after update failed: $(cat e3)"
 mem=$(echo "$s" | grep -o '"memory":.*' | grep -o '"usage":{"failcnt":[0-9]*,"limit":[0-9]*')
 [ "$(num limit "$mem")" = 100663296 ] || fail "memory limit after update --memory 96m: $mem"
@@ -65,4 +81,7 @@ n=$(grep -c '"type":"stats"' ev.txt)
 echo "streaming events: rc=$rc, $n events; $(tail -c 300 ev-err.txt)"
 [ "$rc" = 0 ] || fail "events did not end cleanly when the container stopped (rc $rc): $(cat ev-err.txt)"
 [ "$n" -ge 2 ] || fail "streaming events printed $n stats events in 5 s at 1 s intervals"
-pass "events --stats (memory limit, usage, pids, cpu time), update --memory/--pids-limit (stats + inside + enforced), bad values refused, streaming events ($n) ends with the container"
+runvm --root "$ROOT" delete c6 || fail "delete failed"
+[ -d $CG ] && fail "host cgroup $CG left after delete"
+rmdir /sys/fs/cgroup/runvm-e2e
+pass "host cgroup at cgroupsPath (supervisor + VMM, memory/cpu/pids, update, removed on delete); events --stats (memory limit, usage, pids, cpu time), update --memory/--pids-limit (stats + inside + enforced), bad values refused, streaming events ($n) ends with the container"
