@@ -1,5 +1,6 @@
 #include "guest-init/container_setup.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <optional>
@@ -12,12 +13,14 @@
 #include "guest-init/nic_release.h"
 #include "guest-init/process_setup.h"
 #include "guest-init/seccomp_filter.h"
+#include "guest-init/user_namespace.h"
 #include "oci/parse.h"
 #include "oci/validate.h"
 
 namespace runvm::guest {
 
-Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp) {
+Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp,
+                     const std::function<Status()>& enter_user_ns) {
   if (p.rlimits)
     if (auto s = apply_rlimits(*p.rlimits); !s) return s.error().wrap("process");
   if (p.oomScoreAdj)
@@ -26,6 +29,8 @@ Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp) {
     if (auto s = apply_io_priority(*p.ioPriority); !s) return s.error().wrap("process");
   if (p.scheduler)
     if (auto s = apply_scheduler(*p.scheduler); !s) return s.error().wrap("process");
+  if (enter_user_ns)
+    if (auto s = enter_user_ns(); !s) return s.error().wrap("linux.namespaces (user)");
   bool nnp = p.noNewPrivileges.value_or(false);
   if (nnp)
     if (auto s = set_no_new_privileges(); !s) return s.error().wrap("process");
@@ -82,16 +87,18 @@ Status GuestLauncher::prepare(const std::string& container_id, const nlohmann::j
     else if (has_resources)
       return s.error().wrap("container " + container_id);
   }
-  new_pid_ns_ = false;
-  if (spec->linux && spec->linux->namespaces)
-    for (const auto& n : *spec->linux->namespaces)
-      if (n.type == "pid") {
-        // The host refuses paths (runtime/vm/host_namespaces.h); a guest cannot join one.
-        if (n.path && !n.path->empty())
-          return Error("linux.namespaces: pid path " + *n.path + " cannot be joined in the guest",
-                       ENOTSUP);
-        new_pid_ns_ = true;
-      }
+  new_pid_ns_ = new_user_ns_ = false;
+  if (spec->linux && spec->linux->namespaces) {
+    for (const auto& n : *spec->linux->namespaces) {
+      if (n.type != "user" && n.type != "pid") continue;
+      // The host refuses paths (runtime/vm/host_namespaces.h); a guest cannot join one.
+      if (n.path && !n.path->empty())
+        return Error(
+            "linux.namespaces: " + n.type + " path " + *n.path + " cannot be joined in the guest",
+            ENOTSUP);
+      (n.type == "user" ? new_user_ns_ : new_pid_ns_) = true;
+    }
+  }
   if (auto s = setup_rootfs(*spec, rootfs_, new_pid_ns_); !s)
     return s.error().wrap("container " + container_id);
   spec_ = std::move(*spec);
@@ -147,6 +154,28 @@ Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
   if (!proc) return proc.error();
   if (use_cgroup_)
     if (auto s = join_cgroup(cgroup_dir_); !s) return s.error().wrap("cgroup");
+  // Init: the user namespace's map writer is forked before init leaves the agent's mount
+  // namespace. An exec: init's user namespace, opened while /proc is still the agent's.
+  std::optional<UserNamespaceEntry> userns;
+  int init_userns_fd = -1;
+  if (new_user_ns_ && init_pid == 0) {
+    const auto& l = *spec_->linux;
+    userns.emplace(l.uidMappings.value_or(std::vector<oci::IdMapping>{}),
+                   l.gidMappings.value_or(std::vector<oci::IdMapping>{}));
+    if (auto s = userns->prepare(); !s) return s;
+  } else if (new_user_ns_) {
+    const std::string path = "/proc/" + std::to_string(init_pid) + "/ns/user";
+    init_userns_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (init_userns_fd < 0) return Error::from_errno("exec: open " + path);
+  }
+  std::function<Status()> enter_user_ns;
+  if (userns) enter_user_ns = [&] { return userns->enter(); };
+  if (init_userns_fd >= 0)
+    enter_user_ns = [&] {
+      Status s = join_user_namespace(init_userns_fd);
+      ::close(init_userns_fd);
+      return s;
+    };
   if (init_pid == 0) {
     // A terminal init sees its pty as /dev/console too, as under runc.
     std::string console;
@@ -161,7 +190,7 @@ Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
   } else {
     if (auto s = join_rootfs_of(init_pid); !s) return s.error().wrap("exec");
   }
-  return apply_process(*proc, seccomp());
+  return apply_process(*proc, seccomp(), enter_user_ns);
 }
 
 Status GuestLauncher::finish_child(const agent::ProcessSpec& p) {

@@ -7,6 +7,7 @@
 //   start], seccomp (when no_new_privs is on: as late as possible), execve.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -18,7 +19,11 @@ namespace runvm::guest {
 
 // Applies an OCI process's settings to the calling process (the forked child).
 // `seccomp` is applied before the hold only when noNewPrivileges is off.
-[[nodiscard]] Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp);
+// `enter_user_ns`, when given, runs after the settings that need the agent's
+// privileges (rlimits, oom_score_adj, I/O priority, scheduler) and before the
+// identity, capabilities and seccomp, which belong to the new user namespace.
+[[nodiscard]] Status apply_process(const oci::Process& p, const oci::Seccomp* seccomp,
+                                   const std::function<Status()>& enter_user_ns = {});
 // The part after the hold: seccomp when noNewPrivileges is on.
 [[nodiscard]] Status finish_process(const oci::Process& p, const oci::Seccomp* seccomp);
 
@@ -50,6 +55,7 @@ class GuestLauncher : public agent::Launcher {
   std::string cgroup_dir_;
   bool use_cgroup_ = false;
   bool new_pid_ns_ = false;
+  bool new_user_ns_ = false;
   std::optional<oci::Spec> spec_;
 };
 

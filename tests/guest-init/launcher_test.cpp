@@ -226,6 +226,47 @@ TEST_F(GuestLauncherTest, TerminalInitGetsItsPtyAsDevConsole) {
   EXPECT_EQ(st.host_code(), 0);
 }
 
+// linux.uidMappings/gidMappings with a user namespace: the container sees the configured
+// maps, is root inside, and what it creates is owned by the mapped ids outside; an exec
+// joins the same namespace.
+TEST_F(GuestLauncherTest, UserNamespaceAppliesTheConfiguredMaps) {
+  ASSERT_EQ(chown((root_ + "/work").c_str(), 100000, 100000), 0);
+  json process = {{"args",
+                   {"/bin/sh", "-c",
+                    "cat /proc/self/uid_map /proc/self/gid_map | tr -s ' ' | sed 's/^ //'; id -u; "
+                    "id -g; touch /work/made-inside; echo ready; while :; do sleep 0.1; done"}},
+                  {"env", {"PATH=/usr/bin:/bin"}},
+                  {"cwd", "/work"}};
+  json c = config(process);
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  auto p = client_->create("ctr", c);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(client_->start());
+  std::string out;
+  for (int i = 0; i < 100 && out.find("ready\n") == std::string::npos; ++i) {
+    auto e = client_->next_event(20000);
+    ASSERT_TRUE(e) << e.error().message;
+    if (auto* d = std::get_if<agent::DataMsg>(&*e); d && d->handle == p->handle) out += d->bytes;
+  }
+  EXPECT_EQ(out, "0 100000 65536\n0 100000 65536\n0\n0\nready\n");
+  struct stat st {};
+  ASSERT_EQ(stat((root_ + "/work/made-inside").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 100000u);
+  EXPECT_EQ(st.st_gid, 100000u);
+  json ex = {
+      {"args", {"/bin/sh", "-c", "head -n 1 /proc/self/uid_map | tr -s ' ' | sed 's/^ //'; id -u"}},
+      {"env", {"PATH=/usr/bin:/bin"}},
+      {"cwd", "/"}};
+  auto e = client_->exec("e1", ex);
+  ASSERT_TRUE(e) << e.error().message;
+  auto o = collect(e->handle);
+  EXPECT_EQ(o.out, "0 100000 65536\n0\n");
+  ASSERT_TRUE(client_->signal("init", SIGKILL));
+  ASSERT_TRUE(client_->wait("init"));
+}
+
 TEST_F(GuestLauncherTest, InvalidConfigFailsCreateWithTheViolation) {
   json process = {
       {"args", {"/bin/true"}}, {"cwd", "/"}, {"capabilities", {{"bounding", {"CAP_BOGUS"}}}}};

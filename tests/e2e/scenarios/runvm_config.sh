@@ -1,6 +1,7 @@
 # The OCI config applied inside the microVM, checked from inside the container: user and
 # additional gids, cwd, env, hostname, rlimits, capabilities, noNewPrivileges, oomScoreAdj,
-# read-only rootfs, masked and read-only paths, a seccomp profile denying mkdir. Then the
+# read-only rootfs, masked and read-only paths, a seccomp profile denying mkdir, a user
+# namespace with uid/gid maps. Then the
 # failure paths: a broken config.json names the problem and leaves no state and no VM; a
 # VMM killed with SIGKILL makes state report stopped and delete clean up; 10 containers
 # run at once.
@@ -16,7 +17,7 @@ cat >"$PWD/b7/config.json" <<'JSON'
   "process": {
     "terminal": false,
     "user": {"uid": 0, "gid": 0, "additionalGids": [2000]},
-    "args": ["sh", "-c", "echo id=$(id -u):$(id -g) groups=$(id -G); echo cwd=$(pwd); echo env=$FOO; echo host=$(hostname); echo nofile=$(ulimit -n); grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status; echo oom=$(cat /proc/self/oom_score_adj); touch /written 2>/dev/null && echo rootfs=rw || echo rootfs=ro; echo masked=$(wc -c </proc/cpuinfo); (echo x >/proc/sys/kernel/hostname) 2>&1 | grep -q Read-only && echo procsys=ro || echo procsys=rw; mkdir /tmp/denied 2>/dev/null && echo mkdir=allowed || echo mkdir=denied; touch /tmp/ok && echo tmp=rw"],
+    "args": ["sh", "-c", "echo id=$(id -u):$(id -g) groups=$(id -G); echo cwd=$(pwd); echo env=$FOO; echo host=$(hostname); echo nofile=$(ulimit -n); grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status; echo oom=$(cat /proc/self/oom_score_adj); touch /written 2>/dev/null && echo rootfs=rw || echo rootfs=ro; echo masked=$(wc -c </proc/cpuinfo); (echo x >/proc/sys/kernel/hostname) 2>&1 | grep -q Read-only && echo procsys=ro || echo procsys=rw; mkdir /tmp/denied 2>/dev/null && echo mkdir=allowed || echo mkdir=denied; touch /tmp/ok && echo tmp=rw; echo uidmap=$(cat /proc/self/uid_map); touch /out/made-inside"],
     "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "FOO=bar-from-config"],
     "cwd": "/tmp",
     "capabilities": {
@@ -33,10 +34,13 @@ cat >"$PWD/b7/config.json" <<'JSON'
     {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
     {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
     {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
-    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
+    {"destination": "/out", "type": "bind", "source": "OUTDIR", "options": ["rbind", "rw"]}
   ],
   "linux": {
-    "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+    "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}],
+    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+    "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
     "maskedPaths": ["/proc/cpuinfo"],
     "readonlyPaths": ["/proc/sys"],
     "seccomp": {
@@ -47,6 +51,10 @@ cat >"$PWD/b7/config.json" <<'JSON'
   }
 }
 JSON
+# User namespace (issue 17 item 4): the container sees the configured map, and a file it
+# creates on a volume reaches the host owned by the mapped uid/gid.
+mkdir -p "$PWD/uout" && chmod 777 "$PWD/uout"
+sed -i "s|OUTDIR|$PWD/uout|" "$PWD/b7/config.json"
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b7" c7 >o7 2>e7
 rc=$?
 echo "config run: rc=$rc"; cat o7
@@ -57,6 +65,9 @@ for want in "id=0:0 groups=0 2000" "cwd=/tmp" "env=bar-from-config" "host=vm-con
   grep -qxF "$want" o7 || fail "inside the container: want '$want', got: $(tr '\n' '|' <o7)"
 done
 [ -e "$PWD/b7/rootfs/written" ] && fail "read-only rootfs was written on the host"
+grep -qx "uidmap=0 100000 65536" o7 || fail "uid_map in the container: $(grep uidmap o7)"
+[ "$(stat -c %u:%g "$PWD/uout/made-inside" 2>&1)" = 100000:100000 ] ||
+  fail "file made by the container's root on a volume: $(stat -c %u:%g "$PWD/uout/made-inside" 2>&1), want 100000:100000"
 note "config applied"
 
 # A broken config.json: the validation message, no state, no VM left.
@@ -99,4 +110,4 @@ for n in 0 1 2 3 4 5 6 7 8 9; do
     echo "many$n: rc=$(cat many$n.rc) out=$(cat many$n.out) err=$(tail -c 300 many$n.err)"; fi
 done
 [ "$ok" = 10 ] || fail "$ok of 10 concurrent containers ran"
-pass "config inside the VM (user/groups, cwd, env, hostname, NOFILE, CapEff 0x23, NNP, oom, ro rootfs, masked + ro paths, seccomp mkdir denied); broken config -> process.cwd error, nothing left; VMM SIGKILL -> stopped, delete; 10 containers at once in ${took}s"
+pass "config inside the VM (user/groups, cwd, env, hostname, NOFILE, CapEff 0x23, NNP, oom, ro rootfs, masked + ro paths, seccomp mkdir denied, user namespace 0->100000 with the file on a volume owned 100000); broken config -> process.cwd error, nothing left; VMM SIGKILL -> stopped, delete; 10 containers at once in ${took}s"
