@@ -11,25 +11,15 @@
 #include <cerrno>
 #include <map>
 
+#include "base/path_components.h"
+
 namespace runvm::guest {
 namespace {
-
-std::vector<std::string> split_path(const std::string& p) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j > i) out.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 // mkdir -p of every component of `full` below `rootfs` (both resolved already).
 Status mkdirs(const std::string& full) {
   std::string cur;
-  for (const auto& c : split_path(full)) {
+  for (const auto& c : path_components(full)) {
     cur += "/" + c;
     if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + cur);
   }
@@ -231,7 +221,7 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
 }
 
 Result<std::string> resolve_in_rootfs(const std::string& rootfs, const std::string& path) {
-  std::vector<std::string> todo = split_path(path);
+  std::vector<std::string> todo = path_components(path);
   std::vector<std::string> done;  // resolved components below rootfs
   int links = 0;
   // Process components front to back; a symlink's target is spliced in front.
@@ -256,7 +246,7 @@ Result<std::string> resolve_in_rootfs(const std::string& rootfs, const std::stri
       if (n < 0) return Error::from_errno("readlink " + cur);
       std::string target(buf, static_cast<size_t>(n));
       if (!target.empty() && target[0] == '/') done.clear();
-      auto parts = split_path(target);
+      auto parts = path_components(target);
       for (auto it = parts.rbegin(); it != parts.rend(); ++it) stack.push_back(*it);
       continue;
     }

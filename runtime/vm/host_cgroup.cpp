@@ -10,24 +10,13 @@
 #include <vector>
 
 #include "base/file_io.h"
+#include "base/path_components.h"
 #include "oci/cgroup2.h"
 #include "oci/parse.h"
 
 namespace runvm::runtime::vm {
 
 namespace {
-
-std::vector<std::string> components(const std::string& p) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j > i) out.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 // "a-b-c.slice" -> "a.slice/a-b.slice/a-b-c.slice"; "-.slice" -> "" (the root).
 Result<std::string> expand_slice(const std::string& slice, const std::string& where) {
@@ -108,7 +97,7 @@ Result<std::string> host_cgroup_dir(const std::string& cgroups_path, bool system
     rel = cgroups_path;
   }
   std::string dir = root;
-  auto parts = components(rel);
+  auto parts = path_components(rel);
   if (parts.empty()) return Error(where + ": names the cgroup root", EINVAL);
   for (const auto& c : parts) {
     if (c == "..") return Error(where + ": must not contain \"..\"", EINVAL);
@@ -150,7 +139,7 @@ Status enter_host_cgroup(const HostCgroup& cg, const std::string& root) {
     return Error("host cgroup " + cg.dir + ": not below " + root, EINVAL);
   // Every level below the root: the directory, and the controllers for the next level.
   std::string cur = root;
-  for (const auto& c : components(cg.dir.substr(root.size()))) {
+  for (const auto& c : path_components(cg.dir.substr(root.size()))) {
     for (const auto& ctl : controllers)
       if (auto ok = write_control_file(cur + "/cgroup.subtree_control", "+" + ctl); !ok)
         return ok.error().wrap("host cgroup: enable the " + ctl + " controller in " + cur);
