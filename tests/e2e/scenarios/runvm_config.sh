@@ -65,7 +65,7 @@ for want in "id=0:0 groups=0 2000" "cwd=/tmp" "env=bar-from-config" "host=vm-con
   grep -qxF "$want" o7 || fail "inside the container: want '$want', got: $(tr '\n' '|' <o7)"
 done
 [ -e "$PWD/b7/rootfs/written" ] && fail "read-only rootfs was written on the host"
-grep -qx "uidmap=0 100000 65536" o7 || fail "uid_map in the container: $(grep uidmap o7)"
+grep -qx "uidmap= 0 100000 65536" o7 || fail "uid_map in the container: $(grep uidmap o7)"
 [ "$(stat -c %u:%g "$PWD/uout/made-inside" 2>&1)" = 100000:100000 ] ||
   fail "file made by the container's root on a volume: $(stat -c %u:%g "$PWD/uout/made-inside" 2>&1), want 100000:100000"
 note "config applied"
