@@ -183,7 +183,7 @@ Status GuestLauncher::setup_child(const agent::ProcessSpec& p, int init_pid) {
       char name[128];
       if (ttyname_r(0, name, sizeof name) == 0) console = name;
     }
-    if (auto s = enter_rootfs(rootfs_, console, propagation_plan(*spec_)); !s)
+    if (auto s = enter_rootfs(rootfs_, console, propagation_plan(*spec_, new_pid_ns_)); !s)
       return s.error().wrap("rootfs");
     if (new_pid_ns_)
       if (auto s = mount_proc_in_container(*spec_); !s) return s.error().wrap("rootfs");

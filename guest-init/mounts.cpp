@@ -319,12 +319,13 @@ Status setup_rootfs(const oci::Spec& spec, const std::string& rootfs, bool defer
   return {};
 }
 
-PropagationPlan propagation_plan(const oci::Spec& spec) {
+PropagationPlan propagation_plan(const oci::Spec& spec, bool defer_proc) {
   PropagationPlan plan;
   if (spec.linux && spec.linux->rootfsPropagation)
     plan.root = parse_mount_options({*spec.linux->rootfsPropagation}).propagation;
   if (spec.mounts)
     for (const auto& m : *spec.mounts) {
+      if (defer_proc && is_proc(m)) continue;  // not there yet; its mount applies its own
       auto p = parse_mount_options(m.options.value_or(std::vector<std::string>{})).propagation;
       if (p) plan.mounts.emplace_back(m.destination, p);
     }

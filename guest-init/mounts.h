@@ -48,7 +48,8 @@ struct PropagationPlan {
   unsigned long root = 0;
   std::vector<std::pair<std::string, unsigned long>> mounts;  // destination, MS_* flags
 };
-[[nodiscard]] PropagationPlan propagation_plan(const oci::Spec& spec);
+// `defer_proc` as for setup_rootfs: proc mounts come later and are left out.
+[[nodiscard]] PropagationPlan propagation_plan(const oci::Spec& spec, bool defer_proc = false);
 
 // In the calling process: a private copy of the mount namespace whose root is
 // rootfs (pivot_root; MS_MOVE + chroot when the current root is the initramfs,

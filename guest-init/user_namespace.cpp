@@ -79,9 +79,10 @@ Status UserNamespaceEntry::prepare() {
     const int parent = parent_pid_in_proc();
     char go = 0;
     if (::read(p[0], &go, 1) != 1 || go != 'G' || parent <= 0) ::_exit(1);
-    // The exit status is the errno (uid_map: 10+, gid_map: 100+), for the message.
-    if (int e = write_map(parent, "uid_map", uid_map); e) ::_exit(e < 90 ? 10 + e : 10);
-    if (int e = write_map(parent, "gid_map", gid_map); e) ::_exit(e < 150 ? 100 + e : 100);
+    // The exit status carries the errno (uid_map: 10+, gid_map: 100+; EIO when it does
+    // not fit), for the message.
+    if (int e = write_map(parent, "uid_map", uid_map); e) ::_exit(10 + (e < 90 ? e : EIO));
+    if (int e = write_map(parent, "gid_map", gid_map); e) ::_exit(100 + (e < 150 ? e : EIO));
     ::_exit(0);
   }
   ::close(p[0]);

@@ -16,6 +16,7 @@
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/launch.h"
 #include "runtime/vm/lifecycle.h"
+#include "runtime/vm/vm_layout.h"
 
 namespace runvm::runtime {
 
@@ -95,6 +96,7 @@ Result<oci::State> create_container(const CreateRequest& req) {
     ::kill(state.pid, SIGKILL);
     int ws;
     ::waitpid(state.pid, &ws, 0);
+    (void)vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(req.id)));
     (void)dir.remove(req.id);
     return e;
   };

@@ -13,7 +13,6 @@
 #include "runtime/container_id.h"
 #include "runtime/hooks.h"
 #include "runtime/process_liveness.h"
-#include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/net_cleanup.h"
 #include "runtime/vm/vm_layout.h"
 
@@ -73,9 +72,8 @@ Status delete_container(const CommandContext& ctx, const DeleteOptions& opts) {
         ctx.log.log(LogLevel::kWarning, ok.error().message);
   }
   // The host cgroup (linux.cgroupsPath) goes with the container, as under runc.
-  if (auto plan = vm::read_plan(vm::VmLayout(dir.container_dir(opts.id))); plan)
-    if (auto ok = vm::remove_host_cgroup(plan->cgroup.dir); !ok)
-      ctx.log.log(LogLevel::kWarning, ok.error().message);
+  if (auto ok = vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(opts.id))); !ok)
+    ctx.log.log(LogLevel::kWarning, ok.error().message);
   if (auto ok = dir.remove(opts.id); !ok) return ok;
   run_poststop_hooks(*state);
   return {};

@@ -8,6 +8,7 @@
 #include "runtime/container_create.h"
 #include "runtime/hooks.h"
 #include "runtime/vm/lifecycle.h"
+#include "runtime/vm/vm_layout.h"
 
 namespace runvm::runtime {
 
@@ -38,14 +39,20 @@ Action setup_run(CLI::App& cmd) {
     if (auto ok = vm::start_container(dir, opts->create.id); !ok) {
       ::kill(state->pid, SIGKILL);
       (void)vm::wait_container(*state);
-      if (auto lock = dir.lock(opts->create.id)) (void)dir.remove(opts->create.id);
+      if (auto lock = dir.lock(opts->create.id)) {
+        (void)vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(opts->create.id)));
+        (void)dir.remove(opts->create.id);
+      }
       return ok.error().wrap(where);
     }
     if (opts->detach) return 0;
     auto code = vm::wait_container(*state);
     if (!code) return code.error().wrap(where);
     if (!opts->keep) {
-      if (auto lock = dir.lock(opts->create.id)) (void)dir.remove(opts->create.id);
+      if (auto lock = dir.lock(opts->create.id)) {
+        (void)vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(opts->create.id)));
+        (void)dir.remove(opts->create.id);
+      }
       run_poststop_hooks(*state);
     }
     return *code;

@@ -104,6 +104,7 @@ Result<std::string> host_cgroup_dir(const std::string& cgroups_path, bool system
     if (c == ".") continue;
     dir += "/" + c;
   }
+  if (dir == root) return Error(where + ": names the cgroup root", EINVAL);
   return dir;
 }
 

@@ -48,4 +48,11 @@ Result<VmPlan> read_plan(const VmLayout& layout) {
   }
 }
 
+Status remove_host_cgroup_of(const VmLayout& layout) {
+  auto plan = read_plan(layout);
+  if (!plan && plan.error().err == ENOENT) return {};  // create never got as far as a cgroup
+  if (!plan) return plan.error().wrap("host cgroup");
+  return remove_host_cgroup(plan->cgroup.dir);
+}
+
 }  // namespace runvm::runtime::vm

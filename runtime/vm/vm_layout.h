@@ -42,4 +42,8 @@ struct VmPlan {
 [[nodiscard]] Status write_plan(const VmLayout& layout, const VmPlan& plan);
 [[nodiscard]] Result<VmPlan> read_plan(const VmLayout& layout);
 
+// Removes the host cgroup the plan names (none: nothing to do). Every path that
+// removes a started container's state calls it first: afterwards nothing knows it.
+[[nodiscard]] Status remove_host_cgroup_of(const VmLayout& layout);
+
 }  // namespace runvm::runtime::vm

@@ -259,6 +259,14 @@ TEST(PropagationPlan, RootfsPropagationThenEachMountInOrder) {
   ASSERT_EQ(plan.mounts.size(), 1u);
   EXPECT_EQ(plan.mounts[0].first, "/b");
   EXPECT_EQ(plan.mounts[0].second, static_cast<unsigned long>(MS_SHARED | MS_REC));  // last wins
+  // A proc mount is deferred into the container's pid namespace: not in the plan then.
+  oci::Mount proc;
+  proc.destination = "/proc";
+  proc.type = "proc";
+  proc.options = oci::StringList{"rprivate"};
+  spec.mounts->push_back(proc);
+  EXPECT_EQ(propagation_plan(spec).mounts.size(), 2u);
+  EXPECT_EQ(propagation_plan(spec, true).mounts.size(), 1u);
 }
 
 TEST(SetupRootfs, FailsWithTheMountItWasApplying) {

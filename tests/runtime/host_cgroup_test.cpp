@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "oci/cgroup2.h"
+#include "runtime/vm/vm_layout.h"
 #include "tests/runtime/test_support.h"
 
 namespace runvm::runtime::vm {
@@ -30,6 +31,9 @@ TEST(HostCgroupDir, CgroupfsPathsAreBelowTheRoot) {
   ASSERT_FALSE(up);
   EXPECT_EQ(up.error().message, "linux.cgroupsPath \"/a/../../etc\": must not contain \"..\"");
   EXPECT_FALSE(host_cgroup_dir("/", false, "/cg"));
+  auto dot = host_cgroup_dir("/./", false, "/cg");
+  ASSERT_FALSE(dot);
+  EXPECT_EQ(dot.error().message, "linux.cgroupsPath \"/./\": names the cgroup root");
   auto colon = host_cgroup_dir("system.slice:docker:abc", false, "/cg");
   ASSERT_FALSE(colon);
   EXPECT_NE(colon.error().message.find("needs --systemd-cgroup"), std::string::npos);
@@ -116,6 +120,25 @@ TEST(HostCgroup, EnablesControllersOnEveryLevelAndWritesTheLimits) {
   HostCgroup outside;
   outside.dir = "/elsewhere/x";
   EXPECT_FALSE(enter_host_cgroup(outside, root));
+}
+
+// run, a failed create and delete all go through the plan: the directory goes with the state.
+TEST(HostCgroup, RemovedThroughThePlanInTheStateDirectory) {
+  testing::TempDir tmp;
+  fs::create_directories(tmp.path() + "/state");
+  fs::create_directories(tmp.path() + "/cg/c1");
+  VmLayout layout(tmp.path() + "/state");
+  VmPlan plan;
+  plan.settings.kernel = "/boot/vmlinuz";
+  plan.settings.initrd = "/boot/initrd.img";
+  plan.settings.vmm = "/usr/libexec/runvm/runvm-vmm";
+  plan.cgroup.dir = tmp.path() + "/cg/c1";
+  ASSERT_TRUE(write_plan(layout, plan));
+  auto ok = remove_host_cgroup_of(layout);
+  EXPECT_TRUE(ok) << ok.error().message;
+  EXPECT_FALSE(fs::exists(tmp.path() + "/cg/c1"));
+  EXPECT_TRUE(fs::exists(tmp.path() + "/cg"));  // parents stay, as with runc
+  EXPECT_TRUE(remove_host_cgroup_of(VmLayout(tmp.path() + "/no-plan")));
 }
 
 // The real thing where this kernel has a cgroup v2 hierarchy we may write (root).
