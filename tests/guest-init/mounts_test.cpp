@@ -38,6 +38,15 @@ void write(const std::string& p, const std::string& s) {
   std::ofstream(p) << s;
 }
 
+oci::Mount mount_of(std::string dst, std::string type, std::string src, oci::StringList opts = {}) {
+  oci::Mount x;
+  x.destination = std::move(dst);
+  x.type = std::move(type);
+  x.source = std::move(src);
+  x.options = std::move(opts);
+  return x;
+}
+
 TEST(MountOptions, SplitsFlagsPropagationAndData) {
   auto o = parse_mount_options(
       {"nosuid", "noexec", "mode=755", "ro", "size=1m", "rbind", "rprivate", "rw", "ro"});
@@ -86,14 +95,7 @@ TEST(SetupRootfs, BuildsMountsDevicesMasksAndReadonlyRoot) {
 
   oci::Spec spec;
   spec.root = oci::Root{"rootfs", true};
-  auto m = [](std::string dst, std::string type, std::string src, oci::StringList opts) {
-    oci::Mount x;
-    x.destination = std::move(dst);
-    x.type = std::move(type);
-    x.source = std::move(src);
-    x.options = std::move(opts);
-    return x;
-  };
+  const auto m = mount_of;
   spec.mounts = std::vector<oci::Mount>{
       m("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
       m("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
@@ -182,18 +184,10 @@ TEST(SetupRootfs, BindPropagationAsUnderRunc) {
   SKIP_UNLESS_ROOT();
   TempDir root, share;
   auto m = [](std::string dst, std::string src, oci::StringList opts) {
-    oci::Mount x;
-    x.destination = std::move(dst);
-    x.type = "bind";
-    x.source = std::move(src);
-    x.options = std::move(opts);
-    return x;
+    return mount_of(std::move(dst), "bind", std::move(src), std::move(opts));
   };
   oci::Spec spec;
-  oci::Mount proc;
-  proc.destination = "/proc";
-  proc.type = "proc";
-  proc.source = "proc";
+  const oci::Mount proc = mount_of("/proc", "proc", "proc");
   spec.mounts =
       std::vector<oci::Mount>{proc,
                               m("/p/shared", share.path, {"rbind", "shared"}),
@@ -260,11 +254,7 @@ TEST(PropagationPlan, RootfsPropagationThenEachMountInOrder) {
   EXPECT_EQ(plan.mounts[0].first, "/b");
   EXPECT_EQ(plan.mounts[0].second, static_cast<unsigned long>(MS_SHARED | MS_REC));  // last wins
   // A proc mount is deferred into the container's pid namespace: not in the plan then.
-  oci::Mount proc;
-  proc.destination = "/proc";
-  proc.type = "proc";
-  proc.options = oci::StringList{"rprivate"};
-  spec.mounts->push_back(proc);
+  spec.mounts->push_back(mount_of("/proc", "proc", "proc", {"rprivate"}));
   EXPECT_EQ(propagation_plan(spec).mounts.size(), 2u);
   EXPECT_EQ(propagation_plan(spec, true).mounts.size(), 1u);
 }
@@ -273,11 +263,7 @@ TEST(SetupRootfs, FailsWithTheMountItWasApplying) {
   SKIP_UNLESS_ROOT();
   TempDir root;
   oci::Spec spec;
-  oci::Mount bad;
-  bad.destination = "/x";
-  bad.type = "nosuchfs";
-  bad.source = "none";
-  spec.mounts = std::vector<oci::Mount>{bad};
+  spec.mounts = std::vector<oci::Mount>{mount_of("/x", "nosuchfs", "none")};
   std::string r = root.path;
   int ws = run_in_child([&] {
     if (unshare(CLONE_NEWNS) < 0) return 1;
