@@ -18,10 +18,18 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/legacy/i8042.cpp
   devices/legacy/cmos_rtc.cpp
   devices/device_manager.cpp
+  jail/capabilities.cpp
+  jail/fd_limits.cpp
+  jail/jail.cpp
+  jail/seccomp_filter.cpp
   main/flags.cpp
   main/terminal.cpp
 )
-list(APPEND RUNVM_VMM_LIBS CLI11::CLI11)
+# The jail's libseccomp and libcap as archives: the binary links statically and
+# the imported pkg-config targets name the .so files.
+find_library(RUNVM_LIBSECCOMP_A NAMES libseccomp.a REQUIRED)
+find_library(RUNVM_LIBCAP_A NAMES libcap.a REQUIRED)
+list(APPEND RUNVM_VMM_LIBS CLI11::CLI11 ${RUNVM_LIBSECCOMP_A} ${RUNVM_LIBCAP_A})
 
 # Static by default so the e2e test host needs no shared libraries; sanitizer
 # builds cannot link statically.

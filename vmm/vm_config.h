@@ -37,6 +37,15 @@ struct NetConfig {
   uint16_t mtu = 0;
 };
 
+// The VMM's confinement once set-up is done (vmm/jail/README.md). Off by
+// default for in-process users (tests); runvm-vmm turns it on.
+struct JailConfig {
+  bool enabled = false;
+  bool seccomp = true;  // the allow-list; --no-seccomp is for debugging only
+  // Test of the jail: make a forbidden syscall right after entering it.
+  bool test_forbidden_syscall = false;
+};
+
 struct VmConfig {
   std::string kernel;   // bzImage or ELF vmlinux
   std::string initrd;   // optional initramfs
@@ -53,6 +62,7 @@ struct VmConfig {
   std::vector<SharedDir> shared_dirs;
 
   std::optional<NetConfig> net;
+  JailConfig jail;
 
   static constexpr unsigned kMaxCpus = 64;
 };

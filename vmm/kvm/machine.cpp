@@ -17,6 +17,7 @@
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/kvm_vm_services.h"
 #include "vmm/kvm/vcpu.h"
+#include "vmm/jail/jail.h"
 
 namespace runvm::vmm {
 
@@ -135,7 +136,14 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
     vcpus.push_back(std::move(*v));
   }
 
-  // 7. Run: one thread per vCPU plus the event loop thread; wait for the end.
+  // 7. Confine the VMM before the guest runs a single instruction; still one thread.
+  if (auto s = jail::enter_jail(cfg.jail); !s) return s.error();
+  if (cfg.jail.test_forbidden_syscall) {
+    jail::make_forbidden_syscall();
+    return Error::from_errno("jail test: the forbidden syscall was not refused");
+  }
+
+  // 8. Run: one thread per vCPU plus the event loop thread; wait for the end.
   std::thread loop_thread([&] {
     pthread_setname_np(pthread_self(), "vmm-loop");
     if (!loop.run()) stop.request(StopReason::VmmError, "event loop failed");
@@ -153,7 +161,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   res.detail = stop.detail();
   res.exit_status = VmStop::exit_status(res.reason);
 
-  // 8. Tear down: kick every vCPU out of KVM_RUN, stop the loop, join.
+  // 9. Tear down: kick every vCPU out of KVM_RUN, stop the loop, join.
   for (auto& v : vcpus) v->request_stop();
   for (auto& t : threads) t.join();
   loop.stop();

@@ -142,6 +142,12 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
                  "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] "
                  "(without mtu the guest picks its own)");
 
+  bool no_seccomp = false;
+  app.add_flag("--no-seccomp", no_seccomp,
+               "debugging only: no seccomp allow-list (the rest of the jail stays)");
+  // Hidden (no group): e2e tests of the jail.
+  app.add_flag("--test-forbidden-syscall", cfg.jail.test_forbidden_syscall)->group("");
+
   ParsedFlags out;
   try {
     app.parse(argc, argv);
@@ -220,6 +226,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     }
     cfg.net = net;
   }
+  cfg.jail.enabled = true;
+  cfg.jail.seccomp = !no_seccomp;
   out.config = std::move(cfg);
   return out;
 }

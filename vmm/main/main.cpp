@@ -8,8 +8,10 @@
 // (pvpanic), 3 guest triple fault.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "vmm/devices/virtio/attach.h"
+#include "vmm/jail/fd_limits.h"
 #include "vmm/kvm/machine.h"
 #include "vmm/main/flags.h"
 #include "vmm/main/terminal.h"
@@ -20,6 +22,13 @@ int main(int argc, char** argv) {
   ensure_std_fds_open();
   auto cfg = parse_flags(argc, argv);
   if (!cfg.config) return cfg.exit_code;
+  // Nothing the caller left open reaches the guest-facing code but the tap.
+  std::vector<int> keep;
+  if (cfg.config->net) keep.push_back(cfg.config->net->tap_fd);
+  if (auto s = jail::close_inherited_fds(keep); !s) {
+    std::fprintf(stderr, "runvm-vmm: %s\n", s.error().what().c_str());
+    return 1;
+  }
 
   // vmm/devices/virtio/attach.h: virtio-rng, -vsock, -fs, -9p and pvpanic-pci.
   AddDevicesFn add_devices = [](DeviceManager& dm, const VmConfig& c) -> runvm::Status {

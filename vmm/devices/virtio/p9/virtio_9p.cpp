@@ -8,6 +8,7 @@
 
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 #include "vmm/devices/virtio/fs/read_only_fs.h"
+#include "vmm/jail/fd_limits.h"
 
 namespace runvm::vmm::virtio::p9 {
 
@@ -61,25 +62,7 @@ void Virtio9p::reset() {
 std::shared_ptr<VirtioDevice> make_virtio_9p(const std::string& tag, const std::string& dir,
                                              bool read_only, std::string* error) {
   // Every walked fid holds an O_PATH fd: raise the descriptor limit.
-  // The hard limit is often only 4096 (a guest listing a 10,000-entry directory
-  // holds 10,000 inodes): with CAP_SYS_RESOURCE go up to fs.nr_open, else to the
-  // hard limit.
-  struct rlimit rl {};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    rlim_t nr_open = 1u << 20;
-    if (FILE* f = std::fopen("/proc/sys/fs/nr_open", "re")) {
-      unsigned long v = 0;
-      if (std::fscanf(f, "%lu", &v) == 1 && v > 0) nr_open = v;
-      std::fclose(f);
-    }
-    struct rlimit up {
-      nr_open, nr_open
-    };
-    if (rl.rlim_max >= nr_open || ::setrlimit(RLIMIT_NOFILE, &up) != 0) {
-      rl.rlim_cur = rl.rlim_max;
-      (void)::setrlimit(RLIMIT_NOFILE, &rl);
-    }
-  }
+  jail::raise_nofile_limit();
   auto pfs = fs::PassthroughFs::create(dir);
   if (!pfs) {
     if (error) *error = pfs.error().what();

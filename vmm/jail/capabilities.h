@@ -1,0 +1,21 @@
+// The capabilities runvm-vmm keeps once the guest runs: only what the
+// filesystem servers need to act for the guest's users on host files.
+#pragma once
+
+#include <span>
+
+#include <sys/capability.h>
+
+#include "base/result.h"
+
+namespace runvm::vmm::jail {
+
+// CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP.
+std::span<const cap_value_t> vmm_kept_capabilities();
+
+// Drops every other capability from the bounding set (when the VMM may:
+// CAP_SETPCAP), the ambient set and the effective/permitted/inheritable sets;
+// the kept ones stay effective and permitted only where they were permitted.
+[[nodiscard]] Status drop_vmm_capabilities();
+
+}  // namespace runvm::vmm::jail

@@ -1,0 +1,54 @@
+#include "vmm/jail/jail.h"
+
+#include <dirent.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "vmm/jail/capabilities.h"
+#include "vmm/jail/fd_limits.h"
+#include "vmm/jail/seccomp_filter.h"
+
+namespace runvm::vmm::jail {
+
+namespace {
+
+Result<int> thread_count() {
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return Error::from_errno("open /proc/self/task");
+  int n = 0;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+}  // namespace
+
+Status enter_jail(const JailConfig& cfg) {
+  if (!cfg.enabled) return {};
+  auto threads = thread_count();
+  if (!threads) return std::move(threads).error().wrap("jail");
+  if (*threads != 1)
+    return Error("jail: " + std::to_string(*threads) +
+                 " threads already run; it must be entered single-threaded");
+  if (auto s = freeze_nofile_limit(); !s) return s.error().wrap("jail");
+  if (auto s = drop_vmm_capabilities(); !s) return s.error().wrap("jail");
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Error::from_errno("jail: PR_SET_NO_NEW_PRIVS");
+  if (cfg.seccomp) {
+    if (auto s = install_vmm_seccomp_filter(); !s) return s.error().wrap("jail");
+  }
+  return {};
+}
+
+void make_forbidden_syscall() {
+  char sh[] = "/bin/sh", dash_c[] = "-c", exit0[] = "exit 0";
+  char* argv[] = {sh, dash_c, exit0, nullptr};
+  char* envp[] = {nullptr};
+  ::execve(sh, argv, envp);
+}
+
+}  // namespace runvm::vmm::jail
