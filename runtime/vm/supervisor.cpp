@@ -169,7 +169,7 @@ class Supervisor {
         l_.vsock_socket(), agent::kAgentVsockPort,
         std::chrono::seconds(plan_.settings.boot_timeout_s), [this]() -> Status {
           if (vmm_exited()) {
-            return Error("the microVM exited during boot (status " + std::to_string(vmm_status_) +
+            return Error("the microVM exited during boot (" + vmm_end() +
                              "); vmm: " + tail_of(l_.vmm_log(), 300) +
                              " console: " + tail_of(l_.console_log(), 600),
                          EIO);
@@ -217,8 +217,8 @@ class Supervisor {
         return finish(kVmLostStatus);
       }
       if (vmm_exited()) {
-        std::fprintf(stderr, "runvm: the microVM exited (status %d) before the container did\n",
-                     vmm_status_);
+        std::fprintf(stderr, "runvm: the microVM exited (%s) before the container did\n",
+                     vmm_end().c_str());
         return finish(kVmLostStatus);
       }
       if (terminal_ && started_ && !paused_) send_window_size();
@@ -303,8 +303,18 @@ class Supervisor {
     if (r == vmm_ || (r < 0 && errno == ECHILD)) {
       vmm_done_ = true;
       vmm_status_ = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+      vmm_signal_ = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
     }
     return vmm_done_;
+  }
+
+  // How the VMM ended, for messages; a SIGSYS is its seccomp jail (vmm/jail/README.md).
+  std::string vmm_end() const {
+    if (vmm_signal_ == SIGSYS)
+      return "killed by SIGSYS: runvm-vmm made a syscall outside its seccomp allow-list "
+             "(the kernel log names it: audit type=1326)";
+    if (vmm_signal_ != 0) return std::string("killed by ") + strsignal(vmm_signal_);
+    return "status " + std::to_string(vmm_status_);
   }
 
   // Handles every event available now. False when the agent connection is lost.
@@ -474,6 +484,7 @@ class Supervisor {
   pid_t vmm_ = -1;
   bool vmm_done_ = false;
   int vmm_status_ = 0;
+  int vmm_signal_ = 0;
   int agent_fd_ = -1;
   int ctl_fd_ = -1;
   std::optional<agent::Client> client_;

@@ -54,6 +54,18 @@ std::string default_kernel() {
   return found.back();
 }
 
+// The host's memory in MiB and online CPUs: what annotations may ask for at most
+// unless the system config sets "max_memory_mib" / "max_vcpus".
+uint64_t host_memory_mib() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return 1u << 20;
+  return (static_cast<uint64_t>(pages) * static_cast<uint64_t>(page)) >> 20;
+}
+unsigned host_cpus() {
+  long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(std::min<long>(n, 64)) : 1;
+}
+
 VmSettings defaults() {
   VmSettings s;
   std::string here = self_dir();
@@ -62,6 +74,8 @@ VmSettings defaults() {
                       "/usr/local/bin/runvm-vmm", "/usr/bin/runvm-vmm"});
   if (s.vmm.empty()) s.vmm = here + "/runvm-vmm";
   s.kernel = default_kernel();
+  s.max_memory_mib = host_memory_mib();
+  s.max_vcpus = host_cpus();
   s.initrd = first_file({here + "/runvm-initrd.img", here + "/../runvm-initrd.img",
                          share + "/runvm-initrd.img", "/usr/local/share/runvm/runvm-initrd.img",
                          "/usr/share/runvm/runvm-initrd.img"});
@@ -98,6 +112,12 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
   } else if (key == "vcpus") {
     if (!as_number(&n) || n < 1 || n > 64) return bad("must be 1..64");
     s.vcpus = static_cast<unsigned>(n);
+  } else if (key == "max_memory_mib") {
+    if (!as_number(&n) || n < 64 || n > (1u << 20)) return bad("must be 64..1048576 (MiB)");
+    s.max_memory_mib = n;
+  } else if (key == "max_vcpus") {
+    if (!as_number(&n) || n < 1 || n > 64) return bad("must be 1..64");
+    s.max_vcpus = static_cast<unsigned>(n);
   } else if (key == "boot_timeout_s") {
     if (!as_number(&n) || n < 1 || n > 3600) return bad("must be 1..3600 (seconds)");
     s.boot_timeout_s = static_cast<unsigned>(n);
@@ -106,11 +126,14 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
   return {};
 }
 
-// Where io.runvm.vm.kernel / initrd annotations may point: /boot, the directory
-// of the default guest image, and the system config's "annotation_dirs".
-std::vector<std::string> annotation_dirs(const VmSettings& defaults, const std::string& config) {
-  std::vector<std::string> dirs = {"/boot"};
-  if (!defaults.initrd.empty()) dirs.push_back(fs::path(defaults.initrd).parent_path().string());
+// Where io.runvm.vm.kernel / initrd annotations may point: the directory of the
+// guest image runvm uses and the system config's "annotation_dirs". Not /boot as
+// such: host initramfs images there may hold secrets (kernel_dir_match() lets a
+// kernel annotation name another vmlinuz next to the configured kernel).
+std::vector<std::string> annotation_dirs(const VmSettings& configured, const std::string& config) {
+  std::vector<std::string> dirs;
+  if (!configured.initrd.empty())
+    dirs.push_back(fs::path(configured.initrd).parent_path().string());
   std::ifstream in(config);
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (in && j.is_object() && j.contains("annotation_dirs") && j["annotation_dirs"].is_array()) {
@@ -119,6 +142,19 @@ std::vector<std::string> annotation_dirs(const VmSettings& defaults, const std::
   }
   return dirs;
 }
+
+// A kernel image (vmlinuz-*, vmlinux-*) in the configured kernel's directory.
+std::optional<std::string> kernel_dir_match(const std::string& path, const VmSettings& configured) {
+  std::error_code ec;
+  const fs::path real = fs::canonical(path, ec);
+  if (ec || configured.kernel.empty()) return std::nullopt;
+  const fs::path dir = fs::canonical(fs::path(configured.kernel).parent_path(), ec);
+  const std::string name = real.filename().string();
+  if (ec || real.parent_path() != dir || !is_file(real.string())) return std::nullopt;
+  if (name.rfind("vmlinuz", 0) != 0 && name.rfind("vmlinux", 0) != 0) return std::nullopt;
+  return real.string();
+}
+
 
 // The resolved path (symlinks and ".." followed) when `path` is a regular file
 // below one of `dirs`.
@@ -141,7 +177,8 @@ std::optional<std::string> inside_any(const std::string& path,
 nlohmann::json VmSettings::to_json() const {
   return {{"vmm", vmm},       {"kernel", kernel},
           {"initrd", initrd}, {"memory_mib", memory_mib},
-          {"vcpus", vcpus},   {"boot_timeout_s", boot_timeout_s}};
+          {"vcpus", vcpus},   {"boot_timeout_s", boot_timeout_s},
+          {"max_memory_mib", max_memory_mib}, {"max_vcpus", max_vcpus}};
 }
 
 Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
@@ -184,13 +221,15 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
   for (const auto& [k, v] : annotations) {
     if (k.rfind(prefix, 0) != 0) continue;
     // Which binary runs as the VMM is the host's choice, never the bundle's.
-    if (k == prefix + "vmm") return Error("annotation " + k + ": not allowed", EPERM);
     const std::string key = k.substr(prefix.size());
+    if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus")
+      return Error("annotation " + k + ": not allowed (the host's choice)", EPERM);
     // A bundle naming any host file as kernel or initrd would load it into guest
     // memory, where the guest can read it: only files in the allowed directories.
     std::string value = v;
     if (key == "kernel" || key == "initrd") {
       auto real = inside_any(v, allowed);
+      if (!real && key == "kernel") real = kernel_dir_match(v, s);
       if (!real) {
         std::string dirs;
         for (const auto& d : allowed) dirs += (dirs.empty() ? "" : ", ") + d;
@@ -202,6 +241,17 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
       value = *real;  // the resolved path: a symlink swapped later changes nothing
     }
     if (auto ok = apply(s, key, value, "annotation " + k); !ok) return ok.error();
+    // A bundle may not size its VM beyond what the host allows.
+    if (key == "memory_mib" && s.memory_mib > s.max_memory_mib)
+      return Error("annotation " + k + ": " + v + " MiB is more than this host allows (" +
+                       std::to_string(s.max_memory_mib) + " MiB; \"max_memory_mib\" in " +
+                       system_config + ")",
+                   EPERM);
+    if (key == "vcpus" && s.vcpus > s.max_vcpus)
+      return Error("annotation " + k + ": " + v + " vCPUs are more than this host allows (" +
+                       std::to_string(s.max_vcpus) + "; \"max_vcpus\" in " + system_config +
+                       ")",
+                   EPERM);
   }
   if (s.kernel.empty())
     return Error(

@@ -1,10 +1,13 @@
 // What a container's microVM is started with: the runvm-vmm binary, guest
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
-// ({"vmm","kernel","initrd","memory_mib","vcpus","boot_timeout_s"}), then the
-// bundle's `io.runvm.vm.<key>` annotations (same keys), later ones winning.
-// Annotations may not choose the VMM, and may name a kernel or initrd only
-// inside /boot, the default guest image's directory or the config's
-// "annotation_dirs" (else a bundle could load any host file into guest memory).
+// ({"vmm","kernel","initrd","memory_mib","vcpus","boot_timeout_s","max_memory_mib",
+// "max_vcpus","annotation_dirs"}), then the bundle's `io.runvm.vm.<key>`
+// annotations, later ones winning. Annotations may not choose the VMM or the
+// maxima, may not ask for more memory or vCPUs than the maxima (default: the
+// host's memory and online CPUs), and may name a kernel or initrd only inside
+// the guest image's directory or the config's "annotation_dirs", or a vmlinuz-*
+// kernel next to the configured one (else a bundle could load any host file,
+// such as an initramfs in /boot, into guest memory, where the guest reads it).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +31,8 @@ struct VmSettings {
   uint64_t memory_mib = 512;
   unsigned vcpus = 1;
   unsigned boot_timeout_s = 180;  // until the agent answers
+  uint64_t max_memory_mib = 1u << 20;  // what annotations and sizing may reach
+  unsigned max_vcpus = 64;
 
   [[nodiscard]] nlohmann::json to_json() const;
   [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);

@@ -2,6 +2,8 @@
 // settings come from, what a bundle may and may not choose.
 #include "runtime/vm/vm_settings.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -45,7 +47,7 @@ TEST_F(VmSettingsTest, SystemConfigThenAnnotations) {
   EXPECT_EQ(s->vcpus, 2u);
   auto a = resolve_vm_settings(
       {{"io.runvm.vm.memory_mib", "1024"}, {"io.runvm.vm.vcpus", "3"}, {"unrelated", "x"}},
-      config());
+      config(R"(,"max_vcpus":4,"max_memory_mib":4096)"));
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->memory_mib, 1024u);
   EXPECT_EQ(a->vcpus, 3u);
@@ -88,6 +90,72 @@ TEST_F(VmSettingsTest, AnnotatedKernelMustBeInAnAllowedDirectory) {
     ASSERT_FALSE(no) << sneaky;
     EXPECT_EQ(no.error().err, EPERM) << sneaky;
   }
+}
+
+TEST_F(VmSettingsTest, AnnotationsStayWithinTheHostMaxima) {
+  const std::string max = R"(,"max_memory_mib":1024,"max_vcpus":2)";
+  auto ok = resolve_vm_settings({{"io.runvm.vm.memory_mib", "1024"}, {"io.runvm.vm.vcpus", "2"}},
+                                config(max));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->memory_mib, 1024u);
+  auto m = resolve_vm_settings({{"io.runvm.vm.memory_mib", "2048"}}, config(max));
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().err, EPERM);
+  EXPECT_NE(m.error().message.find("2048 MiB is more than this host allows (1024 MiB"),
+            std::string::npos)
+      << m.error().message;
+  auto c = resolve_vm_settings({{"io.runvm.vm.vcpus", "3"}}, config(max));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().err, EPERM);
+  // The maxima are the host's: a bundle cannot raise them.
+  auto raise = resolve_vm_settings(
+      {{"io.runvm.vm.max_memory_mib", "4096"}, {"io.runvm.vm.memory_mib", "2048"}}, config(max));
+  ASSERT_FALSE(raise);
+  EXPECT_EQ(raise.error().err, EPERM);
+  // Without maxima in the config, the host's memory and CPUs are the limit.
+  auto host = resolve_vm_settings({{"io.runvm.vm.vcpus", "64"}}, config());
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 64) {
+    ASSERT_FALSE(host);
+    EXPECT_EQ(host.error().err, EPERM);
+  }
+}
+
+TEST_F(VmSettingsTest, KernelDirectoryGivesKernelsNotInitramfsImages) {
+  // As /boot: the configured kernel's directory also holds host initramfs images,
+  // which may carry secrets.
+  fs::create_directories(dir_ + "/boot");
+  for (const char* f : {"/boot/vmlinuz-1", "/boot/vmlinuz-2", "/boot/initrd.img-1"})
+    std::ofstream(dir_ + f) << "x";
+  const std::string path = dir_ + "/boot-config.json";
+  std::ofstream(path) << R"({"vmm":")" << dir_ << R"(/images/runvm-vmm","kernel":")" << dir_
+                      << R"(/boot/vmlinuz-1","initrd":")" << dir_ << R"(/images/initrd.img"})";
+  auto k = resolve_vm_settings({{"io.runvm.vm.kernel", dir_ + "/boot/vmlinuz-2"}}, path);
+  ASSERT_TRUE(k) << k.error().message;
+  EXPECT_EQ(k->kernel, dir_ + "/boot/vmlinuz-2");
+  for (const char* key : {"io.runvm.vm.initrd", "io.runvm.vm.kernel"}) {
+    auto r = resolve_vm_settings({{key, dir_ + "/boot/initrd.img-1"}}, path);
+    ASSERT_FALSE(r) << key;
+    EXPECT_EQ(r.error().err, EPERM) << key;
+  }
+}
+
+TEST_F(VmSettingsTest, SizingStaysWithinTheHostMaxima) {
+  VmSettings s;
+  s.memory_mib = 512;
+  s.vcpus = 1;
+  s.max_memory_mib = 1024;
+  s.max_vcpus = 2;
+  oci::Spec spec;
+  spec.linux = oci::Linux{};
+  spec.linux->resources = oci::Resources{};
+  spec.linux->resources->memory = oci::Memory{};
+  spec.linux->resources->memory->limit = int64_t{4} << 30;
+  spec.linux->resources->cpu = oci::CPU{};
+  spec.linux->resources->cpu->quota = 800000;
+  spec.linux->resources->cpu->period = 100000;
+  size_vm_from_resources(s, spec, {});
+  EXPECT_EQ(s.memory_mib, 1024u);
+  EXPECT_EQ(s.vcpus, 2u);
 }
 
 TEST_F(VmSettingsTest, SizingAddsTheContainersLimits) {
