@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "base/remove_tree.h"
 #include "runtime/container_id.h"
 #include "runtime/process_liveness.h"
 
@@ -35,13 +36,6 @@ Status mkdir_p(const std::string& path, mode_t mode) {
   if (ec) return Error::from_errno("create directory " + path, ec.value());
   // Only a directory we made gets our mode; an existing --root is left as it is.
   if (created && ::chmod(path.c_str(), mode) != 0) return Error::from_errno("chmod " + path);
-  return {};
-}
-
-Status remove_tree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) return Error::from_errno("remove " + path, ec.value());
   return {};
 }
 
