@@ -15,6 +15,7 @@ list(APPEND RUNVM_VMM_SOURCES
   boot/linux_boot.cpp
   pci/pci_root.cpp
   devices/legacy/serial.cpp
+  devices/legacy/console_log.cpp
   devices/legacy/i8042.cpp
   devices/legacy/cmos_rtc.cpp
   devices/device_manager.cpp

@@ -14,6 +14,8 @@ struct ConsoleConfig {
   enum class Kind { Stdio, File, None };
   Kind kind = Kind::Stdio;
   std::string path;  // Kind::File only
+  // Kind::File: rotated to PATH.1 at this size (vmm/devices/legacy/console_log.h).
+  uint64_t max_bytes = uint64_t{1} << 20;
 };
 
 // A host directory shared into the guest (`--fs` virtio-fs, `--9p` virtio-9p).

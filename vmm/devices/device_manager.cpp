@@ -24,7 +24,6 @@ DeviceManager::DeviceManager(const GuestMemory& memory, Bus& pio, Bus& mmio, Eve
 DeviceManager::~DeviceManager() {
   if (stdin_watched_) loop_.remove(STDIN_FILENO);
   if (stdin_flags_ >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags_);
-  if (console_fd_ >= 0) ::close(console_fd_);
 }
 
 Status DeviceManager::open_console(const ConsoleConfig& c, int* out_fd) {
@@ -36,10 +35,10 @@ Status DeviceManager::open_console(const ConsoleConfig& c, int* out_fd) {
       *out_fd = -1;
       return {};
     case ConsoleConfig::Kind::File: {
-      int fd = ::open(c.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-      if (fd < 0) return Error::from_errno("open console file " + c.path);
-      console_fd_ = fd;
-      *out_fd = fd;
+      auto log = ConsoleLog::open(c.path, c.max_bytes);
+      if (!log) return std::move(log).error();
+      console_log_ = std::move(*log);
+      *out_fd = -1;
       return {};
     }
   }
@@ -89,8 +88,12 @@ Status DeviceManager::add_legacy_devices(const VmConfig& cfg) {
   int out_fd = -1;
   if (auto s = open_console(cfg.console, &out_fd); !s) return s;
   PciVmServices* vm = &vm_;
-  serial_ = std::make_shared<Serial8250>(
-      [vm](bool level) { vm->set_irq_line(Serial8250::kCom1Irq, level); }, out_fd);
+  auto irq = [vm](bool level) { vm->set_irq_line(Serial8250::kCom1Irq, level); };
+  if (console_log_) {
+    serial_ = std::make_shared<Serial8250>(irq, [log = console_log_](uint8_t b) { log->write(b); });
+  } else {
+    serial_ = std::make_shared<Serial8250>(irq, out_fd);
+  }
   if (!pio_.insert(serial_, Serial8250::kCom1Port, 8)) return Error("COM1 ports in use");
   if (cfg.console.kind == ConsoleConfig::Kind::Stdio) watch_stdin();
 

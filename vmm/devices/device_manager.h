@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "base/result.h"
+#include "vmm/devices/legacy/console_log.h"
 #include "vmm/bus/bus.h"
 #include "vmm/event/event_loop.h"
 #include "vmm/kvm/vm_stop.h"
@@ -57,7 +58,7 @@ class DeviceManager {
   VmStop& stop_;
   std::shared_ptr<PciRoot> pci_;
   std::shared_ptr<Serial8250> serial_;
-  int console_fd_ = -1;  // owned when the console is a file
+  std::shared_ptr<ConsoleLog> console_log_;  // when the console is a file
   bool stdin_watched_ = false;
   int stdin_flags_ = -1;
   std::mutex stdin_mu_;        // orders pausing/resuming the stdin watch

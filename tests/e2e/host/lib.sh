@@ -127,6 +127,8 @@ show_logs() {
   tail -n 40 console.log 2>/dev/null | tr -d '\r'
   echo "--- vmm.log (last 30 lines)"
   tail -n 30 vmm.log 2>/dev/null
+  # A VMM killed by its seccomp jail: the kernel names the syscall (vmm/jail/README.md).
+  dmesg 2>/dev/null | grep 'type=1326' | tail -n 5 | sed 's/^/seccomp: /'
 }
 
 # --- runvm scenarios -------------------------------------------------------------------------

@@ -13,7 +13,15 @@ constexpr uint8_t kLsrDr = 0x01, kLsrThre = 0x20, kLsrTemt = 0x40;
 constexpr uint8_t kMcrLoop = 0x10;
 }  // namespace
 
-Serial8250::Serial8250(IrqFn set_irq, int out_fd) : set_irq_(std::move(set_irq)), out_fd_(out_fd) {}
+Serial8250::Serial8250(IrqFn set_irq, SinkFn sink)
+    : set_irq_(std::move(set_irq)), sink_(std::move(sink)) {}
+
+Serial8250::Serial8250(IrqFn set_irq, int out_fd) : set_irq_(std::move(set_irq)) {
+  if (out_fd < 0) return;
+  // A failing sink loses output only. EINTR is not retried: on a vCPU thread
+  // it means the VM is stopping, and a full pipe must not keep the vCPU.
+  sink_ = [out_fd](uint8_t b) { [[maybe_unused]] ssize_t n = ::write(out_fd, &b, 1); };
+}
 
 void Serial8250::set_space_callback(std::function<void()> cb) {
   std::lock_guard lk(mu_);
@@ -54,10 +62,7 @@ void Serial8250::transmit_locked(uint8_t b) {
     if (rx_.size() < kFifoSize) rx_.push_back(b);
     return;
   }
-  if (out_fd_ < 0) return;
-  // A failing sink loses output only. EINTR is not retried: on a vCPU thread
-  // it means the VM is stopping, and a full pipe must not keep the vCPU.
-  [[maybe_unused]] ssize_t n = ::write(out_fd_, &b, 1);
+  if (sink_) sink_(b);
 }
 
 uint8_t Serial8250::read_reg(uint64_t reg) {

@@ -1,6 +1,6 @@
 // A 16550A-compatible UART (COM1 at 0x3F8, IRQ 4): enough of
 // RBR/THR/IER/IIR/FCR/LCR/MCR/LSR/MSR/SCR and the divisor latch for the Linux
-// 8250 driver. Transmitted bytes go to an output fd (or nowhere); received
+// 8250 driver. Transmitted bytes go to an output fd or sink (or nowhere); received
 // bytes are queued by the event loop through enqueue_input(). The IRQ output
 // is level: high while an enabled interrupt is pending (like a real 8250),
 // and the set_irq callback is called only on changes. Thread-safe.
@@ -19,8 +19,12 @@ namespace runvm::vmm {
 class Serial8250 : public BusDevice {
  public:
   using IrqFn = std::function<void(bool level)>;
+  // Takes each transmitted byte; called with the UART's lock held.
+  using SinkFn = std::function<void(uint8_t)>;
   // out_fd < 0 discards output. The fd is not owned.
   Serial8250(IrqFn set_irq, int out_fd);
+  // An empty sink discards output.
+  Serial8250(IrqFn set_irq, SinkFn sink);
 
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;
   void bus_write(uint64_t offset, std::span<const uint8_t> data) override;
@@ -44,7 +48,7 @@ class Serial8250 : public BusDevice {
   void transmit_locked(uint8_t b);
 
   IrqFn set_irq_;
-  int out_fd_;
+  SinkFn sink_;
   std::function<void()> space_cb_;
   mutable std::mutex mu_;
   std::deque<uint8_t> rx_;
