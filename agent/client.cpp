@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -12,7 +13,7 @@ using json = nlohmann::json;
 Result<HelloReply> Client::hello() {
   if (auto s = write_all(fd_, encode_frame(MsgType::kHello, encode_hello(Hello{}))); !s)
     return s.error().wrap("agent hello");
-  auto f = read_frame(fd_);
+  auto f = read_frame_within(fd_, -1, frame_completion_ms_);
   if (!f) return f.error().wrap("agent hello");
   if (f->type != MsgType::kHelloReply)
     return Error("agent hello: unexpected message type " +
@@ -24,8 +25,18 @@ Result<HelloReply> Client::hello() {
   return r;
 }
 
+Status Client::queue(Event e, size_t bytes) {
+  if (events_.size() >= kMaxQueuedEvents || queued_bytes_ + bytes > kMaxQueuedBytes)
+    return Error("the agent sent more than " + std::to_string(kMaxQueuedBytes >> 20) +
+                 " MiB or " + std::to_string(kMaxQueuedEvents) + " events without being read");
+  queued_bytes_ += bytes;
+  events_.push_back(std::move(e));
+  return {};
+}
+
 Status Client::read_one(std::optional<Response>* resp) {
-  auto f = read_frame(fd_);
+  // The caller has seen the fd readable or is content to wait for the first byte.
+  auto f = read_frame_within(fd_, -1, frame_completion_ms_);
   if (!f) return f.error();
   switch (f->type) {
     case MsgType::kResponse: {
@@ -37,19 +48,21 @@ Status Client::read_one(std::optional<Response>* resp) {
     case MsgType::kEvent: {
       auto e = decode_event(f->body);
       if (!e) return e.error();
-      events_.push_back(std::move(*e));
-      return {};
+      return queue(std::move(*e), sizeof(ExitEvent) + e->process_id.size());
     }
     case MsgType::kData: {
       auto d = decode_data(f->body);
       if (!d) return d.error();
       if (d->stream == Stream::kStdin) return Error("data: agent sent a stdin frame");
-      events_.push_back(std::move(*d));
-      return {};
+      size_t bytes = sizeof(DataMsg) + d->bytes.size();
+      return queue(std::move(*d), bytes);
     }
     case MsgType::kCredit: {
       auto c = decode_credit(f->body);
       if (!c) return c.error();
+      // Only handles create/exec returned: the map must not grow at the guest's will.
+      if (!credit_.contains(c->handle))
+        return Error("credit: unknown handle " + std::to_string(c->handle));
       uint64_t sum = uint64_t{credit_[c->handle]} + c->bytes;
       // Credit returned never exceeds what was sent plus the initial window.
       if (sum > kInitialStdinCredit) return Error("credit: agent granted more than the window");
@@ -226,6 +239,12 @@ Result<Event> Client::next_event(int timeout_ms) {
   }
   Event e = std::move(events_.front());
   events_.pop_front();
+  if (auto* d = std::get_if<DataMsg>(&e)) {
+    queued_bytes_ -= std::min(queued_bytes_, sizeof(DataMsg) + d->bytes.size());
+  } else {
+    queued_bytes_ -=
+        std::min(queued_bytes_, sizeof(ExitEvent) + std::get<ExitEvent>(e).process_id.size());
+  }
   return e;
 }
 

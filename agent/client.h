@@ -5,6 +5,9 @@
 // Synchronous: each request call sends the request and reads frames until its
 // response arrives; stdio data and exit events read meanwhile are queued and
 // returned by next_event(). Not thread-safe; one Client per connection.
+// The guest is not trusted: a frame must complete within kFrameCompletionMs of
+// its first byte, the queue is bounded, credit comes only for known handles;
+// any breach is an error after which the connection is not used again.
 #pragma once
 
 #include <cstdint>
@@ -69,17 +72,26 @@ class Client {
   // A request other than wait fails with ETIMEDOUT when the agent has not answered
   // within `ms` (-1, the default: no limit). The connection is not usable after that.
   void set_call_timeout(int ms) { call_timeout_ms_ = ms; }
+  // How long a frame may take to complete after its first byte (tests).
+  void set_frame_completion(int ms) { frame_completion_ms_ = ms; }
 
  private:
   [[nodiscard]] Result<nlohmann::json> call(RequestBody body);
   // Reads one frame and queues/records it; a Response is returned in *resp.
   [[nodiscard]] Status read_one(std::optional<Response>* resp);
 
+  // What a guest can make the host hold between two next_event() calls.
+  static constexpr size_t kMaxQueuedBytes = 64u << 20;
+  static constexpr size_t kMaxQueuedEvents = 1u << 16;
+  [[nodiscard]] Status queue(Event e, size_t bytes);
+
   int fd_;
   uint64_t next_id_ = 1;
   std::deque<Event> events_;
+  size_t queued_bytes_ = 0;
   std::map<uint32_t, uint32_t> credit_;  // handle -> stdin bytes allowed
   int call_timeout_ms_ = -1;
+  int frame_completion_ms_ = kFrameCompletionMs;
 };
 
 }  // namespace runvm::agent

@@ -1,11 +1,15 @@
 #include "agent/protocol.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <limits>
+#include <optional>
 
 namespace runvm::agent {
 namespace {
@@ -31,7 +35,13 @@ uint32_t get_u32(std::string_view s, size_t at) {
 }
 
 Result<json> parse_object(std::string_view body) {
-  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  json::parser_callback_t limit = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) too_deep = true;
+    return !too_deep;  // discarded values are not kept: memory stays bounded too
+  };
+  json j = json::parse(body.begin(), body.end(), limit, /*allow_exceptions=*/false);
+  if (too_deep) return Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth));
   if (j.is_discarded()) return Error("invalid JSON");
   if (!j.is_object()) return Error("expected a JSON object");
   return j;
@@ -540,11 +550,25 @@ Result<ExitEvent> decode_event(std::string_view body) {
 }
 
 namespace {
-Status read_exact(int fd, char* buf, size_t n) {
+// Reads n bytes; with a deadline, waits for each part at most until then.
+Status read_exact(int fd, char* buf, size_t n,
+                  std::optional<std::chrono::steady_clock::time_point> deadline = {}) {
   while (n > 0) {
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      *deadline - std::chrono::steady_clock::now())
+                      .count();
+      pollfd pf{fd, POLLIN, 0};
+      // A passed deadline still takes what has arrived (poll with 0).
+      int p = ::poll(&pf, 1, static_cast<int>(std::max<int64_t>(left, 0)));
+      if (p < 0 && errno == EINTR) continue;
+      if (p < 0) return Error::from_errno("poll the agent connection");
+      if (p == 0)
+        return Error("a frame stayed incomplete past its deadline", EPROTO);
+    }
     ssize_t r = ::read(fd, buf, n);
     if (r < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       return Error::from_errno("read from agent connection");
     }
     if (r == 0) return Error("agent connection closed");
@@ -553,11 +577,14 @@ Status read_exact(int fd, char* buf, size_t n) {
   }
   return {};
 }
-}  // namespace
 
-Result<Frame> read_frame(int fd) {
+// With `rest_ms` >= 0, the frame must be complete that long after its first byte.
+Result<Frame> read_frame_impl(int fd, int rest_ms) {
   char hdr[5];
-  if (auto s = read_exact(fd, hdr, sizeof hdr); !s) return s.error();
+  if (auto s = read_exact(fd, hdr, 1); !s) return s.error();
+  std::optional<std::chrono::steady_clock::time_point> rest;
+  if (rest_ms >= 0) rest = std::chrono::steady_clock::now() + std::chrono::milliseconds(rest_ms);
+  if (auto s = read_exact(fd, hdr + 1, sizeof hdr - 1, rest); !s) return s.error();
   std::string_view h(hdr, sizeof hdr);
   uint32_t len = get_u32(h, 0);
   if (len == 0) return Error("frame: zero length");
@@ -566,8 +593,24 @@ Result<Frame> read_frame(int fd) {
   if (type < static_cast<uint8_t>(MsgType::kHello) || type > static_cast<uint8_t>(MsgType::kCredit))
     return Error("frame: unknown message type " + std::to_string(type));
   Frame f{static_cast<MsgType>(type), std::string(len - 1, '\0')};
-  if (auto s = read_exact(fd, f.body.data(), f.body.size()); !s) return s.error();
+  if (auto s = read_exact(fd, f.body.data(), f.body.size(), rest); !s) return s.error();
   return f;
+}
+}  // namespace
+
+Result<Frame> read_frame(int fd) { return read_frame_impl(fd, -1); }
+
+Result<Frame> read_frame_within(int fd, int first_byte_ms, int rest_ms) {
+  if (first_byte_ms >= 0) {
+    pollfd pf{fd, POLLIN, 0};
+    int p;
+    do {
+      p = ::poll(&pf, 1, first_byte_ms);
+    } while (p < 0 && errno == EINTR);
+    if (p < 0) return Error::from_errno("poll the agent connection");
+    if (p == 0) return Error("no frame from the agent", ETIMEDOUT);
+  }
+  return read_frame_impl(fd, std::max(rest_ms, 0));
 }
 
 }  // namespace runvm::agent

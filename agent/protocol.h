@@ -228,4 +228,15 @@ struct ExitEvent {
 // Reads one frame. Errors: EOF ("connection closed", err 0) or a framing/I/O error.
 [[nodiscard]] Result<Frame> read_frame(int fd);
 
+// The host side's reader (the guest is not trusted to finish what it starts):
+// waits at most `first_byte_ms` for the frame's first byte (-1: no limit), then
+// at most `rest_ms` (kFrameCompletionMs by default) for the rest. Errors: no first byte in time, ETIMEDOUT;
+// an incomplete frame at the deadline, EPROTO (the peer broke the protocol).
+inline constexpr int kFrameCompletionMs = 10000;
+[[nodiscard]] Result<Frame> read_frame_within(int fd, int first_byte_ms,
+                                             int rest_ms = kFrameCompletionMs);
+
+// Frame bodies nest JSON at most this deep; deeper is a decoding error.
+inline constexpr int kMaxJsonDepth = 32;
+
 }  // namespace runvm::agent

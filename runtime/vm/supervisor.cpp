@@ -213,7 +213,9 @@ class Supervisor {
           exit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       }
       if (!connected) {
-        std::fprintf(stderr, "runvm: lost the connection to the guest agent\n");
+        // A guest that broke the protocol (agent/client.h) ends its own VM.
+        std::fprintf(stderr, "runvm: lost the connection to the guest agent: %s\n",
+                     lost_why_.c_str());
         return finish(kVmLostStatus);
       }
       if (vmm_exited()) {
@@ -321,7 +323,11 @@ class Supervisor {
   bool drain_events() {
     while (true) {
       auto ev = client_->next_event(0);
-      if (!ev) return ev.error().err == ETIMEDOUT;
+      if (!ev) {
+        if (ev.error().err == ETIMEDOUT) return true;
+        lost_why_ = ev.error().what();
+        return false;
+      }
       if (auto* d = std::get_if<agent::DataMsg>(&*ev)) {
         if (d->handle != handle_) continue;
         int fd = d->stream == agent::Stream::kStderr ? 2 : 1;
@@ -485,6 +491,7 @@ class Supervisor {
   bool vmm_done_ = false;
   int vmm_status_ = 0;
   int vmm_signal_ = 0;
+  std::string lost_why_;  // why the agent connection was given up
   int agent_fd_ = -1;
   int ctl_fd_ = -1;
   std::optional<agent::Client> client_;

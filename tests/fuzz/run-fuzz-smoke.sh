@@ -10,7 +10,7 @@ secs=${2:-${FUZZ_SECONDS:-20}}
 CC=clang CXX=clang++ cmake -S "$top" -B "$build" -DRUNVM_FUZZ=ON -DRUNVM_WERROR=ON \
   -DRUNVM_E2E=OFF -DRUNVM_SANITIZE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
-fuzzers=(virtqueue_fuzzer vsock_fuzzer net_fuzzer)
+fuzzers=(virtqueue_fuzzer vsock_fuzzer net_fuzzer agent_client_fuzzer)
 # Other areas' fuzzers join when their target exists in this tree; their seed
 # corpora (read-only inputs) live beside their sources.
 declare -A seeds=(

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <string>
@@ -35,6 +36,12 @@ Status enter_jail(const JailConfig& cfg) {
     return Error("jail: " + std::to_string(*threads) +
                  " threads already run; it must be entered single-threaded");
   if (auto s = freeze_nofile_limit(); !s) return s.error().wrap("jail");
+  // No core dumps: one would hold device state and guest data in flight (guest
+  // RAM itself is MADV_DONTDUMP), written wherever the VMM's cwd is.
+  struct rlimit no_core {
+    0, 0
+  };
+  if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return Error::from_errno("jail: RLIMIT_CORE");
   if (auto s = drop_vmm_capabilities(); !s) return s.error().wrap("jail");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return Error::from_errno("jail: PR_SET_NO_NEW_PRIVS");

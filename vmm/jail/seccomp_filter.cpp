@@ -158,6 +158,12 @@ Status install_vmm_seccomp_filter() {
   if (!ctx) return Error("seccomp: cannot create a filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0)
     return Error::from_errno("seccomp: TSYNC", -rc);
+  // SECCOMP_FILTER_FLAG_SPEC_ALLOW: the filter does not also force the kernel's
+  // speculative store bypass / indirect branch mitigations onto the VMM's threads
+  // (their MSR toggling on every switch of a vCPU thread froze the nested test host
+  // under fs load); KVM keeps managing the guest's own speculation controls.
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_SSB, 1); rc != 0)
+    return Error::from_errno("seccomp: SPEC_ALLOW", -rc);
   // clone3's flags live in memory a filter cannot read: refuse it cleanly.
   if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); rc != 0)
     return Error::from_errno("seccomp: clone3 rule", -rc);

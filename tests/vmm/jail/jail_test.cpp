@@ -77,8 +77,10 @@ TEST(Jail, StatusShowsCapabilitiesNoNewPrivsSeccompAndAFrozenFdLimit) {
     ss << in.rdbuf();
     struct rlimit rl {};
     getrlimit(RLIMIT_NOFILE, &rl);
+    struct rlimit core {};
+    getrlimit(RLIMIT_CORE, &core);
     std::ofstream(path) << ss.str() << "NofileSoftIsHard:\t" << (rl.rlim_cur == rl.rlim_max)
-                        << "\n";
+                        << "\nNoCore:\t" << (core.rlim_cur == 0 && core.rlim_max == 0) << "\n";
     return 0;
   });
   ASSERT_TRUE(WIFEXITED(st)) << "child died by signal " << WTERMSIG(st);
@@ -90,6 +92,7 @@ TEST(Jail, StatusShowsCapabilitiesNoNewPrivsSeccompAndAFrozenFdLimit) {
   EXPECT_EQ(status_field(status, "NoNewPrivs"), "1");
   EXPECT_EQ(status_field(status, "Seccomp"), "2");
   EXPECT_EQ(status_field(status, "NofileSoftIsHard"), "1");
+  EXPECT_EQ(status_field(status, "NoCore"), "1");
   EXPECT_EQ(status_field(status, "CapInh"), "0000000000000000");
   EXPECT_EQ(status_field(status, "CapAmb"), "0000000000000000");
   if (running_as_root_with_caps()) {
