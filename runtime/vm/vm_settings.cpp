@@ -105,6 +105,11 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
     (key == "vmm" ? s.vmm : key == "kernel" ? s.kernel : s.initrd) = v.get<std::string>();
     return {};
   }
+  if (key == "vmm_seccomp") {
+    if (!v.is_boolean()) return bad("must be true or false");
+    s.vmm_seccomp = v.get<bool>();
+    return {};
+  }
   uint64_t n = 0;
   if (key == "memory_mib") {
     if (!as_number(&n) || n < 64 || n > (1u << 20)) return bad("must be 64..1048576 (MiB)");
@@ -178,7 +183,8 @@ nlohmann::json VmSettings::to_json() const {
   return {{"vmm", vmm},       {"kernel", kernel},
           {"initrd", initrd}, {"memory_mib", memory_mib},
           {"vcpus", vcpus},   {"boot_timeout_s", boot_timeout_s},
-          {"max_memory_mib", max_memory_mib}, {"max_vcpus", max_vcpus}};
+          {"max_memory_mib", max_memory_mib}, {"max_vcpus", max_vcpus},
+          {"vmm_seccomp", vmm_seccomp}};
 }
 
 Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
@@ -222,7 +228,7 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
     if (k.rfind(prefix, 0) != 0) continue;
     // Which binary runs as the VMM is the host's choice, never the bundle's.
     const std::string key = k.substr(prefix.size());
-    if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus")
+    if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus" || key == "vmm_seccomp")
       return Error("annotation " + k + ": not allowed (the host's choice)", EPERM);
     // A bundle naming any host file as kernel or initrd would load it into guest
     // memory, where the guest can read it: only files in the allowed directories.

@@ -1,7 +1,7 @@
 // What a container's microVM is started with: the runvm-vmm binary, guest
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
 // ({"vmm","kernel","initrd","memory_mib","vcpus","boot_timeout_s","max_memory_mib",
-// "max_vcpus","annotation_dirs"}), then the bundle's `io.runvm.vm.<key>`
+// "max_vcpus","vmm_seccomp","annotation_dirs"}), then the bundle's `io.runvm.vm.<key>`
 // annotations, later ones winning. Annotations may not choose the VMM or the
 // maxima, may not ask for more memory or vCPUs than the maxima (default: the
 // host's memory and online CPUs), and may name a kernel or initrd only inside
@@ -33,6 +33,7 @@ struct VmSettings {
   unsigned boot_timeout_s = 180;  // until the agent answers
   uint64_t max_memory_mib = 1u << 20;  // what annotations and sizing may reach
   unsigned max_vcpus = 64;
+  bool vmm_seccomp = false;  // runvm-vmm --seccomp (vmm/jail/README.md)
 
   [[nodiscard]] nlohmann::json to_json() const;
   [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);

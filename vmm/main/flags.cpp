@@ -142,9 +142,9 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
                  "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] "
                  "(without mtu the guest picks its own)");
 
-  bool no_seccomp = false;
-  app.add_flag("--no-seccomp", no_seccomp,
-               "debugging only: no seccomp allow-list (the rest of the jail stays)");
+  bool seccomp = false;
+  app.add_flag("--seccomp", seccomp,
+               "also install the seccomp allow-list (off by default for now: vmm/jail/README.md)");
   // Hidden (no group): e2e tests of the jail.
   app.add_flag("--test-forbidden-syscall", cfg.jail.test_forbidden_syscall)->group("");
 
@@ -227,7 +227,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     cfg.net = net;
   }
   cfg.jail.enabled = true;
-  cfg.jail.seccomp = !no_seccomp;
+  cfg.jail.seccomp = seccomp;
   out.config = std::move(cfg);
   return out;
 }
