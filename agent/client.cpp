@@ -27,8 +27,8 @@ Result<HelloReply> Client::hello() {
 
 Status Client::queue(Event e, size_t bytes) {
   if (events_.size() >= kMaxQueuedEvents || queued_bytes_ + bytes > kMaxQueuedBytes)
-    return Error("the agent sent more than " + std::to_string(kMaxQueuedBytes >> 20) +
-                 " MiB or " + std::to_string(kMaxQueuedEvents) + " events without being read");
+    return Error("the agent sent more than " + std::to_string(kMaxQueuedBytes >> 20) + " MiB or " +
+                 std::to_string(kMaxQueuedEvents) + " events without being read");
   queued_bytes_ += bytes;
   events_.push_back(std::move(e));
   return {};

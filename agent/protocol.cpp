@@ -563,8 +563,7 @@ Status read_exact(int fd, char* buf, size_t n,
       int p = ::poll(&pf, 1, static_cast<int>(std::max<int64_t>(left, 0)));
       if (p < 0 && errno == EINTR) continue;
       if (p < 0) return Error::from_errno("poll the agent connection");
-      if (p == 0)
-        return Error("a frame stayed incomplete past its deadline", EPROTO);
+      if (p == 0) return Error("a frame stayed incomplete past its deadline", EPROTO);
     }
     ssize_t r = ::read(fd, buf, n);
     if (r < 0) {
@@ -598,7 +597,9 @@ Result<Frame> read_frame_impl(int fd, int rest_ms) {
 }
 }  // namespace
 
-Result<Frame> read_frame(int fd) { return read_frame_impl(fd, -1); }
+Result<Frame> read_frame(int fd) {
+  return read_frame_impl(fd, -1);
+}
 
 Result<Frame> read_frame_within(int fd, int first_byte_ms, int rest_ms) {
   if (first_byte_ms >= 0) {

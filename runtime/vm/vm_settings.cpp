@@ -160,7 +160,6 @@ std::optional<std::string> kernel_dir_match(const std::string& path, const VmSet
   return real.string();
 }
 
-
 // The resolved path (symlinks and ".." followed) when `path` is a regular file
 // below one of `dirs`.
 std::optional<std::string> inside_any(const std::string& path,
@@ -180,10 +179,14 @@ std::optional<std::string> inside_any(const std::string& path,
 }  // namespace
 
 nlohmann::json VmSettings::to_json() const {
-  return {{"vmm", vmm},       {"kernel", kernel},
-          {"initrd", initrd}, {"memory_mib", memory_mib},
-          {"vcpus", vcpus},   {"boot_timeout_s", boot_timeout_s},
-          {"max_memory_mib", max_memory_mib}, {"max_vcpus", max_vcpus},
+  return {{"vmm", vmm},
+          {"kernel", kernel},
+          {"initrd", initrd},
+          {"memory_mib", memory_mib},
+          {"vcpus", vcpus},
+          {"boot_timeout_s", boot_timeout_s},
+          {"max_memory_mib", max_memory_mib},
+          {"max_vcpus", max_vcpus},
           {"vmm_seccomp", vmm_seccomp}};
 }
 
@@ -255,8 +258,7 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
                    EPERM);
     if (key == "vcpus" && s.vcpus > s.max_vcpus)
       return Error("annotation " + k + ": " + v + " vCPUs are more than this host allows (" +
-                       std::to_string(s.max_vcpus) + "; \"max_vcpus\" in " + system_config +
-                       ")",
+                       std::to_string(s.max_vcpus) + "; \"max_vcpus\" in " + system_config + ")",
                    EPERM);
   }
   if (s.kernel.empty())

@@ -42,9 +42,7 @@ TEST(ClientTimeout, AClosedConnectionIsAnErrorToo) {
 
 // A connected pair: the Client on one end, a hostile "agent" on the other.
 struct Pair {
-  Pair() {
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  }
+  Pair() { EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0); }
   ~Pair() {
     close(sv[0]);
     if (sv[1] >= 0) close(sv[1]);
@@ -71,8 +69,8 @@ TEST(ClientHostile, CreditForAHandleNeverGivenIsRefused) {
   Client c(p.sv[0]);
   ASSERT_TRUE(
       write_all(p.sv[1], encode_frame(MsgType::kCredit, encode_credit(CreditMsg{12345, 1}))));
-  ASSERT_TRUE(write_all(p.sv[1], encode_frame(MsgType::kData,
-                                              encode_data(DataMsg{1, Stream::kStdout, "x"}))));
+  ASSERT_TRUE(write_all(
+      p.sv[1], encode_frame(MsgType::kData, encode_data(DataMsg{1, Stream::kStdout, "x"}))));
   auto ev = c.next_event(1000);
   ASSERT_FALSE(ev);
   EXPECT_NE(ev.error().what().find("unknown handle 12345"), std::string::npos) << ev.error().what();
@@ -86,9 +84,8 @@ TEST(ClientHostile, OutputFloodDuringACallIsBounded) {
   signal(SIGPIPE, SIG_IGN);  // the flood's last write meets a shut-down socket
   std::atomic<bool> stop{false};
   std::thread flood([&] {
-    const std::string chunk =
-        encode_frame(MsgType::kData, encode_data(DataMsg{1, Stream::kStdout,
-                                                         std::string(kMaxDataChunk, 'o')}));
+    const std::string chunk = encode_frame(
+        MsgType::kData, encode_data(DataMsg{1, Stream::kStdout, std::string(kMaxDataChunk, 'o')}));
     while (!stop && write_all(p.sv[1], chunk)) {
     }
   });

@@ -4,8 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -53,7 +53,9 @@ TEST_F(RemoveTreeTest, DeepTreeUnderALowFdLimit) {
   // In a child: a soft limit of 32 fds, as a loaded runtime might have left.
   pid_t pid = fork();
   if (pid == 0) {
-    struct rlimit rl {32, 32};
+    struct rlimit rl {
+      32, 32
+    };
     setrlimit(RLIMIT_NOFILE, &rl);
     auto s = remove_tree(tree);
     if (!s) fprintf(stderr, "%s\n", s.error().what().c_str());

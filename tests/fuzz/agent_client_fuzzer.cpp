@@ -29,7 +29,7 @@ void feed(const std::string& stream, bool with_create) {
   shutdown(sv[1], SHUT_WR);
   runvm::agent::Client c(sv[0]);
   c.set_frame_completion(0);  // everything there is was written already
-  c.set_call_timeout(1000);  // EOF or data is always there: never waited for
+  c.set_call_timeout(1000);   // EOF or data is always there: never waited for
   if (with_create) (void)c.create("c", nlohmann::json::object());
   for (int i = 0; i < 10000; ++i) {
     auto ev = c.next_event(0);

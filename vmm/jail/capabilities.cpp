@@ -22,11 +22,15 @@ struct CapFree {
   void operator()(cap_t c) const { cap_free(c); }
 };
 
-bool kept(cap_value_t c) { return std::find(std::begin(kKept), std::end(kKept), c) != std::end(kKept); }
+bool kept(cap_value_t c) {
+  return std::find(std::begin(kKept), std::end(kKept), c) != std::end(kKept);
+}
 
 }  // namespace
 
-std::span<const cap_value_t> vmm_kept_capabilities() { return kKept; }
+std::span<const cap_value_t> vmm_kept_capabilities() {
+  return kKept;
+}
 
 Status drop_vmm_capabilities() {
   std::unique_ptr<_cap_struct, CapFree> now(cap_get_proc());
@@ -40,8 +44,8 @@ Status drop_vmm_capabilities() {
       if (cap_drop_bound(c) != 0) {
         int e = errno;
         char* name = cap_to_name(c);
-        std::string what = "capabilities: drop " + std::string(name ? name : "?") +
-                           " from the bounding set";
+        std::string what =
+            "capabilities: drop " + std::string(name ? name : "?") + " from the bounding set";
         cap_free(name);
         return Error::from_errno(what, e);
       }

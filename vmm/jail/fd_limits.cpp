@@ -24,7 +24,8 @@ Status close_inherited_fds(std::span<const int> keep) {
   unsigned from = 3;
   for (int fd : sorted) {
     if (fd < static_cast<int>(from)) continue;
-    if (static_cast<unsigned>(fd) > from && close_range_fds(from, static_cast<unsigned>(fd) - 1) != 0)
+    if (static_cast<unsigned>(fd) > from &&
+        close_range_fds(from, static_cast<unsigned>(fd) - 1) != 0)
       return Error::from_errno("close inherited fds " + std::to_string(from) + ".." +
                                std::to_string(fd - 1));
     from = static_cast<unsigned>(fd) + 1;

@@ -110,22 +110,22 @@ constexpr SyscallRule kEventLoop[] = {
 
 // virtio-fs and virtio-9p request workers: the file operations the guest asks for.
 constexpr SyscallRule kFsWorker[] = {
-    {SCMP_SYS(openat)},         {SCMP_SYS(getdents64)},    {SCMP_SYS(fstatfs)},
-    {SCMP_SYS(statfs)},         {SCMP_SYS(mkdir)},         {SCMP_SYS(mkdirat)},
-    {SCMP_SYS(mknodat)},        {SCMP_SYS(symlinkat)},     {SCMP_SYS(linkat)},
-    {SCMP_SYS(rename)},         {SCMP_SYS(renameat)},      {SCMP_SYS(renameat2)},
-    {SCMP_SYS(unlink)},         {SCMP_SYS(unlinkat)},      {SCMP_SYS(rmdir)},
-    {SCMP_SYS(readlinkat)},     {SCMP_SYS(fchown)},        {SCMP_SYS(fchownat)},
-    {SCMP_SYS(fchmod)},         {SCMP_SYS(fchmodat)},      {SCMP_SYS(utimensat)},
-    {SCMP_SYS(fsync)},          {SCMP_SYS(fdatasync)},     {SCMP_SYS(fallocate)},
-    {SCMP_SYS(ftruncate)},      {SCMP_SYS(pread64)},       {SCMP_SYS(pwrite64)},
-    {SCMP_SYS(preadv)},         {SCMP_SYS(pwritev)},       {SCMP_SYS(preadv2)},
-    {SCMP_SYS(pwritev2)},       {SCMP_SYS(copy_file_range)}, {SCMP_SYS(getxattr)},
-    {SCMP_SYS(lgetxattr)},      {SCMP_SYS(fgetxattr)},     {SCMP_SYS(setxattr)},
-    {SCMP_SYS(lsetxattr)},      {SCMP_SYS(fsetxattr)},     {SCMP_SYS(listxattr)},
-    {SCMP_SYS(llistxattr)},     {SCMP_SYS(flistxattr)},    {SCMP_SYS(removexattr)},
-    {SCMP_SYS(lremovexattr)},   {SCMP_SYS(fremovexattr)},  {SCMP_SYS(access)},
-    {SCMP_SYS(faccessat)},      {SCMP_SYS(faccessat2)},    {SCMP_SYS(flock)},
+    {SCMP_SYS(openat)},       {SCMP_SYS(getdents64)},      {SCMP_SYS(fstatfs)},
+    {SCMP_SYS(statfs)},       {SCMP_SYS(mkdir)},           {SCMP_SYS(mkdirat)},
+    {SCMP_SYS(mknodat)},      {SCMP_SYS(symlinkat)},       {SCMP_SYS(linkat)},
+    {SCMP_SYS(rename)},       {SCMP_SYS(renameat)},        {SCMP_SYS(renameat2)},
+    {SCMP_SYS(unlink)},       {SCMP_SYS(unlinkat)},        {SCMP_SYS(rmdir)},
+    {SCMP_SYS(readlinkat)},   {SCMP_SYS(fchown)},          {SCMP_SYS(fchownat)},
+    {SCMP_SYS(fchmod)},       {SCMP_SYS(fchmodat)},        {SCMP_SYS(utimensat)},
+    {SCMP_SYS(fsync)},        {SCMP_SYS(fdatasync)},       {SCMP_SYS(fallocate)},
+    {SCMP_SYS(ftruncate)},    {SCMP_SYS(pread64)},         {SCMP_SYS(pwrite64)},
+    {SCMP_SYS(preadv)},       {SCMP_SYS(pwritev)},         {SCMP_SYS(preadv2)},
+    {SCMP_SYS(pwritev2)},     {SCMP_SYS(copy_file_range)}, {SCMP_SYS(getxattr)},
+    {SCMP_SYS(lgetxattr)},    {SCMP_SYS(fgetxattr)},       {SCMP_SYS(setxattr)},
+    {SCMP_SYS(lsetxattr)},    {SCMP_SYS(fsetxattr)},       {SCMP_SYS(listxattr)},
+    {SCMP_SYS(llistxattr)},   {SCMP_SYS(flistxattr)},      {SCMP_SYS(removexattr)},
+    {SCMP_SYS(lremovexattr)}, {SCMP_SYS(fremovexattr)},    {SCMP_SYS(access)},
+    {SCMP_SYS(faccessat)},    {SCMP_SYS(faccessat2)},      {SCMP_SYS(flock)},
     {SCMP_SYS(dup)},
 };
 
@@ -151,7 +151,9 @@ struct CtxDeleter {
 
 }  // namespace
 
-std::span<const RoleFilter> vmm_role_filters() { return kRoles; }
+std::span<const RoleFilter> vmm_role_filters() {
+  return kRoles;
+}
 
 Status install_vmm_seccomp_filter() {
   std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));

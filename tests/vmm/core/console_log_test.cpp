@@ -42,7 +42,8 @@ TEST_F(ConsoleLogTest, RotatesAtTheLimitKeepingTheNewestOutput) {
   Serial8250 uart(nullptr, [sink](uint8_t b) { sink->write(b); });
   std::string text;
   for (int i = 0; i < 35; ++i) text += static_cast<char>('a' + i % 26);
-  for (char c : text) uart.bus_write(0, std::span<const uint8_t>(reinterpret_cast<uint8_t*>(&c), 1));
+  for (char c : text)
+    uart.bus_write(0, std::span<const uint8_t>(reinterpret_cast<uint8_t*>(&c), 1));
   // 35 bytes at 10 per file: three rotations; the last 5 in the file, the 10 before in .1.
   EXPECT_EQ(slurp(path_), text.substr(30));
   EXPECT_EQ(slurp(path_ + ".1"), text.substr(20, 10));

@@ -1,4 +1,5 @@
 // The jail is entered in a forked child each time: it lasts for the process.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -10,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "tests/vmm/core/synthetic_kernel.h"
 #include "vmm/devices/virtio/attach.h"
 #include "vmm/jail/capabilities.h"
+#include "vmm/jail/fd_limits.h"
 #include "vmm/jail/jail.h"
 #include "vmm/kvm/machine.h"
 
@@ -131,6 +133,22 @@ TEST(Jail, ForkIsRefusedThreadsAreNot) {
   });
   ASSERT_TRUE(WIFSIGNALED(st)) << "exit status " << WEXITSTATUS(st);
   EXPECT_EQ(WTERMSIG(st), SIGSYS);
+}
+
+TEST(Jail, InheritedFdsAreClosedButTheKeptOnes) {
+  int st = in_child([] {
+    int null = open("/dev/null", O_RDONLY);
+    for (int fd : {5, 7, 9, 40}) dup2(null, fd);
+    const int keep[] = {7, 40};
+    if (!jail::close_inherited_fds(keep)) return 10;
+    for (int fd : {5, 9, null == 7 || null == 40 ? -1 : null})
+      if (fd >= 0 && fcntl(fd, F_GETFD) != -1) return 11;
+    for (int fd : {0, 1, 2, 7, 40})
+      if (fcntl(fd, F_GETFD) == -1) return 12;
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
 TEST(Jail, RefusedWhenThreadsAlreadyRun) {

@@ -33,8 +33,8 @@ class ConsoleLog {
 
   std::mutex mu_;
   const std::string path_;
-  UniqueFd fd_;       // GUARDED_BY(mu_)
-  uint64_t size_;     // GUARDED_BY(mu_)
+  UniqueFd fd_;    // GUARDED_BY(mu_)
+  uint64_t size_;  // GUARDED_BY(mu_)
   const uint64_t max_;
 };
 
