@@ -5,7 +5,7 @@
 # runvm_lifecycle on the VMM of a real container.
 . /e2e/lib.sh
 need_vmm
-"$VMM" --kernel "$G/vmlinuz-cloud" --memory 64 --console none --seccomp --test-forbidden-syscall \
+"$VMM" --kernel "$G/vmlinuz-cloud" --memory 128 --console none --seccomp --test-forbidden-syscall \
   >vmm.out 2>vmm.log
 rc=$?
 echo "runvm-vmm --test-forbidden-syscall: exit $rc; $(cat vmm.log)"
@@ -17,7 +17,7 @@ if dmesg >/dev/null 2>&1; then
   logged=yes
 fi
 # Without --seccomp the same call goes through: the check above can fail.
-"$VMM" --kernel "$G/vmlinuz-cloud" --memory 64 --console none --test-forbidden-syscall \
+"$VMM" --kernel "$G/vmlinuz-cloud" --memory 128 --console none --test-forbidden-syscall \
   >vmm2.out 2>vmm2.log
 rc2=$?
 [ "$rc2" = 0 ] || fail "without --seccomp the forbidden execve should have run /bin/sh (exit 0), got $rc2: $(cat vmm2.log)"
