@@ -10,11 +10,12 @@ need_vmm
 rc=$?
 echo "runvm-vmm --test-forbidden-syscall: exit $rc; $(cat vmm.log)"
 [ "$rc" = 159 ] || fail "want death by SIGSYS (159), got $rc: $(cat vmm.log)"
-# The kernel logs the kill with the syscall number (59 = execve on x86-64).
-if dmesg >/dev/null 2>&1; then
-  dmesg | grep -q 'type=1326.*comm="runvm-vmm".*syscall=59 ' ||
-    fail "no seccomp kill of runvm-vmm for execve in the kernel log: $(dmesg | grep 1326 | tail -n 2)"
-  logged=yes
+# The kernel logs the kill with the syscall number (59 = execve on x86-64) when audit is
+# enabled; the test host's kernel may have it off, so this is reported, not required.
+if dmesg 2>/dev/null | grep -q 'type=1326.*comm="runvm-vmm".*syscall=59 '; then
+  logged="execve named"
+else
+  logged="no audit line (audit off?)"
 fi
 # Without --seccomp the same call goes through: the check above can fail.
 "$VMM" --kernel "$G/vmlinuz-cloud" --memory 128 --console none --test-forbidden-syscall \
