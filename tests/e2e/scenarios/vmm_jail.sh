@@ -1,7 +1,7 @@
 # Issue 10: runvm-vmm enters its jail before the guest runs, and with --seccomp a syscall
 # outside the allow-list kills it. The hidden --test-forbidden-syscall flag makes one (execve
 # of /bin/sh, which would exit 0 if it were let through) right after the jail; no guest boots.
-# The jail of a running VMM (capabilities, no_new_privs, seccomp mode) is checked by
+# The rest of the jail of a running VMM (capabilities, no_new_privs, fd limit) is checked by
 # runvm_lifecycle on the VMM of a real container.
 . /e2e/lib.sh
 need_vmm
