@@ -16,10 +16,11 @@ namespace {
 
 constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
-// The first entry of `dir` other than . and .., read from the start; "" when empty.
-Result<std::string> first_entry(int dir, bool* is_dir) {
-  // A fresh open: each call lists from the start, and closedir() owns this fd.
-  int fd = ::openat(dir, ".", kDirFlags);
+// One pass over `dir`: removes every entry that is not a directory and returns
+// the name of the first subdirectory met ("" when none is left). Each call
+// lists from the start, so entries removed meanwhile never confuse it.
+Result<std::string> clear_files(int dir) {
+  int fd = ::openat(dir, ".", kDirFlags);  // closedir() owns it
   if (fd < 0) return Error::from_errno("open");
   DIR* d = ::fdopendir(fd);
   if (!d) {
@@ -27,24 +28,30 @@ Result<std::string> first_entry(int dir, bool* is_dir) {
     ::close(fd);
     return Error::from_errno("fdopendir", e);
   }
-  std::string name;
+  std::string subdir;
+  Status failed;
   errno = 0;
   while (dirent* e = ::readdir(d)) {
     std::string_view n(e->d_name);
     if (n == "." || n == "..") continue;
-    name = e->d_name;
+    bool is_dir = e->d_type == DT_DIR;
     if (e->d_type == DT_UNKNOWN) {
       struct stat st {};
-      *is_dir = ::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-    } else {
-      *is_dir = e->d_type == DT_DIR;
+      is_dir = ::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
     }
-    break;
+    if (is_dir) {
+      if (subdir.empty()) subdir = e->d_name;
+    } else if (::unlinkat(dir, e->d_name, 0) != 0 && errno != ENOENT) {
+      failed = Error::from_errno(std::string("remove ") + e->d_name);
+      break;
+    }
+    errno = 0;
   }
   int err = errno;
   ::closedir(d);
-  if (name.empty() && err != 0) return Error::from_errno("readdir", err);
-  return name;
+  if (!failed) return failed.error();
+  if (err != 0) return Error::from_errno("readdir", err);
+  return subdir;
 }
 
 }  // namespace
@@ -69,14 +76,8 @@ Status remove_tree(const std::string& path) {
     return p;
   };
   while (true) {
-    bool is_dir = false;
-    auto name = first_entry(cur.get(), &is_dir);
+    auto name = clear_files(cur.get());
     if (!name) return std::move(name).error().wrap("remove " + where());
-    if (!name->empty() && !is_dir) {
-      if (::unlinkat(cur.get(), name->c_str(), 0) != 0 && errno != ENOENT)
-        return Error::from_errno("remove " + where() + "/" + *name);
-      continue;
-    }
     if (!name->empty()) {
       UniqueFd child(::openat(cur.get(), name->c_str(), kDirFlags));
       if (!child.valid()) return Error::from_errno("open " + where() + "/" + *name);
