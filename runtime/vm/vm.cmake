@@ -6,6 +6,7 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/exec_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/host_cgroup.cpp
   ${CMAKE_CURRENT_LIST_DIR}/host_namespaces.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/kernel_release.cpp
   ${CMAKE_CURRENT_LIST_DIR}/launch.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mountpoints.cpp

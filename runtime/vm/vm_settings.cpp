@@ -1,8 +1,12 @@
 #include "runtime/vm/vm_settings.h"
 
+#include "runtime/vm/kernel_release.h"
+
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <glob.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -37,16 +41,14 @@ std::string first_file(const std::vector<std::string>& candidates) {
   return {};
 }
 
-// Newest /boot/vmlinuz-*-cloud-amd64 (version order), or "".
-std::string default_kernel() {
+// The newest regular file (version order) matching a glob(3) pattern, or "".
+std::string newest_match(const std::string& pattern) {
+  glob_t g{};
   std::vector<std::string> found;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/boot", ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind("vmlinuz-", 0) == 0 && name.size() > 19 &&
-        name.compare(name.size() - 11, 11, "cloud-amd64") == 0)
-      found.push_back(e.path().string());
-  }
+  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i)
+      if (is_file(g.gl_pathv[i])) found.emplace_back(g.gl_pathv[i]);
+  ::globfree(&g);
   if (found.empty()) return {};
   std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
     return ::strverscmp(a.c_str(), b.c_str()) < 0;
@@ -66,20 +68,69 @@ unsigned host_cpus() {
   return n > 0 ? static_cast<unsigned>(std::min<long>(n, 64)) : 1;
 }
 
+// Where versioned guest images (runvm-initrd-<release>.img) are looked for: the
+// installed layout's <prefix>/lib/runvm (cmake --install, the .deb) and
+// /var/lib/runvm, where runvm-update-image and the kernel postinst hook put them.
+std::vector<std::string> default_image_dirs() {
+  std::vector<std::string> dirs;
+  const std::string here = self_dir();
+  if (!here.empty()) dirs.push_back(fs::path(here).parent_path().string() + "/lib/runvm");
+  for (const char* d : {"/usr/lib/runvm", kVarImageDir})
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.emplace_back(d);
+  return dirs;
+}
+
 VmSettings defaults() {
   VmSettings s;
   std::string here = self_dir();
-  std::string share = fs::path(here).parent_path().string() + "/share/runvm";
-  s.vmm = first_file({here + "/runvm-vmm", here + "/../vmm/runvm-vmm", share + "/runvm-vmm",
-                      "/usr/local/bin/runvm-vmm", "/usr/bin/runvm-vmm"});
+  s.vmm = first_file({here + "/runvm-vmm", here + "/../vmm/runvm-vmm",
+                      here + "/../libexec/runvm/runvm-vmm", "/usr/libexec/runvm/runvm-vmm",
+                      "/usr/local/libexec/runvm/runvm-vmm"});
   if (s.vmm.empty()) s.vmm = here + "/runvm-vmm";
-  s.kernel = default_kernel();
+  s.kernel = newest_match(kDefaultKernelGlob);
   s.max_memory_mib = host_memory_mib();
   s.max_vcpus = host_cpus();
-  s.initrd = first_file({here + "/runvm-initrd.img", here + "/../runvm-initrd.img",
-                         share + "/runvm-initrd.img", "/usr/local/share/runvm/runvm-initrd.img",
-                         "/usr/share/runvm/runvm-initrd.img"});
+  // A build tree's image (built for the kernel the build found); installed images
+  // carry their kernel's release in the name and are picked by resolve_image().
+  s.initrd = first_file({here + "/runvm-initrd.img", here + "/../runvm-initrd.img"});
   return s;
+}
+
+// The guest image for s.kernel when none was configured, and a refusal when the
+// configured one names another kernel release: the image carries the modules of
+// one release, and a kernel booted without its modules has no virtio-fs or vsock.
+Status resolve_image(VmSettings& s, const std::vector<std::string>& dirs,
+                     const std::string& config) {
+  const std::string named = image_release(fs::path(s.initrd).filename().string());
+  if (!s.initrd.empty() && named.empty()) return {};  // an image of the user's own naming
+  auto release = kernel_release(s.kernel);
+  if (!release) {
+    if (!s.initrd.empty()) return {};  // an ELF vmlinux has no release to compare
+    return release.error().wrap(
+        "guest kernel: cannot tell its release to pick the guest image "
+        "runvm-initrd-<release>.img; set \"initrd\" in " +
+        config);
+  }
+  if (!s.initrd.empty()) {
+    if (named == *release) return {};
+    return Error("guest image " + s.initrd + " was built for kernel " + named +
+                     ", but the guest kernel " + s.kernel + " is " + *release +
+                     ": run `runvm-update-image " + *release + "`",
+                 ENOEXEC);
+  }
+  std::string looked;
+  for (const auto& d : dirs) {
+    const std::string candidate = d + "/" + image_name_for(*release);
+    if (is_file(candidate)) {
+      s.initrd = candidate;
+      return {};
+    }
+    looked += (looked.empty() ? "" : ", ") + d;
+  }
+  return Error("no guest image for kernel " + *release + " (" + s.kernel + ") in " + looked +
+                   ": run `runvm-update-image " + *release +
+                   "` (the kernel package's postinst hook normally does)",
+               ENOENT);
 }
 
 // Applies one key from a config source; `origin` names it in errors.
@@ -100,9 +151,21 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
     }
     return false;
   };
-  if (key == "vmm" || key == "kernel" || key == "initrd") {
+  if (key == "vmm" || key == "kernel" || key == "initrd" || key == "image_dir") {
     if (!v.is_string() || v.get_ref<const std::string&>().empty()) return bad("must be a path");
-    (key == "vmm" ? s.vmm : key == "kernel" ? s.kernel : s.initrd) = v.get<std::string>();
+    std::string path = v.get<std::string>();
+    // "/boot/vmlinuz-*-cloud-amd64": the newest match, so a config survives kernel
+    // upgrades (the installed default names the kernel this way).
+    if (key == "kernel" && path.find_first_of("*?[") != std::string::npos) {
+      std::string match = newest_match(path);
+      if (match.empty()) return bad(("no file matches " + path).c_str());
+      path = match;
+    }
+    if (key == "image_dir" && path[0] != '/') return bad("must be an absolute directory");
+    (key == "vmm"      ? s.vmm
+     : key == "kernel" ? s.kernel
+     : key == "initrd" ? s.initrd
+                       : s.image_dir) = path;
     return {};
   }
   if (key == "vmm_seccomp") {
@@ -187,7 +250,8 @@ nlohmann::json VmSettings::to_json() const {
           {"boot_timeout_s", boot_timeout_s},
           {"max_memory_mib", max_memory_mib},
           {"max_vcpus", max_vcpus},
-          {"vmm_seccomp", vmm_seccomp}};
+          {"vmm_seccomp", vmm_seccomp},
+          {"image_dir", image_dir}};
 }
 
 Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
@@ -226,12 +290,17 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
     }
   }
   const std::string prefix = "io.runvm.vm.";
-  const std::vector<std::string> allowed = annotation_dirs(s, system_config);
+  std::vector<std::string> images;
+  if (!s.image_dir.empty()) images.push_back(s.image_dir);
+  for (auto& d : default_image_dirs()) images.push_back(d);
+  std::vector<std::string> allowed = annotation_dirs(s, system_config);
+  allowed.insert(allowed.end(), images.begin(), images.end());
   for (const auto& [k, v] : annotations) {
     if (k.rfind(prefix, 0) != 0) continue;
     // Which binary runs as the VMM is the host's choice, never the bundle's.
     const std::string key = k.substr(prefix.size());
-    if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus" || key == "vmm_seccomp")
+    if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus" || key == "vmm_seccomp" ||
+        key == "image_dir")
       return Error("annotation " + k + ": not allowed (the host's choice)", EPERM);
     // A bundle naming any host file as kernel or initrd would load it into guest
     // memory, where the guest can read it: only files in the allowed directories.
@@ -265,15 +334,14 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
     return Error(
         "no guest kernel: install linux-image-cloud-amd64 or set \"kernel\" in " + system_config,
         ENOENT);
-  for (auto [what, path] : {std::pair{"guest kernel", &s.kernel},
-                            {"guest initramfs", &s.initrd},
-                            {"runvm-vmm", &s.vmm}}) {
-    if (path->empty())
-      return Error(std::string(what) + " runvm-initrd.img not found (next to runvm, in " +
-                       "<prefix>/share/runvm, or \"initrd\" in " + system_config + ")",
-                   ENOENT);
-    if (!is_file(*path)) return Error(std::string(what) + " " + *path + ": no such file", ENOENT);
-  }
+  if (!is_file(s.kernel)) return Error("guest kernel " + s.kernel + ": no such file", ENOENT);
+  if (!s.initrd.empty() && !is_file(s.initrd))
+    return Error("guest image " + s.initrd + ": no such file", ENOENT);
+  if (auto ok = resolve_image(s, images, system_config); !ok) return ok.error();
+  if (!is_file(s.vmm))
+    return Error("runvm-vmm " + s.vmm + ": no such file (<prefix>/libexec/runvm/runvm-vmm, " +
+                     "or \"vmm\" in " + system_config + ")",
+                 ENOENT);
   return s;
 }
 

@@ -1,13 +1,17 @@
 // What a container's microVM is started with: the runvm-vmm binary, guest
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
-// ({"vmm","kernel","initrd","memory_mib","vcpus","boot_timeout_s","max_memory_mib",
-// "max_vcpus","vmm_seccomp","annotation_dirs"}), then the bundle's `io.runvm.vm.<key>`
+// ({"vmm","kernel","initrd","image_dir","memory_mib","vcpus","boot_timeout_s",
+// "max_memory_mib","max_vcpus","vmm_seccomp","annotation_dirs"}; "kernel" may be a
+// glob: the newest match), then the bundle's `io.runvm.vm.<key>`
 // annotations, later ones winning. Annotations may not choose the VMM or the
 // maxima, may not ask for more memory or vCPUs than the maxima (default: the
 // host's memory and online CPUs), and may name a kernel or initrd only inside
 // the guest image's directory or the config's "annotation_dirs", or a vmlinuz-*
 // kernel next to the configured one (else a bundle could load any host file,
 // such as an initramfs in /boot, into guest memory, where the guest reads it).
+// Without "initrd", the guest image is runvm-initrd-<release>.img for the kernel's
+// release (kernel_release.h) from "image_dir", <prefix>/lib/runvm or /var/lib/runvm;
+// an image named for another release is refused.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,10 @@ namespace runvm::runtime::vm {
 inline constexpr const char* kSystemConfig = "/etc/runvm/config.json";
 // Environment variable naming another system config file (tests, packaging).
 inline constexpr const char* kConfigEnv = "RUNVM_CONFIG";
+// The guest kernel when the config names none: Debian's linux-image-cloud-amd64.
+inline constexpr const char* kDefaultKernelGlob = "/boot/vmlinuz-*-cloud-amd64";
+// Where runvm-update-image writes guest images (also searched: <prefix>/lib/runvm).
+inline constexpr const char* kVarImageDir = "/var/lib/runvm";
 
 struct VmSettings {
   std::string vmm;     // runvm-vmm binary
@@ -30,10 +38,11 @@ struct VmSettings {
   std::string initrd;  // guest initramfs (runvm-init + modules)
   uint64_t memory_mib = 512;
   unsigned vcpus = 1;
-  unsigned boot_timeout_s = 180;  // until the agent answers
+  unsigned boot_timeout_s = 180;       // until the agent answers
   uint64_t max_memory_mib = 1u << 20;  // what annotations and sizing may reach
   unsigned max_vcpus = 64;
   bool vmm_seccomp = false;  // runvm-vmm --seccomp (vmm/jail/README.md)
+  std::string image_dir;     // searched first for runvm-initrd-<kernel release>.img
 
   [[nodiscard]] nlohmann::json to_json() const;
   [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);

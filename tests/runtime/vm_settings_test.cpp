@@ -11,6 +11,7 @@
 
 #include "tests/runtime/test_support.h"
 
+#include "runtime/vm/kernel_release.h"
 #include "runtime/vm/vm_sizing.h"
 
 namespace runvm::runtime::vm {
@@ -145,6 +146,80 @@ TEST_F(VmSettingsTest, KernelDirectoryGivesKernelsNotInitramfsImages) {
     ASSERT_FALSE(r) << key;
     EXPECT_EQ(r.error().err, EPERM) << key;
   }
+}
+
+// A file with just the bzImage setup header fields kernel_release() reads.
+void write_bzimage(const std::string& path, const std::string& version) {
+  std::string img(0x400, '\0');
+  img.replace(0x202, 4, "HdrS");
+  img[0x20E] = 0x00;  // kernel_version = 0x200: the string is at 0x400
+  img[0x20F] = 0x02;
+  std::ofstream(path, std::ios::binary) << img << version << '\0';
+}
+
+TEST(KernelRelease, ReadFromTheSetupHeader) {
+  testing::TempDir tmp;
+  const std::string k = tmp.path() + "/vmlinuz";
+  write_bzimage(k, "6.1.0-99-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP");
+  auto r = kernel_release(k);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, "6.1.0-99-cloud-amd64");
+  std::ofstream(tmp.path() + "/elf") << "\x7f"
+                                        "ELF not a bzImage";
+  EXPECT_EQ(kernel_release(tmp.path() + "/elf").error().err, ENOEXEC);
+  EXPECT_EQ(kernel_release(tmp.path() + "/missing").error().err, ENOENT);
+  EXPECT_EQ(image_release("runvm-initrd-6.1.0-99-cloud-amd64.img"), "6.1.0-99-cloud-amd64");
+  EXPECT_EQ(image_release("runvm-initrd.img"), "");
+  EXPECT_EQ(image_release("initrd.img-6.1.0"), "");
+}
+
+TEST_F(VmSettingsTest, GuestImageFollowsTheKernelRelease) {
+  fs::create_directories(dir_ + "/boot");
+  fs::create_directories(dir_ + "/var");
+  write_bzimage(dir_ + "/boot/vmlinuz-6.1.0-9-cloud-amd64", "6.1.0-9-cloud-amd64 #1");
+  write_bzimage(dir_ + "/boot/vmlinuz-6.1.0-10-cloud-amd64", "6.1.0-10-cloud-amd64 #1");
+  std::ofstream(dir_ + "/var/runvm-initrd-6.1.0-9-cloud-amd64.img") << "old";
+  const std::string path = dir_ + "/glob-config.json";
+  auto write = [&](const std::string& extra) {
+    std::ofstream(path) << R"({"vmm":")" << dir_ << R"(/images/runvm-vmm","kernel":")" << dir_
+                        << R"(/boot/vmlinuz-*-cloud-amd64","image_dir":")" << dir_ << R"(/var")"
+                        << extra << "}";
+  };
+  // The glob picks 6.1.0-10 (version order, not string order), which has no image yet.
+  write("");
+  auto missing = resolve_vm_settings({}, path);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().err, ENOENT);
+  EXPECT_NE(missing.error().message.find("runvm-update-image 6.1.0-10-cloud-amd64"),
+            std::string::npos)
+      << missing.error().message;
+  std::ofstream(dir_ + "/var/runvm-initrd-6.1.0-10-cloud-amd64.img") << "new";
+  auto found = resolve_vm_settings({}, path);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->kernel, dir_ + "/boot/vmlinuz-6.1.0-10-cloud-amd64");
+  EXPECT_EQ(found->initrd, dir_ + "/var/runvm-initrd-6.1.0-10-cloud-amd64.img");
+  // An image named for another release is refused, not booted without its modules.
+  write(R"(,"initrd":")" + dir_ + R"(/var/runvm-initrd-6.1.0-9-cloud-amd64.img")");
+  auto mismatch = resolve_vm_settings({}, path);
+  ASSERT_FALSE(mismatch);
+  EXPECT_NE(mismatch.error().message.find("was built for kernel 6.1.0-9-cloud-amd64"),
+            std::string::npos)
+      << mismatch.error().message;
+  // The bundle may pick the older kernel and then gets that kernel's image.
+  write("");
+  auto older = resolve_vm_settings(
+      {{"io.runvm.vm.kernel", dir_ + "/boot/vmlinuz-6.1.0-9-cloud-amd64"}}, path);
+  ASSERT_TRUE(older) << older.error().message;
+  EXPECT_EQ(older->initrd, dir_ + "/var/runvm-initrd-6.1.0-9-cloud-amd64.img");
+  // image_dir is the host's choice.
+  auto a = resolve_vm_settings({{"io.runvm.vm.image_dir", dir_}}, path);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().err, EPERM);
+  // A glob that matches nothing names itself.
+  std::ofstream(path) << R"({"kernel":")" << dir_ << R"(/none-*"})";
+  auto none = resolve_vm_settings({}, path);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no file matches"), std::string::npos);
 }
 
 TEST_F(VmSettingsTest, SizingStaysWithinTheHostMaxima) {
