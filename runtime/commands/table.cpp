@@ -7,7 +7,7 @@ namespace runvm::runtime {
 
 namespace {
 // Descriptions follow runc's so `runvm --help` reads like `runc --help`.
-const std::array<CommandSpec, 15> kCommands = {{
+const std::array<CommandSpec, 16> kCommands = {{
     {"create", "create a container", setup_create},
     {"delete", "delete any resources held by the container", setup_delete},
     {"events", "display container events and resource usage statistics", setup_events},
@@ -23,6 +23,7 @@ const std::array<CommandSpec, 15> kCommands = {{
     {"state", "output the state of a container", setup_state},
     {"update", "update container resource constraints", setup_update},
     {"features", "show the enabled features", setup_features},
+    {"check", "check whether this host can run runvm containers (exit 0 when it can)", setup_check},
 }};
 }  // namespace
 

@@ -27,5 +27,6 @@ Action setup_events(CLI::App& cmd);
 Action setup_update(CLI::App& cmd);
 Action setup_features(CLI::App& cmd);
 Action setup_spec(CLI::App& cmd);
+Action setup_check(CLI::App& cmd);
 
 }  // namespace runvm::runtime
