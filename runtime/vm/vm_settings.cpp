@@ -242,16 +242,17 @@ std::optional<std::string> inside_any(const std::string& path,
 }  // namespace
 
 nlohmann::json VmSettings::to_json() const {
-  return {{"vmm", vmm},
-          {"kernel", kernel},
-          {"initrd", initrd},
-          {"memory_mib", memory_mib},
-          {"vcpus", vcpus},
-          {"boot_timeout_s", boot_timeout_s},
-          {"max_memory_mib", max_memory_mib},
-          {"max_vcpus", max_vcpus},
-          {"vmm_seccomp", vmm_seccomp},
-          {"image_dir", image_dir}};
+  nlohmann::json j = {{"vmm", vmm},
+                      {"kernel", kernel},
+                      {"initrd", initrd},
+                      {"memory_mib", memory_mib},
+                      {"vcpus", vcpus},
+                      {"boot_timeout_s", boot_timeout_s},
+                      {"max_memory_mib", max_memory_mib},
+                      {"max_vcpus", max_vcpus},
+                      {"vmm_seccomp", vmm_seccomp}};
+  if (!image_dir.empty()) j["image_dir"] = image_dir;
+  return j;
 }
 
 Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
