@@ -42,5 +42,6 @@ function(runvm_vmm_add_binary)
   if(RUNVM_STATIC_VMM AND NOT RUNVM_SANITIZE)
     target_link_options(runvm-vmm PRIVATE -static)
   endif()
-  install(TARGETS runvm-vmm RUNTIME DESTINATION bin)
+  # Not on PATH: runvm starts it (runtime/vm/vm_settings.cpp finds it relative to runvm).
+  install(TARGETS runvm-vmm RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/runvm)
 endfunction()

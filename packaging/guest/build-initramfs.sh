@@ -9,6 +9,7 @@
 #   --kernel       kernel release (default: the newest *-cloud-amd64 in /lib/modules)
 #   --modules-dir  that kernel's modules tree (default /lib/modules/VERSION)
 #   --output       initramfs file, gzip'd newc cpio (default runvm-initrd.img)
+#   --release-out  also write the kernel release the image was built for to this file
 set -euo pipefail
 
 # Wanted modules, by name; their dependencies are added automatically. Modules
@@ -17,7 +18,7 @@ set -euo pipefail
 # pvpanic_pci: a guest panic (such as the agent, PID 1, dying) makes the VMM exit at once.
 WANTED="virtio_pci vsock vmw_vsock_virtio_transport fuse virtiofs 9pnet_virtio 9p overlay virtio_blk virtio_net virtio_rng virtio_console pvpanic_pci"
 
-init="" kver="" moddir="" output="runvm-initrd.img" extra=""
+init="" kver="" moddir="" output="runvm-initrd.img" extra="" release_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --init) init=$2; shift 2 ;;
@@ -25,13 +26,15 @@ while [ $# -gt 0 ]; do
     --modules-dir) moddir=$2; shift 2 ;;
     --output) output=$2; shift 2 ;;
     --extra-modules) extra=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --release-out) release_out=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "build-initramfs: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$init" ] || { echo "build-initramfs: --init is required" >&2; exit 2; }
 [ -x "$init" ] || { echo "build-initramfs: $init: not an executable" >&2; exit 1; }
-if ! file -L "$init" 2>/dev/null | grep -q "statically linked"; then
+# (`file` may be missing on a node that runs runvm-update-image: then trust the package.)
+if command -v file >/dev/null && ! file -L "$init" 2>/dev/null | grep -q "statically linked"; then
   echo "build-initramfs: $init is not statically linked (the initramfs has no libraries)" >&2
   exit 1
 fi
@@ -91,4 +94,5 @@ done
     cpio --null --create --format=newc --owner=0:0 --reproducible --quiet ) |
   gzip -9n > "$output.tmp"
 mv "$output.tmp" "$output"
+[ -z "$release_out" ] || echo "$kver" > "$release_out"
 echo "build-initramfs: $output ($kver, ${#order[@]} modules)"

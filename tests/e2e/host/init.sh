@@ -5,7 +5,8 @@
 #   E2E-DONE passed=N failed=N skipped=N
 # Kernel command line: e2e.run=scenarios|bench, e2e.only=a,b,c, e2e.timeout=SECONDS (per
 # scenario), e2e.verbose=1 (guest kernels not quiet, full logs of passing scenarios too).
-export PATH=/bin:/usr/bin:/e2e/bin
+# /e2e/bin first: the runvm under test wins over a packaged one in /usr/bin (runvm_run).
+export PATH=/e2e/bin:/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

@@ -1,7 +1,8 @@
 # Helpers for the scenario scripts (sourced by busybox sh inside the test host).
 # A scenario prints "DETAIL <text>" lines (the last one is reported) and exits
 # 0 = PASS, 77 = SKIP, anything else = FAIL. It runs in its own empty directory.
-export PATH=/bin:/usr/bin:/e2e/bin
+# /e2e/bin first: the runvm under test wins over a packaged one in /usr/bin (runvm_run).
+export PATH=/e2e/bin:/bin:/usr/bin
 G=/e2e/guest
 VMM=/e2e/bin/runvm-vmm
 T=${E2E_TIMEOUT:-180}
@@ -137,6 +138,16 @@ need_runvm() {
   need_vmm
   [ -x /e2e/bin/runvm ] || skip "runvm was not built into the test host"
   [ -f /e2e/bin/runvm-initrd.img ] || skip "runvm-initrd.img was not built into the test host"
+}
+# use_installed_runvm: when the .deb was unpacked into the test host (build-test-host.sh
+# --deb), the scenario runs the packaged runvm only: /e2e/bin leaves PATH, and the package's
+# runvm finds its runvm-vmm, guest image and /etc/runvm/config.json as on a node. Returns 1
+# (and changes nothing) without a package.
+use_installed_runvm() {
+  [ -x /usr/bin/runvm ] || return 1
+  export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+  [ "$(command -v runvm)" = /usr/bin/runvm ] || fail "PATH still finds $(command -v runvm)"
+  return 0
 }
 # make_bundle DIR ARGS_JSON: busybox rootfs + `runvm spec` with args and terminal=false.
 # ARGS_JSON must not contain "|" (the sed delimiter).

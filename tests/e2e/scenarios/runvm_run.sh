@@ -1,8 +1,23 @@
 # runvm run of a busybox bundle in a microVM: the container's output comes back
 # and its exit code is runvm's (3 -> 3); state is cleaned up afterwards; `echo | runvm run`
 # with args [cat] gets the bytes and the EOF through.
+# With the .deb unpacked into the test host (build-test-host.sh --deb), all of it runs on the
+# packaged runvm alone (/usr/bin/runvm, its runvm-vmm, guest image and /etc/runvm/config.json),
+# after `runvm check` has passed.
 . /e2e/lib.sh
 need_runvm
+want_vmm=/e2e/bin/runvm-vmm want_image=/e2e/bin/runvm-initrd.img mode=build
+if use_installed_runvm; then
+  mode=package
+  want_vmm=/usr/libexec/runvm/runvm-vmm want_image=/usr/lib/runvm/runvm-initrd-$(uname -r).img
+  runvm check >check.txt 2>&1
+  rc=$?
+  cat check.txt
+  [ "$rc" = 0 ] || fail "runvm check exited $rc in the test host: $(grep -A1 FAIL check.txt | tr '\n' ' ')"
+  grep -q '^ok    kvm ' check.txt || fail "runvm check did not pass KVM: $(head -n2 check.txt)"
+  [ -f "$want_image" ] || fail "the package has no guest image for the test host's kernel: $(ls /usr/lib/runvm)"
+  note "packaged runvm: runvm check exit 0 ($(sed -n 's/^ok    kvm *//p' check.txt))"
+fi
 make_bundle "$PWD/b1" '["/bin/sh","-c","echo hello-from-runvm; echo to-stderr >\&2; exit 3"]'
 start=$(date +%s)
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b1" c1 >out.txt 2>err.txt
@@ -16,9 +31,28 @@ grep -q to-stderr err.txt || fail "container stderr missing (exit $rc)"
 note "run ok"
 
 make_bundle "$PWD/b3" '["/bin/cat"]'
-out=$(echo hi-through-stdin | timeout "$T" runvm --root "$ROOT" run -b "$PWD/b3" c3 2>err3.txt)
+# stdin from a fifo held open: cat waits, so the running VMM can be looked at first.
+mkfifo in3
+timeout "$T" runvm --root "$ROOT" run -b "$PWD/b3" c3 <in3 >out3.txt 2>err3.txt &
+run3=$!
+exec 3>in3
+vmm_exe= vmm_cmd= i=0
+while [ -z "$vmm_exe" ] && [ $i -lt "$T" ] && kill -0 $run3 2>/dev/null; do
+  for d in /proc/[0-9]*; do
+    case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in
+      *"$ROOT/c3/"*--kernel*) vmm_exe=$(readlink "$d/exe"); vmm_cmd=$(tr '\0' ' ' <"$d/cmdline"); break ;;
+    esac
+  done
+  [ -n "$vmm_exe" ] || { sleep 1; i=$((i + 1)); }
+done
+echo hi-through-stdin >&3
+exec 3>&-
+wait $run3
 rc=$?
-echo "stdin run exit $rc: '$out' $(cat err3.txt)"
+out=$(cat out3.txt)
+echo "stdin run exit $rc: '$out' $(cat err3.txt); VMM $vmm_exe: $vmm_cmd"
+[ "$vmm_exe" = "$want_vmm" ] || fail "$mode runvm started VMM '$vmm_exe', want $want_vmm"
+case "$vmm_cmd" in *"--initrd $want_image "*) ;; *) fail "$mode runvm's VMM did not boot $want_image: $vmm_cmd" ;; esac
 [ "$out" = hi-through-stdin ] || fail "stdin not echoed (exit $rc): '$out' $(tail -c 1000 err3.txt)"
 [ "$rc" = 0 ] || fail "cat exited $rc, want 0 (EOF must reach it)"
 # Volumes: host directories bind-mounted into the container reach it as extra virtio-fs
@@ -68,4 +102,4 @@ prop_of private | grep -q "shared:\|master:" && fail "rprivate bind is not priva
 prop_of unbindable | grep -q "unbindable" || fail "unbindable bind: $(prop_of unbindable)"
 prop_of foreign | grep -q "nosuid,nodev,noexec\|nosuid,noexec" || fail "bind with mode=/size= lost nosuid/noexec or is missing: $(prop_of foreign)"
 grep -q "$PWD/files\|/files/rw\|/files/ro" /proc/self/mountinfo && fail "a file bind mount leaked into the host's mount namespace"
-pass "runvm run: hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host); rw and ro single-file bind mounts (host file appended, ro refused, no host mount left); bind propagation shared/slave/private/unbindable and a bind with mode=/size= as under runc"
+pass "$mode runvm ($want_vmm): hello-from-runvm on stdout, stderr relayed, exit 3 (${took}s), state removed; stdin piped through run with EOF; rw and ro volumes on a read-only rootfs (mountpoints made on the host); rw and ro single-file bind mounts (host file appended, ro refused, no host mount left); bind propagation shared/slave/private/unbindable and a bind with mode=/size= as under runc"
