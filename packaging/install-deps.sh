@@ -7,6 +7,8 @@ PKGS=(
   # build
   g++ clang cmake make pkg-config git libgtest-dev googletest
   nlohmann-json3-dev libseccomp-dev libcap-dev libfdt-dev libcli11-dev libnl-route-3-dev
+  # the .deb (cpack's shlibdeps) and its man page
+  dpkg-dev help2man
   # guest kernels (default: cloud; generic has 9p) and the QEMU TCG test host
   linux-image-cloud-amd64 linux-image-amd64 qemu-system-x86 busybox-static cpio kmod iproute2
   # peers for side-by-side tests

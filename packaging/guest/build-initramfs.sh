@@ -89,7 +89,9 @@ for entry in "${order[@]}"; do
   echo "/lib/modules/$kver/$name.ko" >> "$list"
 done
 
-# newc cpio, sorted and with fixed owners/times so equal inputs give equal bytes.
+# newc cpio, sorted and with fixed owners/times so equal inputs give equal bytes
+# (runvm-update-image on a node rebuilds the packaged image bit for bit).
+find "$work" -mindepth 1 -exec touch -h -d @0 {} +
 ( cd "$work" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
     cpio --null --create --format=newc --owner=0:0 --reproducible --quiet ) |
   gzip -9n > "$output.tmp"

@@ -7,18 +7,20 @@
 #   vmrun, console_recv and vsock_tool (static); the guest kernels and e2e guest initramfs; the scenario
 #   scripts; /init from tests/e2e/host/init.sh; with runvm, containerd + its runc shim + ctr
 #   and a busybox OCI image archive (tests/e2e/lib/make-oci-image.sh).
-# usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]
+# usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--runvm-initrd IMG] [--deb DEB]
+#                           [--bench SCRIPT] [--no-qemu]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/common.sh"
 out=${1:?usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--bench SCRIPT] [--no-qemu]}
 shift
-vmm= runvm= bench= qemu=1 initrd=
+vmm= runvm= bench= qemu=1 initrd= deb=
 while (($#)); do
   case $1 in
     --vmm) vmm=$2; shift 2 ;;
     --runvm) runvm=$2; shift 2 ;;
     --runvm-initrd) initrd=$2; shift 2 ;;   # runvm's guest image, put next to runvm
+    --deb) deb=$2; shift 2 ;;               # the runvm .deb, unpacked at / (runvm_run uses it)
     --bench) bench=$2; shift 2 ;;
     --no-qemu) qemu=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -54,6 +56,16 @@ install -m 755 "$here/host/init.sh" "$root/init"
 [ -z "$vmm" ] || install_binary "$root" "$vmm" /e2e/bin/runvm-vmm
 [ -z "$runvm" ] || install_binary "$root" "$runvm" /e2e/bin/runvm
 [ -z "$initrd" ] || cp "$initrd" "$root/e2e/bin/runvm-initrd.img"
+# The package as dpkg would unpack it (maintainer scripts aside: the guest image it ships is
+# the one for this kernel), with the shared libraries its runvm links.
+if [ -n "$deb" ]; then
+  pkg=$(mktemp -d)
+  dpkg-deb -x "$deb" "$pkg"
+  rm -rf "$pkg/usr/share/doc" "$pkg/usr/share/man"
+  cp -a "$pkg/." "$root/"
+  install_binary "$root" "$pkg/usr/bin/runvm" /usr/bin/runvm
+  rm -rf "$pkg"
+fi
 # runvm scenarios build their bundles from busybox; runvm's default guest kernel is in /boot.
 [ -z "$runvm" ] || { mkdir -p "$root/boot"; cp "$(find_kernel cloud-amd64)" "$root/boot/"; }
 # containerd_ctr: containerd, its runc shim and ctr from Debian, and a busybox OCI image.

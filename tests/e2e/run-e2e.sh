@@ -54,6 +54,14 @@ runvm=${RUNVM_BIN:-$build/runtime/runvm}
 if [ -x "$vmm" ]; then args+=(--vmm "$vmm"); else echo "run-e2e: no runvm-vmm at $vmm (runvm scenarios will SKIP)"; fi
 [ -x "$runvm" ] && args+=(--runvm "$runvm")
 [ -f "$build/runvm-initrd.img" ] && args+=(--runvm-initrd "$build/runvm-initrd.img")
+# The .deb (packaging/build-deb.sh) when it is as new as the runvm under test: runvm_run then
+# runs the packaged binaries only (RUNVM_DEB names another one).
+deb=${RUNVM_DEB:-$(ls -t "$build"/runvm_*.deb 2>/dev/null | head -n1)}
+if [ -n "$deb" ] && { [ -n "${RUNVM_DEB:-}" ] || [ ! "$runvm" -nt "$deb" ]; }; then
+  args+=(--deb "$deb")
+elif [ -n "$deb" ]; then
+  echo "run-e2e: $deb is older than $runvm: not used (packaging/build-deb.sh rebuilds it)" >&2
+fi
 [ -n "$bench" ] && args+=(--bench "$bench")
 "$here/build-test-host.sh" "$out" "${args[@]}"
 
