@@ -39,8 +39,9 @@ exec 3>in3
 vmm_exe= vmm_cmd= i=0
 while [ -z "$vmm_exe" ] && [ $i -lt "$T" ] && kill -0 $run3 2>/dev/null; do
   for d in /proc/[0-9]*; do
-    case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in
-      *"$ROOT/c3/"*--kernel*) vmm_exe=$(readlink "$d/exe"); vmm_cmd=$(tr '\0' ' ' <"$d/cmdline"); break ;;
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline")
+    case $cmd in
+      *--kernel*"$ROOT/c3/"*) vmm_exe=$(readlink "$d/exe"); vmm_cmd=$cmd; break ;;
     esac
   done
   [ -n "$vmm_exe" ] || { sleep 1; i=$((i + 1)); }
