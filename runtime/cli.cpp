@@ -40,6 +40,10 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"runvm - an OCI runtime that runs each container in its own KVM microVM", "runvm"};
   app.set_version_flag("-v,--version", version_text());
   app.require_subcommand(1);
+  app.footer(
+      "Files: /etc/runvm/config.json (guest kernel, image, memory, vCPUs; $RUNVM_CONFIG names "
+      "another), guest images in /var/lib/runvm (runvm-update-image). `runvm check` tells "
+      "whether this host can run runvm containers. Each command has --help.");
 
   GlobalOptions global;
   add_global_flags(app, global);

@@ -66,6 +66,14 @@ if [ -d "/lib/modules/$rel" ]; then
   else
     fail "the hook's image differs from the package's (or is missing): $(ls -l "$tmp/var" 2>&1) $(cat "$tmp/hook.log")"
   fi
+  # The package's postinst (configure) builds an image for every installed cloud kernel.
+  dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst >"$tmp/postinst"
+  RUNVM_IMAGE_DIR=$tmp/var-postinst PATH=$root/usr/sbin:$PATH sh "$tmp/postinst" configure \
+    >"$tmp/postinst.log" 2>&1 || fail "postinst configure exited $?: $(cat "$tmp/postinst.log")"
+  for k in $(ls /lib/modules | grep -- '-cloud-amd64$'); do
+    [ -f "$tmp/var-postinst/runvm-initrd-$k.img" ] || fail "postinst built no image for $k: $(cat "$tmp/postinst.log")"
+  done
+  ok "postinst configure built $(ls "$tmp/var-postinst" | wc -l) image(s)"
   PATH=$root/usr/sbin:$PATH "$root/etc/kernel/postrm.d/runvm" "$rel"
   [ -e "$tmp/var/runvm-initrd-$rel.img" ] && fail "postrm.d hook left the image"
   "$root/usr/sbin/runvm-update-image" --dir "$tmp/var" no-such-kernel >/dev/null 2>&1 &&
