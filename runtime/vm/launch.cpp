@@ -82,6 +82,8 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   plan.rootfs = bundle.rootfs;
   plan.rootfs_readonly = bundle.spec.root && bundle.spec.root->readonly.value_or(false);
   plan.settings = *settings;
+  if (bundle.spec.process && bundle.spec.process->oomScoreAdj)
+    plan.oom_score_adj = *bundle.spec.process->oomScoreAdj;
   if (auto ok = check_namespace_paths(bundle.spec); !ok) return ok.error();
   if (auto ok = check_required_namespaces(bundle.spec); !ok) return ok.error();
   plan.namespaces = plan_host_namespaces(bundle.spec);

@@ -31,6 +31,7 @@
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/mountpoints.h"
 #include "runtime/vm/net_cleanup.h"
+#include "runtime/vm/oom_score_adj.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
 #include "runtime/vm/volumes.h"
@@ -533,6 +534,12 @@ int supervise_main(int argc, char** argv) {
   // cgroup namespace has it as its root.
   if (!plan->cgroup.dir.empty())
     if (auto ok = enter_host_cgroup(plan->cgroup); !ok) {
+      report_ready(ready, "ERR " + ok.error().message);
+      return 1;
+    }
+  // The VMM inherits it: the host's OOM killer weighs the guest's memory as configured.
+  if (plan->oom_score_adj)
+    if (auto ok = apply_oom_score_adj(*plan->oom_score_adj); !ok) {
       report_ready(ready, "ERR " + ok.error().message);
       return 1;
     }

@@ -17,6 +17,7 @@ Status write_plan(const VmLayout& layout, const VmPlan& plan) {
                       {"settings", plan.settings.to_json()},
                       {"namespaces", plan.namespaces.to_json()},
                       {"cgroup", plan.cgroup.to_json()}};
+  if (plan.oom_score_adj) j["oom_score_adj"] = *plan.oom_score_adj;
   return write_file_atomic(layout.plan(), j.dump(2) + "\n");
 }
 
@@ -37,6 +38,7 @@ Result<VmPlan> read_plan(const VmLayout& layout) {
     auto ns = HostNamespaces::from_json(j.at("namespaces"));
     if (!ns) return ns.error().wrap(layout.plan());
     p.namespaces = *ns;
+    if (j.contains("oom_score_adj")) p.oom_score_adj = j.at("oom_score_adj").get<int>();
     if (j.contains("cgroup")) {
       auto cg = HostCgroup::from_json(j.at("cgroup"));
       if (!cg) return cg.error().wrap(layout.plan());

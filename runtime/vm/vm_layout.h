@@ -2,6 +2,7 @@
 // (vm.json) create hands to the supervisor.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -35,8 +36,9 @@ struct VmPlan {
   std::string rootfs;       // shared as virtio-fs agent::kRootfsTag
   bool rootfs_readonly = false;
   VmSettings settings;
-  HostNamespaces namespaces;  // the supervisor's, entered before any hook runs
-  HostCgroup cgroup;          // linux.cgroupsPath on the host; the supervisor joins it first
+  HostNamespaces namespaces;         // the supervisor's, entered before any hook runs
+  HostCgroup cgroup;                 // linux.cgroupsPath on the host; the supervisor joins it first
+  std::optional<int> oom_score_adj;  // process.oomScoreAdj, set by the supervisor for the VMM
 };
 
 [[nodiscard]] Status write_plan(const VmLayout& layout, const VmPlan& plan);

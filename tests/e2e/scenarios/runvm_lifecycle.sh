@@ -33,6 +33,9 @@ mkdir -p /run/netns && touch /run/netns/lc && unshare --net=/run/netns/lc true |
 make_bundle "$PWD/b2" '["/bin/sh","-c","trap '"'exit 143'"' TERM; echo started-pid=$$; while :; do sleep 1; done"]'
 set_netns_path "$PWD/b2" /run/netns/lc
 add_netns_hook "$PWD/b2" "$PWD/hook2.txt"
+# process.oomScoreAdj: the host's OOM killer weighs the VMM (the guest's memory) as runc's init.
+sed -i 's|"process": {|"process": {"oomScoreAdj": -321, |' "$PWD/b2/config.json"
+grep -q '"oomScoreAdj": -321' "$PWD/b2/config.json" || fail "could not set oomScoreAdj"
 start=$(date +%s)
 timeout "$T" runvm --root "$ROOT" create -b "$PWD/b2" --pid-file "$PWD/pid" c2 >out.txt 2>err.txt </dev/null
 rc=$?
@@ -74,6 +77,8 @@ grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$vmm/status || fail "the VMM has no n
 [ "$(sed -n 's/^Max open files *\([0-9]*\) *\([0-9]*\).*/\1 \2/p' /proc/$vmm/limits | awk '$1 == $2 {print "same"}')" = same ] ||
   fail "the VMM's fd limit is not frozen: $(grep 'open files' /proc/$vmm/limits)"
 note "the VMM's jail: CapEff/CapBnd 8800001f, no_new_privs, fd limit frozen"
+[ "$(cat /proc/$vmm/oom_score_adj)" = -321 ] && [ "$(cat /proc/$pid/oom_score_adj)" = -321 ] ||
+  fail "oomScoreAdj -321 not applied on the host: VMM $(cat /proc/$vmm/oom_score_adj), supervisor $(cat /proc/$pid/oom_score_adj)"
 [ "$s" = created ] || fail "status after create: '$s', want created"
 runvm --root "$ROOT" start c2 || fail "start failed"
 s=$(status_of c2); echo "after start: $s"
