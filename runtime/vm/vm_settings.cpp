@@ -68,15 +68,17 @@ unsigned host_cpus() {
   return n > 0 ? static_cast<unsigned>(std::min<long>(n, 64)) : 1;
 }
 
-// Where versioned guest images (runvm-initrd-<release>.img) are looked for: the
-// installed layout's <prefix>/lib/runvm (cmake --install, the .deb) and
-// /var/lib/runvm, where runvm-update-image and the kernel postinst hook put them.
+// Where versioned guest images (runvm-initrd-<release>.img) are looked for, after the
+// config's "image_dir": /var/lib/runvm first, where runvm-update-image and the kernel
+// hook build them from this node's own module tree (a kernel package rebuilt under the
+// same release name keeps working), then the image a package or `cmake --install`
+// shipped in <prefix>/lib/runvm.
 std::vector<std::string> default_image_dirs() {
-  std::vector<std::string> dirs;
+  std::vector<std::string> dirs = {kVarImageDir};
   const std::string here = self_dir();
   if (!here.empty()) dirs.push_back(fs::path(here).parent_path().string() + "/lib/runvm");
-  for (const char* d : {"/usr/lib/runvm", kVarImageDir})
-    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.emplace_back(d);
+  if (std::find(dirs.begin(), dirs.end(), "/usr/lib/runvm") == dirs.end())
+    dirs.emplace_back("/usr/lib/runvm");
   return dirs;
 }
 

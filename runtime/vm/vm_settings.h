@@ -10,7 +10,7 @@
 // kernel next to the configured one (else a bundle could load any host file,
 // such as an initramfs in /boot, into guest memory, where the guest reads it).
 // Without "initrd", the guest image is runvm-initrd-<release>.img for the kernel's
-// release (kernel_release.h) from "image_dir", <prefix>/lib/runvm or /var/lib/runvm;
+// release (kernel_release.h) from "image_dir", /var/lib/runvm or <prefix>/lib/runvm;
 // an image named for another release is refused.
 #pragma once
 
@@ -29,7 +29,7 @@ inline constexpr const char* kSystemConfig = "/etc/runvm/config.json";
 inline constexpr const char* kConfigEnv = "RUNVM_CONFIG";
 // The guest kernel when the config names none: Debian's linux-image-cloud-amd64.
 inline constexpr const char* kDefaultKernelGlob = "/boot/vmlinuz-*-cloud-amd64";
-// Where runvm-update-image writes guest images (also searched: <prefix>/lib/runvm).
+// Where runvm-update-image writes guest images (searched before <prefix>/lib/runvm).
 inline constexpr const char* kVarImageDir = "/var/lib/runvm";
 
 struct VmSettings {
