@@ -2,12 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <linux/magic.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,6 +16,8 @@
 #include <sstream>
 
 #include "base/unique_fd.h"
+#include "oci/cgroup2.h"
+#include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/kernel_release.h"
 #include "runtime/vm/vm_settings.h"
 
@@ -83,11 +83,10 @@ CheckResult check_vsock(const std::string& root) {
 }
 
 CheckResult check_cgroup() {
-  struct statfs st {};
-  if (::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+  if (oci::is_cgroup2(vm::kCgroupRoot))
     return ok("cgroup",
               "cgroup v2 at /sys/fs/cgroup: linux.cgroupsPath limits the VMM on the host");
-  bool hybrid = ::statfs("/sys/fs/cgroup/unified", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+  const bool hybrid = oci::is_cgroup2(std::string(vm::kCgroupRoot) + "/unified");
   return warn("cgroup",
               std::string(hybrid ? "hybrid cgroup v1/v2" : "cgroup v1") +
                   ": containers run and their limits apply inside the VM, but not on the host",
