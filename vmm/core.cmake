@@ -22,6 +22,7 @@ list(APPEND RUNVM_VMM_SOURCES
   jail/capabilities.cpp
   jail/fd_limits.cpp
   jail/jail.cpp
+  jail/mount_jail.cpp
   jail/seccomp_filter.cpp
   main/flags.cpp
   main/terminal.cpp

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "vmm/devices/virtio/fs/share_policy.h"
+
 namespace runvm::vmm {
 
 struct ConsoleConfig {
@@ -25,6 +27,8 @@ struct SharedDir {
   std::string tag;  // what the guest mounts
   std::string dir;
   bool read_only = false;
+  // What the guest may leave there (`:rootfs` marks a container's root).
+  virtio::fs::ShareContent content = virtio::fs::ShareContent::Volume;
 };
 
 // The one virtio-net NIC (`--net`): a tap fd the VMM inherited, opened by the
@@ -44,6 +48,8 @@ struct NetConfig {
 struct JailConfig {
   bool enabled = false;
   bool seccomp = true;  // the allow-list; --no-seccomp is for debugging only
+  // Its own mount namespace and root (vmm/jail/mount_jail.h); needs CAP_SYS_ADMIN.
+  bool mount_namespace = true;
   // Test of the jail: make a forbidden syscall right after entering it.
   bool test_forbidden_syscall = false;
 };

@@ -80,6 +80,9 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
       "file:" + l.console_log(),
       "--fs",
       std::string(agent::kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
+  // The image's set-uid binaries and file capabilities are kept in the rootfs;
+  // volumes get the strict share policy (docs/security.md).
+  args.back() += ":rootfs";
   for (const auto& v : shared.volumes) {
     args.push_back("--fs");
     args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));

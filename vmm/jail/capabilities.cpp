@@ -13,10 +13,11 @@ namespace {
 // CHOWN: created files get the guest caller's ids. DAC_OVERRIDE, FOWNER,
 // DAC_READ_SEARCH: acting for guest root on files it owns in the guest's view
 // (and linking through AT_EMPTY_PATH). FSETID: keep setgid bits across chmod.
-// MKNOD, SETFCAP: device nodes, whiteouts and file capabilities a rootfs holds
-// (docs/security.md says what a guest can leave on the host with them).
-constexpr cap_value_t kKept[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
-                                 CAP_FSETID, CAP_MKNOD,        CAP_SETFCAP};
+// SETFCAP: file capabilities a container rootfs holds (share_policy.h). No
+// MKNOD: the guest may not make device nodes (share_policy.h), and overlayfs
+// whiteouts (char 0:0, RENAME_WHITEOUT) need no capability since Linux 5.8.
+constexpr cap_value_t kKept[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+                                 CAP_FOWNER, CAP_FSETID,       CAP_SETFCAP};
 
 struct CapFree {
   void operator()(cap_t c) const { cap_free(c); }

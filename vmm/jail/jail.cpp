@@ -1,12 +1,14 @@
 #include "vmm/jail/jail.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "base/proc_self.h"
 #include "vmm/jail/capabilities.h"
 #include "vmm/jail/fd_limits.h"
 #include "vmm/jail/seccomp_filter.h"
@@ -16,8 +18,14 @@ namespace runvm::vmm::jail {
 namespace {
 
 Result<int> thread_count() {
-  DIR* d = ::opendir("/proc/self/task");
-  if (!d) return Error::from_errno("open /proc/self/task");
+  // Through the /proc/<pid> kept open by base: the mount jail has no /proc.
+  int fd = ::openat(proc_self_dir(), "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!d) {
+    Error e = Error::from_errno("open /proc/self/task");
+    if (fd >= 0) ::close(fd);
+    return e;
+  }
   int n = 0;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] != '.') ++n;

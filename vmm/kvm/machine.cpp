@@ -14,10 +14,12 @@
 #include "vmm/boot/kernel_image.h"
 #include "vmm/boot/linux_boot.h"
 #include "vmm/event/event_loop.h"
+#include "vmm/jail/fd_limits.h"
+#include "vmm/jail/jail.h"
+#include "vmm/jail/mount_jail.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/kvm_vm_services.h"
 #include "vmm/kvm/vcpu.h"
-#include "vmm/jail/jail.h"
 
 namespace runvm::vmm {
 
@@ -87,6 +89,13 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   if (!mmap_size) return std::move(mmap_size).error();
   auto supported = kvm->supported_cpuid();
   if (!supported) return std::move(supported).error();
+
+  // 3b. The VMM's own root: only its shares and socket/log directories from
+  // here on (kernel, initrd and /dev/kvm are open; the devices open the rest).
+  if (cfg.jail.enabled && cfg.jail.mount_namespace) {
+    jail::raise_nofile_limit();  // reads /proc/sys/fs/nr_open, gone after the pivot
+    if (auto s = jail::enter_mount_jail(jail::jail_dirs(cfg)); !s) return s.error();
+  }
 
   // 4. Devices.
   // Declared so that the buses (which own the devices) go first on the way

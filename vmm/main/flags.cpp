@@ -24,16 +24,28 @@ int fail(const std::string& what, const std::string& why) {
   return 1;
 }
 
-// TAG=DIR[:ro] as given to --fs / --9p.
+// Strips `suffix` from the end of *dir (leaving a non-empty directory).
+bool take_suffix(std::string* dir, std::string_view suffix) {
+  if (dir->size() <= suffix.size() || !std::string_view(*dir).ends_with(suffix)) return false;
+  dir->resize(dir->size() - suffix.size());
+  return true;
+}
+
+// TAG=DIR[:ro][:rootfs] (the options in any order) as given to --fs / --9p.
 bool parse_shared_dir(const std::string& spec, SharedDir::Kind kind, SharedDir* out) {
   auto eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) return false;
   out->kind = kind;
   out->tag = spec.substr(0, eq);
   out->dir = spec.substr(eq + 1);
-  if (out->dir.size() > 3 && out->dir.compare(out->dir.size() - 3, 3, ":ro") == 0) {
-    out->read_only = true;
-    out->dir.resize(out->dir.size() - 3);
+  for (bool more = true; more;) {
+    more = false;
+    if (!out->read_only && take_suffix(&out->dir, ":ro")) more = out->read_only = true;
+    if (out->content != virtio::fs::ShareContent::ContainerRoot &&
+        take_suffix(&out->dir, ":rootfs")) {
+      out->content = virtio::fs::ShareContent::ContainerRoot;
+      more = true;
+    }
   }
   return true;
 }
@@ -135,8 +147,11 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   auto* uds_opt = app.add_option("--vsock-uds", cfg.vsock_uds, "host unix socket for vsock");
   app.add_option("--console", console, "stdio | file:PATH | none")->capture_default_str();
   std::vector<std::string> fs_specs, p9_specs;
-  app.add_option("--fs", fs_specs, "share DIR as virtio-fs TAG: TAG=DIR[:ro] (repeatable)");
-  app.add_option("--9p", p9_specs, "share DIR as virtio-9p TAG: TAG=DIR[:ro] (repeatable)");
+  app.add_option("--fs", fs_specs,
+                 "share DIR as virtio-fs TAG: TAG=DIR[:ro][:rootfs] (repeatable; :rootfs keeps "
+                 "set-uid bits and file capabilities the guest sets)");
+  app.add_option("--9p", p9_specs,
+                 "share DIR as virtio-9p TAG: TAG=DIR[:ro][:rootfs] (repeatable)");
   std::vector<std::string> net_specs;
   app.add_option("--net", net_specs,
                  "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] "
@@ -145,6 +160,9 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   bool seccomp = false;
   app.add_flag("--seccomp", seccomp,
                "also install the seccomp allow-list (off by default for now: vmm/jail/README.md)");
+  bool no_mount_jail = false;
+  app.add_flag("--no-mount-jail", no_mount_jail,
+               "keep the host's mount namespace and root (debugging only: vmm/jail/README.md)");
   // Hidden (no group): e2e tests of the jail.
   app.add_flag("--test-forbidden-syscall", cfg.jail.test_forbidden_syscall)->group("");
 
@@ -203,7 +221,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
       SharedDir sd;
       struct stat st;
       if (!parse_shared_dir(spec, kind, &sd)) {
-        out.exit_code = fail(std::string(flag) + " " + spec, "expected TAG=DIR[:ro]");
+        out.exit_code = fail(std::string(flag) + " " + spec, "expected TAG=DIR[:ro][:rootfs]");
         return out;
       }
       if (::stat(sd.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -228,6 +246,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   }
   cfg.jail.enabled = true;
   cfg.jail.seccomp = seccomp;
+  cfg.jail.mount_namespace = !no_mount_jail;
   out.config = std::move(cfg);
   return out;
 }

@@ -14,7 +14,8 @@ export FS_NO_EXCHANGE=1
 fs_native native.txt || fail "native tmpfs run failed"
 note "native tmpfs transcript: $(wc -l <native.txt) lines in ${NATIVE_S} s"
 # cache=mmap: the mode guest-init mounts a 9p rootfs with (guest-init/boot.cpp).
-run_runvm generic 1 1024 fs-conf --9p "share=$PWD/share" -- fs.p9=share fs.p9cache=mmap fs.noexchange=1 fs.tmpfs=1 fs.mib=$FS_MIB
+# :rootfs: the container-root share policy (set-gid files, file capabilities), as in fs_virtiofs.
+run_runvm generic 1 1024 fs-conf --9p "share=$PWD/share:rootfs" -- fs.p9=share fs.p9cache=mmap fs.noexchange=1 fs.tmpfs=1 fs.mib=$FS_MIB
 c=$(vmm_log_crash); [ -z "$c" ] || fail "VMM crashed: $c"
 expect_clean_boot fs-conf
 console_has "E2E-GUEST-FS mount p9 tag=share rc=0" || fail "9p mount failed: $(console_value 'E2E-GUEST-FS mount')"

@@ -10,7 +10,9 @@ mkdir -p fsbin share
 . fsbin/fs/host-lib.sh
 fs_native native.txt || fail "native tmpfs run failed"
 note "native tmpfs transcript: $(wc -l <native.txt) lines in ${NATIVE_S} s"
-run_runvm cloud 1 1024 fs-conf --fs "share=$PWD/share" -- fs.vfs=share fs.tmpfs=1 fs.mib=$FS_MIB
+# :rootfs: the share policy of a container's root (set-gid files and file capabilities kept),
+# the one whose semantics must match a local filesystem; volumes are stricter (fs_escape).
+run_runvm cloud 1 1024 fs-conf --fs "share=$PWD/share:rootfs" -- fs.vfs=share fs.tmpfs=1 fs.mib=$FS_MIB
 c=$(vmm_log_crash); [ -z "$c" ] || fail "VMM crashed: $c"
 expect_clean_boot fs-conf
 console_has "E2E-GUEST-FS mount vfs tag=share rc=0" || fail "virtiofs mount failed: $(console_value 'E2E-GUEST-FS mount')"

@@ -67,16 +67,25 @@ nulls=$(for f in /proc/$vmm/fd/*; do [ "$(readlink "$f")" = /dev/null ] && echo 
 [ "$(readlink /proc/$vmm/fd/3)" = /dev/net/tun ] || fail "the VMM has no tap on fd 3: $(ls -l /proc/$vmm/fd)"
 note "ctl.sock and vsock.sock 0600; the VMM's only /dev/null is fd 0; it shares the container's netns"
 # Issue 10 item 1: the VMM's jail. Kept: CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
-# (bits 0-4), MKNOD (27), SETFCAP (31); no_new_privs; the fd limit frozen. (The seccomp
+# (bits 0-4), SETFCAP (31); no_new_privs; the fd limit frozen. (The seccomp
 # filter is opt-in for now: vmm_jail tests it.)
 for f in CapEff CapPrm CapBnd; do
   v=$(sed -n "s/^$f:[[:space:]]*//p" /proc/$vmm/status)
-  [ "$v" = 000000008800001f ] || fail "the VMM's $f is $v, want 000000008800001f"
+  [ "$v" = 000000008000001f ] || fail "the VMM's $f is $v, want 000000008000001f"
 done
 grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$vmm/status || fail "the VMM has no no_new_privs"
 [ "$(sed -n 's/^Max open files *\([0-9]*\) *\([0-9]*\).*/\1 \2/p' /proc/$vmm/limits | awk '$1 == $2 {print "same"}')" = same ] ||
   fail "the VMM's fd limit is not frozen: $(grep 'open files' /proc/$vmm/limits)"
-note "the VMM's jail: CapEff/CapBnd 8800001f, no_new_privs, fd limit frozen"
+note "the VMM's jail: CapEff/CapBnd 8000001f, no_new_privs, fd limit frozen"
+# Its own root (vmm/jail/mount_jail.h): the rootfs share and the state directory (vsock
+# socket, console log), nothing else of the host's.
+vr=/proc/$vmm/root
+[ -e $vr/etc/passwd ] || [ -e $vr/usr/bin ] || [ -e $vr/proc/self ] || [ -e $vr/dev/null ] &&
+  fail "the VMM's root shows host files: $(ls $vr)"
+[ -S $vr$ROOT/c2/vsock.sock ] || fail "the VMM's root lacks its vsock socket: $(ls -la $vr$ROOT/c2 2>&1)"
+[ -e $vr$PWD/b2/rootfs/bin/sh ] || fail "the VMM's root lacks the container's rootfs"
+[ "$(readlink /proc/$vmm/ns/mnt)" = "$(readlink /proc/$pid/ns/mnt)" ] && fail "the VMM shares the supervisor's mount namespace"
+note "the VMM's root: $(cd $vr && find . -maxdepth 3 | sort | tr '\n' ' ')"
 [ "$(cat /proc/$vmm/oom_score_adj)" = -321 ] && [ "$(cat /proc/$pid/oom_score_adj)" = -321 ] ||
   fail "oomScoreAdj -321 not applied on the host: VMM $(cat /proc/$vmm/oom_score_adj), supervisor $(cat /proc/$pid/oom_score_adj)"
 [ "$s" = created ] || fail "status after create: '$s', want created"

@@ -56,6 +56,30 @@ TEST_F(FlagsTest, Defaults) {
   EXPECT_EQ(f.config->console.kind, ConsoleConfig::Kind::Stdio);
 }
 
+TEST_F(FlagsTest, SharesTakeReadOnlyAndRootfsInAnyOrder) {
+  auto f = parse({"--kernel", kernel, "--fs", "a=/tmp", "--fs", "b=/tmp:ro:rootfs", "--9p",
+                  "c=/tmp:rootfs:ro", "--9p", "d=/tmp:rootfs"});
+  ASSERT_TRUE(f.config);
+  ASSERT_EQ(f.config->shared_dirs.size(), 4u);
+  using virtio::fs::ShareContent;
+  struct Want {
+    const char* tag;
+    bool ro;
+    ShareContent content;
+  };
+  const Want want[] = {{"a", false, ShareContent::Volume},
+                       {"b", true, ShareContent::ContainerRoot},
+                       {"c", true, ShareContent::ContainerRoot},
+                       {"d", false, ShareContent::ContainerRoot}};
+  for (size_t i = 0; i < 4; ++i) {
+    const SharedDir& sd = f.config->shared_dirs[i];
+    EXPECT_EQ(sd.tag, want[i].tag);
+    EXPECT_EQ(sd.dir, "/tmp") << sd.tag;
+    EXPECT_EQ(sd.read_only, want[i].ro) << sd.tag;
+    EXPECT_EQ(sd.content, want[i].content) << sd.tag;
+  }
+}
+
 TEST_F(FlagsTest, BadFlagsFailWithExitOne) {
   for (auto args : std::vector<std::vector<std::string>>{
            {},

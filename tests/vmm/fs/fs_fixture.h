@@ -35,13 +35,15 @@ class FsTest : public ::testing::Test {
     ASSERT_EQ(::mkdir(share_.c_str(), 0755), 0);
     ASSERT_EQ(::mkdir(outside_.c_str(), 0755), 0);
     write_file(outside_ + "/secret", "top secret");
-    auto fs = PassthroughFs::create(share_);
+    auto fs = PassthroughFs::create(share_, options());
     ASSERT_TRUE(fs.ok()) << fs.error().what();
     fs_ = *fs;
     client_ = std::make_unique<FuseClient>(wrap(fs_));
     ASSERT_EQ(client_->init().error(), 0);
   }
-  // Subclasses may serve a wrapper instead (read-only tests).
+  // Subclasses may set the share's options (policy tests) or serve a wrapper
+  // instead (read-only tests).
+  virtual PassthroughOptions options() const { return {}; }
   virtual std::shared_ptr<FileSystem> wrap(std::shared_ptr<FileSystem> fs) { return fs; }
 
   std::string in_share(const std::string& rel) const { return share_ + "/" + rel; }

@@ -142,9 +142,9 @@ TEST_F(VirtioFsDevice, RejectsBadTags) {
   EXPECT_FALSE(VirtioFs::create(std::string(37, 't'), *pfs).ok());
   EXPECT_TRUE(VirtioFs::create(std::string(36, 't'), *pfs).ok());
   std::string err;
-  EXPECT_EQ(make_virtio_fs("t", dir_.path() + "/missing", false, &err), nullptr);
+  EXPECT_EQ(make_virtio_fs("t", dir_.path() + "/missing", {}, &err), nullptr);
   EXPECT_NE(err.find("missing"), std::string::npos);
-  EXPECT_NE(make_virtio_fs("t", dir_.path(), true, &err), nullptr);
+  EXPECT_NE(make_virtio_fs("t", dir_.path(), {.read_only = true}, &err), nullptr);
   // Inodes are held as fds: the descriptor limit was raised to the hard limit.
   struct rlimit rl {};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);

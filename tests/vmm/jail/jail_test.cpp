@@ -1,11 +1,17 @@
 // The jail is entered in a forked child each time: it lasts for the process.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <limits.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,11 +23,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/proc_self.h"
 #include "tests/vmm/core/synthetic_kernel.h"
 #include "vmm/devices/virtio/attach.h"
 #include "vmm/jail/capabilities.h"
 #include "vmm/jail/fd_limits.h"
 #include "vmm/jail/jail.h"
+#include "vmm/jail/mount_jail.h"
 #include "vmm/kvm/machine.h"
 
 namespace runvm::vmm {
@@ -104,6 +112,100 @@ TEST(Jail, StatusShowsCapabilitiesNoNewPrivsSeccompAndAFrozenFdLimit) {
     EXPECT_EQ(status_field(status, "CapPrm"), want);
     EXPECT_EQ(status_field(status, "CapBnd"), want);
   }
+}
+
+// The filesystem servers keep working for overlayfs in the guest without
+// CAP_MKNOD (whiteouts need none since Linux 5.8), while a device node is now
+// refused by the host kernel too, not only by the share policy.
+TEST(Jail, WhiteoutsButNoDeviceNodesWithTheKeptCapabilities) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  char dir[] = "/tmp/runvm-jail-mknod-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string d = dir;
+  int st = in_child([&] {
+    if (auto s = jail::drop_vmm_capabilities(); !s) {
+      std::fprintf(stderr, "%s\n", s.error().what().c_str());
+      return 10;
+    }
+    if (mknod((d + "/wh").c_str(), S_IFCHR, makedev(0, 0)) != 0) return 11;
+    std::ofstream(d + "/f") << "x";
+    if (renameat2(AT_FDCWD, (d + "/f").c_str(), AT_FDCWD, (d + "/g").c_str(), RENAME_WHITEOUT) != 0)
+      return 12;
+    if (mknod((d + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0 || errno != EPERM)
+      return 13;
+    return 0;
+  });
+  std::filesystem::remove_all(d);
+  ASSERT_TRUE(WIFEXITED(st)) << "child died by signal " << WTERMSIG(st);
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "10: drop failed, 11: whiteout mknod, 12: RENAME_WHITEOUT, "
+                                   "13: device node not refused";
+}
+
+// The mount jail on its own: only the listed directories remain, read-only
+// ones read-only, submounts kept, the process's own /proc entry still usable.
+TEST(MountJail, OnlyTheListedDirectoriesRemain) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN)";
+  char tmpl[] = "/tmp/runvm-mount-jail-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string d = tmpl;
+  for (const char* sub : {"/rw", "/rw/inner", "/ro", "/hidden", "/sub", "/subsrc"})
+    ASSERT_EQ(mkdir((d + sub).c_str(), 0755), 0);
+  std::ofstream(d + "/ro/file") << "r";
+  std::ofstream(d + "/hidden/secret") << "s";
+  std::ofstream(d + "/subsrc/marker") << "m";
+  int st = in_child([&] {
+    // A submount under a share (like runvm's file binds) must stay visible.
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
+      return 9;
+    if (mount((d + "/subsrc").c_str(), (d + "/rw/inner").c_str(), nullptr, MS_BIND, nullptr))
+      return 9;
+    auto s =
+        jail::enter_mount_jail({{d + "/rw", false}, {d + "/ro", true}, {d + "/rw/inner", true}});
+    if (!s) {
+      std::fprintf(stderr, "%s\n", s.error().what().c_str());
+      return 10;
+    }
+    if (access("/etc/passwd", F_OK) == 0 || access("/usr", F_OK) == 0) return 11;
+    if (access((d + "/hidden/secret").c_str(), F_OK) == 0) return 12;
+    if (access((d + "/ro/file").c_str(), R_OK) != 0) return 13;
+    if (open((d + "/ro/new").c_str(), O_CREAT | O_WRONLY, 0644) >= 0 || errno != EROFS) return 14;
+    int w = open((d + "/rw/new").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    if (w < 0) return 15;
+    close(w);
+    if (access((d + "/rw/inner/marker").c_str(), F_OK) != 0) return 16;
+    if (mkdir("/newdir", 0755) == 0 || errno != EROFS) return 17;
+    int fds = openat(proc_self_dir(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fds < 0) return 18;
+    close(fds);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd) || std::string(cwd) != "/") return 19;
+    return 0;
+  });
+  bool wrote = access((d + "/rw/new").c_str(), F_OK) == 0;
+  std::filesystem::remove_all(d);
+  ASSERT_TRUE(WIFEXITED(st)) << "child died by signal " << WTERMSIG(st);
+  EXPECT_EQ(WEXITSTATUS(st), 0)
+      << "9: test set-up, 10: enter failed, 11: host files visible, 12: an unlisted directory "
+         "visible, 13: ro dir unreadable, 14: ro dir writable, 15: rw dir not writable, 16: "
+         "submount lost, 17: the new root writable, 18: /proc/<pid>/fd lost, 19: cwd";
+  EXPECT_TRUE(wrote) << "a write in the rw directory did not reach the host";
+}
+
+TEST(MountJail, DirectoriesOfAConfig) {
+  VmConfig cfg;
+  cfg.shared_dirs.push_back({SharedDir::Kind::VirtioFs, "rootfs", "/a/rootfs", false});
+  cfg.shared_dirs.push_back({SharedDir::Kind::P9, "vol", "/v", true});
+  cfg.vsock_uds = "/run/x/vsock.sock";
+  cfg.console.kind = ConsoleConfig::Kind::File;
+  cfg.console.path = "/run/x/console.log";
+  auto dirs = jail::jail_dirs(cfg);
+  ASSERT_EQ(dirs.size(), 4u);
+  EXPECT_EQ(dirs[0].path, "/a/rootfs");
+  EXPECT_FALSE(dirs[0].read_only);
+  EXPECT_EQ(dirs[1].path, "/v");
+  EXPECT_TRUE(dirs[1].read_only);
+  EXPECT_EQ(dirs[2].path, "/run/x");
+  EXPECT_EQ(dirs[3].path, "/run/x");
 }
 
 TEST(Jail, AForbiddenSyscallKillsTheProcess) {
@@ -215,9 +317,17 @@ TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
   // mov al, 0xfe; out 0x64, al; jmp $
   auto cfg = config({0x66, 0xba, 0xf8, 0x03, 0xb0, 'o', 0xee, 0xb0, 'k', 0xee, 0xb0, 0xfe, 0xe6,
                      0x64, 0xeb, 0xfe});
-  int st = in_child([&] { return run(cfg); });
+  int st = in_child([&] {
+    if (int rc = run(cfg); rc != 0) return rc;
+    // Still in the VMM's root (a root user's machine gets the mount jail): its
+    // share is there, the host's files are not.
+    if (geteuid() != 0) return 0;
+    if (access("/etc/passwd", F_OK) == 0 || access("/proc/self", F_OK) == 0) return 50;
+    if (access((dir_ + "/share").c_str(), F_OK) != 0) return 51;
+    return 0;
+  });
   ASSERT_TRUE(WIFEXITED(st)) << "jailed VMM died by signal " << WTERMSIG(st);
-  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "50: host files visible after the run, 51: share gone";
   std::stringstream ss;
   ss << std::ifstream(dir_ + "/console").rdbuf();
   EXPECT_EQ(ss.str(), "ok");

@@ -261,6 +261,17 @@ TEST_F(P9Test, NamespaceOperations) {
   EXPECT_EQ(rl.str(), "dir");
   Rmsg mn = c().call(18, Tmsg().u32(kRoot).str("fifo").u32(S_IFIFO | 0600).u32(0).u32(0).u32(0));
   ASSERT_EQ(mn.type, 19);
+  // The share policy holds for 9P too: no device node, no set-uid file.
+  EXPECT_EQ(
+      c().call(18, Tmsg().u32(kRoot).str("sda").u32(S_IFBLK | 0666).u32(8).u32(0).u32(0)).error(),
+      static_cast<uint32_t>(EPERM));
+  EXPECT_NE(::access(in_share("sda").c_str(), F_OK), 0);
+  ASSERT_EQ(
+      c().call(18, Tmsg().u32(kRoot).str("suid").u32(S_IFREG | 04755).u32(0).u32(0).u32(0)).type,
+      19);
+  struct stat st {};
+  ASSERT_EQ(::stat(in_share("suid").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
   write_file(in_share("a"), "A");
   ASSERT_EQ(c().walk(kRoot, 3, {"a"}).type, Rwalk);
   ASSERT_EQ(c().call(70, Tmsg().u32(kRoot).u32(3).str("hard")).type, Rlink);

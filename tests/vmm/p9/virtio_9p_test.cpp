@@ -43,9 +43,9 @@ TEST(Virtio9pDevice, ConfigSpaceAndTags) {
   EXPECT_EQ(std::string(reinterpret_cast<char*>(cfg + 2), 6), "share0");
   EXPECT_EQ(cfg[8], 0);
   std::string err;
-  EXPECT_EQ(make_virtio_9p("t", d.path() + "/missing", false, &err), nullptr);
+  EXPECT_EQ(make_virtio_9p("t", d.path() + "/missing", {}, &err), nullptr);
   EXPECT_FALSE(err.empty());
-  EXPECT_NE(make_virtio_9p("t", d.path(), true, &err), nullptr);
+  EXPECT_NE(make_virtio_9p("t", d.path(), {.read_only = true}, &err), nullptr);
 }
 
 TEST(Virtio9pDevice, ServesAVersionRequest) {

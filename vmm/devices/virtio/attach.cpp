@@ -52,8 +52,9 @@ Status add_virtio_devices(DeviceManager& dm, const VmConfig& cfg) {
   for (const SharedDir& sd : cfg.shared_dirs) {
     std::string err;
     bool fs = sd.kind == SharedDir::Kind::VirtioFs;
-    auto dev = fs ? virtio::fs::make_virtio_fs(sd.tag, sd.dir, sd.read_only, &err)
-                  : virtio::p9::make_virtio_9p(sd.tag, sd.dir, sd.read_only, &err);
+    const virtio::fs::ShareOptions opts{sd.read_only, sd.content};
+    auto dev = fs ? virtio::fs::make_virtio_fs(sd.tag, sd.dir, opts, &err)
+                  : virtio::p9::make_virtio_9p(sd.tag, sd.dir, opts, &err);
     std::string what = std::string(fs ? "virtio-fs " : "virtio-9p ") + sd.tag + "=" + sd.dir;
     if (!dev) return Error(err).wrap("add " + what);
     if (Status st = add_virtio(dm, std::move(dev)); !st) return st.error().wrap(what);

@@ -32,10 +32,14 @@ for mp in "$@"; do
   echo "esc $m link-out: $(fstool try link /init "$mp/hl") $(fstool try rename "$mp/inside.txt" /tmp/moved)"
   # trusted.* xattrs steer host machinery (overlayfs): refused.
   echo "esc $m trusted-xattr: $(fstool try setxattr "$mp/inside.txt" trusted.overlay.opaque y)"
-  # Device nodes: the guest may create them, but opening one reaches the guest's own driver,
-  # never the host's. 10:232 is /dev/kvm, which exists only on the host.
-  echo "esc $m mknod kvm: $(fstool try mknod-c "$mp/kvm" 10 232) $(fstool try open-r "$mp/kvm") $(fstool try open-w "$mp/kvm")"
-  echo "esc $m mknod null: $(fstool try mknod-c "$mp/null" 1 3) $(echo data >"$mp/null" && echo written) $(stat -c 'size=%s' "$mp/null")"
+  # Device nodes never reach the host (a host process finding one would open a host
+  # device): 10:232 is /dev/kvm, which exists only on the host. Nor do set-uid files or
+  # security.* xattrs on a volume (docs/security.md).
+  echo "esc $m mknod kvm: $(fstool try mknod-c "$mp/kvm" 10 232) $(fstool try open-r "$mp/kvm")"
+  echo "esc $m mknod null: $(fstool try mknod-c "$mp/null" 1 3)"
+  echo x >suid
+  echo "esc $m setuid: $(fstool try chmod "$mp/suid" 4755) mode=$(stat -c %a "$mp/suid")"
+  echo "esc $m security-xattr: $(fstool try setxattr "$mp/suid" security.selinux system_u:object_r:shadow_t:s0)"
   # Rename race: swap a directory for symlinks to outside paths while reading through it.
   echo "esc $m $(fstool race "$mp/race" 5 inside MARKER etc/passwd | tr '\n' ' ')"
   cd /

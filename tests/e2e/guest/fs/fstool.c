@@ -5,7 +5,9 @@
 //       OPs: open-r F, open-w F, open-trunc F, creat-excl F, mkdir D, rmdir D, unlink F,
 //            rename A B, rename-noreplace A B, rename-exchange A B, link A B, symlink T L,
 //            chmod F MODE(octal), chown F UID GID, truncate F LEN, utimes F, mknod-c F MAJ MIN,
-//            mkfifo F, setxattr F NAME VALUE, getxattr F NAME, removexattr F NAME, listxattr F
+//            mkfifo F, setxattr F NAME VALUE, getxattr F NAME, removexattr F NAME, listxattr F,
+//            setcap F (security.capability: cap_net_raw+ep, as `setcap` writes it)
+//       xattr values that are not printable text are printed as hex.
 //   fstool xattr-list F            sorted xattr names (user./trusted./security.) with their values
 //   fstool gen F MIB               write MIB MiB of a deterministic pattern (1 MiB writes)
 //   fstool gen - MIB               the same pattern to stdout
@@ -28,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,14 +125,20 @@ static int do_try(int argc, char** argv) {
     rc = mkfifo(a, 0644);
   else if (!strcmp(op, "setxattr") && argc > 3)
     rc = setxattr(a, b, argv[3], strlen(argv[3]), 0);
-  else if (!strcmp(op, "removexattr") && b)
+  else if (!strcmp(op, "setcap")) {
+    struct vfs_cap_data d = {0};
+    d.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+    d.data[0].permitted = 1u << CAP_NET_RAW;
+    rc = setxattr(a, "security.capability", &d, XATTR_CAPS_SZ_2, 0);
+  } else if (!strcmp(op, "removexattr") && b)
     rc = removexattr(a, b);
   else if (!strcmp(op, "getxattr") && b) {
     char v[256];
     ssize_t n = getxattr(a, b, v, sizeof v - 1);
     if (n >= 0) {
-      v[n] = 0;
-      printf("getxattr %s=%s\n", b, v);
+      printf("getxattr %s=", b);
+      print_value(v, n);
+      printf("\n");
       return 0;
     }
     rc = -1;
@@ -141,6 +150,19 @@ static int do_try(int argc, char** argv) {
     return 2;
   }
   return report(op, rc);
+}
+
+// An xattr value as text, or as hex when it holds anything else (file capabilities).
+static void print_value(const char* v, ssize_t n) {
+  int text = 1;
+  for (ssize_t i = 0; i < n; i++)
+    if (v[i] < 0x20 || v[i] > 0x7e) text = 0;
+  if (text) {
+    printf("%.*s", (int)n, v);
+    return;
+  }
+  printf("0x");
+  for (ssize_t i = 0; i < n; i++) printf("%02x", (unsigned char)v[i]);
 }
 
 static int cmpstr(const void* x, const void* y) {
@@ -167,8 +189,9 @@ static int do_xattr_list(const char* f) {
     if (m < 0)
       printf("  %s: %s\n", names[i], ename(errno));
     else {
-      v[m] = 0;
-      printf("  %s=%s\n", names[i], v);
+      printf("  %s=", names[i]);
+      print_value(v, m);
+      printf("\n");
     }
   }
   return 0;

@@ -4,10 +4,12 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/fs/fuse_buffers.cpp
   devices/virtio/fs/fuse_server.cpp
   devices/virtio/fs/inode_table.cpp
+  devices/virtio/fs/open_share.cpp
   devices/virtio/fs/passthrough_fs.cpp
   devices/virtio/fs/passthrough_io.cpp
   devices/virtio/fs/read_only_fs.cpp
   devices/virtio/fs/request_workers.cpp
+  devices/virtio/fs/share_policy.cpp
   devices/virtio/fs/virtio_fs.cpp
 )
 if(RUNVM_FUZZ)

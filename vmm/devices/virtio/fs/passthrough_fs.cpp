@@ -23,13 +23,13 @@
 //    that exact inode, never a path. Path-based calls that go through
 //    /proc/self/fd/N (chmod, utimes, truncate, xattrs) are only made on inodes
 //    known not to be symlinks, so the magic link cannot lead anywhere else.
-//  - Special files: the guest may create device nodes, FIFOs and sockets
-//    (container images carry them; the guest kernel serves them from its own
-//    drivers, never through FUSE). We never open them on the host: OPEN of a
+//  - Special files: the guest may create FIFOs, sockets and overlayfs
+//    whiteouts (char 0:0), never other device nodes (share_policy.h: a host
+//    process finding one would reach a host device). Whatever special files
+//    the host put in the share are never opened on the host: OPEN of a
 //    char/block device, FIFO or socket node answers EACCES, CREATE on an
-//    existing name opens it only if it is a regular file. So a device node
-//    the guest makes cannot reach a host device, and a FIFO cannot block the
-//    worker thread.
+//    existing name opens it only if it is a regular file, so a FIFO cannot
+//    block the worker thread.
 //  - Hard links: the guest can only link inodes it already reached inside
 //    the share. A hard link the host itself placed inside the share points
 //    at an inode that is inside the share by definition.
@@ -39,12 +39,15 @@
 //  - Ownership: objects the guest creates get the caller's uid/gid (chown
 //    after creation; the gid is inherited instead under a set-gid directory)
 //    and exactly the mode it asked for (the VMM's umask is undone).
-//  - xattrs: names in the "trusted." namespace cannot be set or removed (they
-//    steer host-side machinery such as overlayfs). Permission checks between
-//    guest users are the guest kernel's business; the server adds none beyond
+//  - Set-uid/set-gid files and xattrs follow the share's ShareContent
+//    (share_policy.h): a volume keeps neither set-uid/set-gid bits on files
+//    nor security.* xattrs; a container rootfs keeps both set-id bits and
+//    security.capability. "trusted." names are refused everywhere (they steer
+//    host-side machinery such as overlayfs). Permission checks between guest
+//    users are the guest kernel's business; the server adds none beyond
 //    ACCESS.
-// Not covered here: set-uid files written by the guest are set-uid on the
-// host too; the host should not execute from the share (mount it nosuid).
+// Not covered here: set-uid files in a container rootfs are set-uid on the
+// host too; the host should not execute from a rootfs (mount it nosuid).
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 
 #include <dirent.h>
@@ -63,6 +66,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "base/proc_self.h"
 
 namespace runvm::vmm::virtio::fs {
 
@@ -85,7 +90,8 @@ dev_t decode_dev(uint32_t d) {
 
 Result<std::shared_ptr<PassthroughFs>> PassthroughFs::create(const std::string& root_dir,
                                                              PassthroughOptions opts) {
-  int proc = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  // Through the /proc/<pid> kept open by base: the jailed VMM has no /proc.
+  int proc = ::openat(proc_self_dir(), "fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return Error::from_errno("virtio-fs: open /proc/self/fd");
   int root = ::open(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) {
@@ -224,9 +230,10 @@ int PassthroughFs::setattr(const Context&, uint64_t node, const SetAttr& a, stru
       return neg_errno();
   }
   if (a.valid & FATTR_MODE) {
-    int rc = h         ? ::fchmod(h->fd, a.mode & 07777)
+    mode_t mode = allowed_mode(opts_.content, in->type, a.mode & 07777);
+    int rc = h         ? ::fchmod(h->fd, mode)
              : is_link ? (errno = EOPNOTSUPP, -1)
-                       : ::fchmodat(proc_fd_, self.c_str(), a.mode & 07777, 0);
+                       : ::fchmodat(proc_fd_, self.c_str(), mode, 0);
     if (rc < 0) return neg_errno();
   }
   if (a.valid & FATTR_SIZE) {
@@ -285,8 +292,10 @@ int PassthroughFs::mknod(const Context& ctx, uint64_t parent, std::string_view n
   if (type == 0) type = S_IFREG;
   if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK)
     return -EINVAL;
+  if (int rc = check_new_node(type, decode_dev(rdev)); rc < 0) return rc;
+  mode = allowed_mode(opts_.content, type, mode & 07777);
   std::string n(name);
-  if (::mknodat(p->fd, n.c_str(), type | (mode & 07777), decode_dev(rdev)) < 0) return neg_errno();
+  if (::mknodat(p->fd, n.c_str(), type | mode, decode_dev(rdev)) < 0) return neg_errno();
   int fd = ::openat(p->fd, n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   return finish_create(ctx, *p, fd, type, mode, out);
 }

@@ -8,6 +8,7 @@
 #include "base/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/inode_table.h"
+#include "vmm/devices/virtio/fs/share_policy.h"
 
 namespace runvm::vmm::virtio::fs {
 
@@ -20,6 +21,8 @@ struct PassthroughOptions {
   bool chown_to_caller = true;
   size_t max_inodes = 1 << 20;
   size_t max_handles = 1 << 16;
+  // What the guest may leave here (share_policy.h); the strict one by default.
+  ShareContent content = ShareContent::Volume;
 };
 
 class PassthroughFs final : public FileSystem {

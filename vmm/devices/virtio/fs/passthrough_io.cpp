@@ -106,9 +106,9 @@ int PassthroughFs::create(const Context& ctx, uint64_t parent, std::string_view 
   auto p = inodes_.get(parent);
   if (!p) return -ENOENT;
   if ((flags & O_ACCMODE) == O_ACCMODE) return -EINVAL;
+  mode = allowed_mode(opts_.content, S_IFREG, mode & 07777);
   std::string n(name);
-  int fd = ::openat(p->fd, n.c_str(), host_open_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW,
-                    mode & 07777);
+  int fd = ::openat(p->fd, n.c_str(), host_open_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   if (fd < 0 && errno == EEXIST && !(flags & O_EXCL)) {
     // The name exists: open it exactly as LOOKUP + OPEN would, so an existing
     // symlink, device node or FIFO is never opened on the host.
@@ -257,7 +257,7 @@ int PassthroughFs::setxattr(const Context&, uint64_t node, std::string_view name
   auto in = inodes_.get(node);
   if (!in) return -ENOENT;
   if (!xattr_type_ok(in->type)) return -EOPNOTSUPP;
-  if (name.starts_with("trusted.")) return -EPERM;
+  if (int rc = check_xattr_write(opts_.content, name); rc < 0) return rc;
   std::string n(name);
   XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
   if (fd.get() < 0) return neg_errno();
@@ -300,7 +300,7 @@ int PassthroughFs::removexattr(const Context&, uint64_t node, std::string_view n
   auto in = inodes_.get(node);
   if (!in) return -ENOENT;
   if (!xattr_type_ok(in->type)) return -EOPNOTSUPP;
-  if (name.starts_with("trusted.")) return -EPERM;
+  if (int rc = check_xattr_write(opts_.content, name); rc < 0) return rc;
   std::string n(name);
   XattrFd fd(reopen(*in, O_RDONLY | O_NONBLOCK));
   if (fd.get() < 0) return neg_errno();

@@ -7,10 +7,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "vmm/devices/virtio/fs/passthrough_fs.h"
-#include "vmm/devices/virtio/fs/read_only_fs.h"
-#include "vmm/jail/fd_limits.h"
-
 namespace runvm::vmm::virtio::fs {
 
 Result<std::shared_ptr<VirtioFs>> VirtioFs::create(const std::string& tag,
@@ -73,18 +69,13 @@ void VirtioFs::reset() {
 }
 
 std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
-                                             bool read_only, std::string* error) {
-  // Every inode the guest holds is an open O_PATH fd: the usual soft limit of
-  // 1024 descriptors would be hit by any real rootfs.
-  jail::raise_nofile_limit();
-  auto pfs = PassthroughFs::create(dir);
-  if (!pfs) {
-    if (error) *error = pfs.error().what();
+                                             const ShareOptions& opts, std::string* error) {
+  auto fs = open_share(dir, opts);
+  if (!fs) {
+    if (error) *error = fs.error().what();
     return nullptr;
   }
-  std::shared_ptr<FileSystem> fs = *pfs;
-  if (read_only) fs = std::make_shared<ReadOnlyFs>(std::move(fs));
-  auto dev = VirtioFs::create(tag, std::move(fs));
+  auto dev = VirtioFs::create(tag, std::move(*fs));
   if (!dev) {
     if (error) *error = dev.error().what();
     return nullptr;

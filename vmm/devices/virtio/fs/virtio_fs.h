@@ -15,6 +15,7 @@
 #include "base/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/fuse_server.h"
+#include "vmm/devices/virtio/fs/open_share.h"
 #include "vmm/devices/virtio/fs/request_workers.h"
 #include "vmm/devices/virtio/virtio_device.h"
 
@@ -58,10 +59,10 @@ class VirtioFs final : public VirtioDevice {
   RequestWorkers workers_;
 };
 
-// Builds the virtio-fs device for `--fs TAG=DIR[:ro]`: a PassthroughFs over
-// dir (wrapped in ReadOnlyFs when read_only). Returns nullptr and sets *error
-// (when error is not null) on failure.
+// Builds the virtio-fs device for `--fs TAG=DIR[:ro][:rootfs]` over
+// open_share(dir, opts). Returns nullptr and sets *error (when error is not
+// null) on failure.
 std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
-                                             bool read_only, std::string* error);
+                                             const ShareOptions& opts, std::string* error);
 
 }  // namespace runvm::vmm::virtio::fs

@@ -6,10 +6,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "vmm/devices/virtio/fs/passthrough_fs.h"
-#include "vmm/devices/virtio/fs/read_only_fs.h"
-#include "vmm/jail/fd_limits.h"
-
 namespace runvm::vmm::virtio::p9 {
 
 Result<std::shared_ptr<Virtio9p>> Virtio9p::create(const std::string& tag,
@@ -60,17 +56,13 @@ void Virtio9p::reset() {
 }
 
 std::shared_ptr<VirtioDevice> make_virtio_9p(const std::string& tag, const std::string& dir,
-                                             bool read_only, std::string* error) {
-  // Every walked fid holds an O_PATH fd: raise the descriptor limit.
-  jail::raise_nofile_limit();
-  auto pfs = fs::PassthroughFs::create(dir);
-  if (!pfs) {
-    if (error) *error = pfs.error().what();
+                                             const fs::ShareOptions& opts, std::string* error) {
+  auto fs = fs::open_share(dir, opts);
+  if (!fs) {
+    if (error) *error = fs.error().what();
     return nullptr;
   }
-  std::shared_ptr<fs::FileSystem> fs = *pfs;
-  if (read_only) fs = std::make_shared<fs::ReadOnlyFs>(std::move(fs));
-  auto dev = Virtio9p::create(tag, std::move(fs));
+  auto dev = Virtio9p::create(tag, std::move(*fs));
   if (!dev) {
     if (error) *error = dev.error().what();
     return nullptr;

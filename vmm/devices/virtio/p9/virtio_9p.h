@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "vmm/devices/virtio/fs/file_system.h"
+#include "vmm/devices/virtio/fs/open_share.h"
 #include "vmm/devices/virtio/fs/request_workers.h"
 #include "vmm/devices/virtio/p9/p9_server.h"
 #include "vmm/devices/virtio/virtio_device.h"
@@ -52,10 +53,10 @@ class Virtio9p final : public VirtioDevice {
   fs::RequestWorkers workers_;
 };
 
-// Builds the virtio-9p device for `--9p TAG=DIR[:ro]`: a PassthroughFs over
-// dir (wrapped in ReadOnlyFs when read_only). Returns nullptr and sets *error
-// (when error is not null) on failure.
+// Builds the virtio-9p device for `--9p TAG=DIR[:ro][:rootfs]` over
+// fs::open_share(dir, opts). Returns nullptr and sets *error (when error is
+// not null) on failure.
 std::shared_ptr<VirtioDevice> make_virtio_9p(const std::string& tag, const std::string& dir,
-                                             bool read_only, std::string* error);
+                                             const fs::ShareOptions& opts, std::string* error);
 
 }  // namespace runvm::vmm::virtio::p9

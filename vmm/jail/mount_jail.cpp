@@ -1,0 +1,146 @@
+#include "vmm/jail/mount_jail.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <string_view>
+
+#include "base/path_components.h"
+#include "base/proc_self.h"
+#include "base/unique_fd.h"
+
+namespace runvm::vmm::jail {
+
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<std::string> resolved(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) return Error::from_errno("mount jail: resolve " + path);
+  return std::string(buf);
+}
+
+// True when `inner` is `outer` or lies below it.
+bool within(const std::string& inner, const std::string& outer) {
+  if (outer == "/") return true;
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/');
+}
+
+// mkdir -p of `path` inside the directory `root` (the new tmpfs).
+Status make_dirs_in(int root, const std::string& path) {
+  UniqueFd at(::dup(root));
+  for (const auto& c : path_components(path)) {
+    if (::mkdirat(at.get(), c.c_str(), 0755) != 0 && errno != EEXIST)
+      return Error::from_errno("mount jail: mkdir " + path);
+    UniqueFd next(::openat(at.get(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) return Error::from_errno("mount jail: open " + path);
+    at = std::move(next);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<JailDir> jail_dirs(const VmConfig& cfg) {
+  std::vector<JailDir> dirs;
+  for (const auto& sd : cfg.shared_dirs) dirs.push_back({sd.dir, sd.read_only});
+  if (!cfg.vsock_uds.empty()) dirs.push_back({parent_dir(cfg.vsock_uds), false});
+  if (cfg.console.kind == ConsoleConfig::Kind::File)
+    dirs.push_back({parent_dir(cfg.console.path), false});
+  return dirs;
+}
+
+Status enter_mount_jail(const std::vector<JailDir>& wanted) {
+  // Resolve, then keep only the outermost directories (a read-write one wins
+  // over a read-only one at the same path: both are needed).
+  std::vector<JailDir> dirs;
+  for (const auto& d : wanted) {
+    auto path = resolved(d.path);
+    if (!path) return std::move(path).error();
+    dirs.push_back({*path, d.read_only});
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const JailDir& a, const JailDir& b) {
+    return a.path != b.path ? a.path < b.path : a.read_only < b.read_only;
+  });
+  std::vector<JailDir> outer;
+  for (const auto& d : dirs)
+    if (outer.empty() || !within(d.path, outer.back().path)) outer.push_back(d);
+
+  // Relative paths (a console log in the cwd) keep working where the cwd is in
+  // the new root: it is entered again afterwards.
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  // /proc is not in the new root: keep the process's own /proc entry open.
+  if (proc_self_dir() < 0) return Error::from_errno("mount jail: open /proc/self");
+  if (::unshare(CLONE_NEWNS) != 0) {
+    // An unprivileged user's VMM has nothing of root's to protect: run without.
+    if (errno == EPERM && ::geteuid() != 0) {
+      std::fprintf(stderr, "runvm-vmm: no mount jail: not root (CAP_SYS_ADMIN needed)\n");
+      return {};
+    }
+    return Error::from_errno("mount jail: unshare(CLONE_NEWNS)");
+  }
+  // Nothing done here may reach the host's mount namespace.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return Error::from_errno("mount jail: make / private");
+
+  // Clone each directory's mount tree first: the tmpfs below may hide it.
+  std::vector<UniqueFd> trees;
+  for (const auto& d : outer) {
+    UniqueFd t(static_cast<int>(
+        ::open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+    if (!t.valid()) return Error::from_errno("mount jail: clone " + d.path);
+    if (d.read_only) {
+      mount_attr attr{};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (::mount_setattr(t.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        return Error::from_errno("mount jail: make " + d.path + " read-only");
+    }
+    trees.push_back(std::move(t));
+  }
+
+  // The new root: a small tmpfs on /proc, which always exists and which the
+  // jailed VMM no longer needs (proc_self_dir above).
+  const char* kTop = "/proc";
+  if (::mount("runvm-vmm-root", kTop, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=1m,nr_inodes=4096,mode=0755") != 0)
+    return Error::from_errno("mount jail: tmpfs for the new root");
+  UniqueFd top(::open(kTop, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!top.valid()) return Error::from_errno("mount jail: open the new root");
+  for (size_t i = 0; i < outer.size(); ++i) {
+    const std::string& p = outer[i].path;
+    if (auto s = make_dirs_in(top.get(), p); !s) return s;
+    const std::string target = std::string(kTop) + p;
+    if (::move_mount(trees[i].get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+      return Error::from_errno("mount jail: bind " + p);
+  }
+  if (::fchdir(top.get()) != 0) return Error::from_errno("mount jail: chdir to the new root");
+  // pivot_root(".", "."): the old root ends up stacked on the new one and is
+  // then detached; nothing of it stays reachable.
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) return Error::from_errno("mount jail: pivot_root");
+  if (::umount2(".", MNT_DETACH) != 0) return Error::from_errno("mount jail: detach the old root");
+  if ((cwd[0] == '\0' || ::chdir(cwd) != 0) && ::chdir("/") != 0)
+    return Error::from_errno("mount jail: chdir /");
+  // The root itself holds only mount points: read-only from now on.
+  if (::mount(nullptr, "/", nullptr,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    return Error::from_errno("mount jail: make the new root read-only");
+  return {};
+}
+
+}  // namespace runvm::vmm::jail
