@@ -7,10 +7,15 @@
 
 namespace runvm {
 
+namespace {
+
+std::mutex mu;
+pid_t owner = -1;  // GUARDED_BY(mu)
+int fd = -1;       // GUARDED_BY(mu)
+
+}  // namespace
+
 int proc_self_dir() {
-  static std::mutex mu;
-  static pid_t owner = -1;
-  static int fd = -1;
   std::lock_guard lk(mu);
   const pid_t pid = ::getpid();
   if (owner != pid) {
@@ -20,6 +25,13 @@ int proc_self_dir() {
     owner = fd >= 0 ? pid : -1;
   }
   return fd;
+}
+
+void set_proc_self_dir(int new_fd) {
+  std::lock_guard lk(mu);
+  if (fd >= 0 && owner == ::getpid()) ::close(fd);
+  fd = new_fd;
+  owner = ::getpid();
 }
 
 }  // namespace runvm

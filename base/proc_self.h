@@ -10,4 +10,9 @@ namespace runvm {
 // entries) and kept open. -1 with errno set when /proc could not be opened.
 int proc_self_dir();
 
+// Makes `fd` (an O_PATH directory fd of this process's /proc entry, owned from
+// now on) what proc_self_dir() returns: the VMM's jail swaps in the entry of a
+// private, pid-only /proc instance.
+void set_proc_self_dir(int fd);
+
 }  // namespace runvm

@@ -56,7 +56,7 @@ if [ -x "$vmm" ]; then args+=(--vmm "$vmm"); else echo "run-e2e: no runvm-vmm at
 [ -f "$build/runvm-initrd.img" ] && args+=(--runvm-initrd "$build/runvm-initrd.img")
 # The .deb (packaging/build-deb.sh) when it is as new as the runvm under test: runvm_run then
 # runs the packaged binaries only (RUNVM_DEB names another one).
-deb=${RUNVM_DEB:-$(ls -t "$build"/runvm_*.deb 2>/dev/null | head -n1)}
+deb=${RUNVM_DEB:-$(ls -t "$build"/runvm_*.deb 2>/dev/null | head -n1 || true)}
 if [ -n "$deb" ] && { [ -n "${RUNVM_DEB:-}" ] || [ ! "$runvm" -nt "$deb" ]; }; then
   args+=(--deb "$deb")
 elif [ -n "$deb" ]; then

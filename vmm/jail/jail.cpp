@@ -53,6 +53,9 @@ Status enter_jail(const JailConfig& cfg) {
   if (auto s = drop_vmm_capabilities(); !s) return s.error().wrap("jail");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return Error::from_errno("jail: PR_SET_NO_NEW_PRIVS");
+  // Not dumpable: no other VMM (same uid, same capabilities) may ptrace this
+  // one, read its memory or reach its root through /proc.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Error::from_errno("jail: PR_SET_DUMPABLE");
   if (cfg.seccomp) {
     if (auto s = install_vmm_seccomp_filter(); !s) return s.error().wrap("jail");
   }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <string_view>
 
 #include "base/path_components.h"
@@ -54,6 +55,29 @@ Status make_dirs_in(int root, const std::string& path) {
   return {};
 }
 
+// The filesystem servers re-open O_PATH fds through /proc/self/fd and the jail
+// counts threads in /proc/self/task, but the host's /proc would lead, through
+// "..", to /proc/sys (writable by uid 0) and every process. So the VMM keeps
+// its entry of a private proc instance instead: pids only (subset=pid: no sys,
+// no kcore), and only processes it may ptrace (hidepid=ptraceable; the jail
+// makes every VMM non-dumpable, so no VMM sees another).
+Status use_private_proc() {
+  UniqueFd fs(::fsopen("proc", FSOPEN_CLOEXEC));
+  if (!fs.valid()) return Error::from_errno("mount jail: fsopen(proc)");
+  if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "subset", "pid", 0) != 0 ||
+      ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "hidepid", "ptraceable", 0) != 0 ||
+      ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+    return Error::from_errno("mount jail: configure a pid-only proc");
+  UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC,
+                         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  if (!mnt.valid()) return Error::from_errno("mount jail: fsmount(proc)");
+  int self = ::openat(mnt.get(), std::to_string(::getpid()).c_str(),
+                      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (self < 0) return Error::from_errno("mount jail: open the private /proc/<pid>");
+  set_proc_self_dir(self);
+  return {};
+}
+
 }  // namespace
 
 std::vector<JailDir> jail_dirs(const VmConfig& cfg) {
@@ -66,27 +90,34 @@ std::vector<JailDir> jail_dirs(const VmConfig& cfg) {
 }
 
 Status enter_mount_jail(const std::vector<JailDir>& wanted) {
-  // Resolve, then keep only the outermost directories (a read-write one wins
-  // over a read-only one at the same path: both are needed).
-  std::vector<JailDir> dirs;
+  // Each directory appears at its resolved path and at the path as given
+  // (Docker's state lives under /var/run, a symlink to /run: the VMM later
+  // binds its socket by the given path). Only the outermost are bound (a
+  // read-write one wins over a read-only one at the same path).
+  struct Bind {
+    std::string target, source;
+    bool read_only;
+  };
+  std::vector<Bind> binds;
   for (const auto& d : wanted) {
-    auto path = resolved(d.path);
-    if (!path) return std::move(path).error();
-    dirs.push_back({*path, d.read_only});
+    auto source = resolved(d.path);
+    if (!source) return std::move(source).error();
+    binds.push_back({*source, *source, d.read_only});
+    auto given = std::filesystem::absolute(d.path).lexically_normal().string();
+    while (given.size() > 1 && given.back() == '/') given.pop_back();
+    if (given != *source) binds.push_back({given, *source, d.read_only});
   }
-  std::sort(dirs.begin(), dirs.end(), [](const JailDir& a, const JailDir& b) {
-    return a.path != b.path ? a.path < b.path : a.read_only < b.read_only;
+  std::sort(binds.begin(), binds.end(), [](const Bind& a, const Bind& b) {
+    return a.target != b.target ? a.target < b.target : a.read_only < b.read_only;
   });
-  std::vector<JailDir> outer;
-  for (const auto& d : dirs)
-    if (outer.empty() || !within(d.path, outer.back().path)) outer.push_back(d);
+  std::vector<Bind> outer;
+  for (const auto& b : binds)
+    if (outer.empty() || !within(b.target, outer.back().target)) outer.push_back(b);
 
   // Relative paths (a console log in the cwd) keep working where the cwd is in
   // the new root: it is entered again afterwards.
   char cwd[PATH_MAX];
   if (!::getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
-  // /proc is not in the new root: keep the process's own /proc entry open.
-  if (proc_self_dir() < 0) return Error::from_errno("mount jail: open /proc/self");
   if (::unshare(CLONE_NEWNS) != 0) {
     // An unprivileged user's VMM has nothing of root's to protect: run without.
     if (errno == EPERM && ::geteuid() != 0) {
@@ -98,24 +129,25 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted) {
   // Nothing done here may reach the host's mount namespace.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     return Error::from_errno("mount jail: make / private");
+  if (auto s = use_private_proc(); !s) return s;
 
   // Clone each directory's mount tree first: the tmpfs below may hide it.
   std::vector<UniqueFd> trees;
-  for (const auto& d : outer) {
-    UniqueFd t(static_cast<int>(
-        ::open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
-    if (!t.valid()) return Error::from_errno("mount jail: clone " + d.path);
-    if (d.read_only) {
+  for (const auto& b : outer) {
+    UniqueFd t(static_cast<int>(::open_tree(AT_FDCWD, b.source.c_str(),
+                                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+    if (!t.valid()) return Error::from_errno("mount jail: clone " + b.source);
+    if (b.read_only) {
       mount_attr attr{};
       attr.attr_set = MOUNT_ATTR_RDONLY;
       if (::mount_setattr(t.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
-        return Error::from_errno("mount jail: make " + d.path + " read-only");
+        return Error::from_errno("mount jail: make " + b.source + " read-only");
     }
     trees.push_back(std::move(t));
   }
 
   // The new root: a small tmpfs on /proc, which always exists and which the
-  // jailed VMM no longer needs (proc_self_dir above).
+  // jailed VMM no longer needs (use_private_proc above).
   const char* kTop = "/proc";
   if (::mount("runvm-vmm-root", kTop, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               "size=1m,nr_inodes=4096,mode=0755") != 0)
@@ -123,7 +155,7 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted) {
   UniqueFd top(::open(kTop, O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!top.valid()) return Error::from_errno("mount jail: open the new root");
   for (size_t i = 0; i < outer.size(); ++i) {
-    const std::string& p = outer[i].path;
+    const std::string& p = outer[i].target;
     if (auto s = make_dirs_in(top.get(), p); !s) return s;
     const std::string target = std::string(kTop) + p;
     if (::move_mount(trees[i].get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
@@ -132,8 +164,19 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted) {
   if (::fchdir(top.get()) != 0) return Error::from_errno("mount jail: chdir to the new root");
   // pivot_root(".", "."): the old root ends up stacked on the new one and is
   // then detached; nothing of it stays reachable.
-  if (::syscall(SYS_pivot_root, ".", ".") != 0) return Error::from_errno("mount jail: pivot_root");
-  if (::umount2(".", MNT_DETACH) != 0) return Error::from_errno("mount jail: detach the old root");
+  if (::syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (::umount2(".", MNT_DETACH) != 0)
+      return Error::from_errno("mount jail: detach the old root");
+  } else if (errno == EINVAL) {
+    // The host runs from its initramfs, which cannot be pivoted away: move the
+    // new root onto / and chroot into it (runc's --no-pivot). The way back up
+    // needs CAP_SYS_CHROOT, which the jail drops with the rest.
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0)
+      return Error::from_errno("mount jail: move the new root onto /");
+    if (::chroot(".") != 0) return Error::from_errno("mount jail: chroot");
+  } else {
+    return Error::from_errno("mount jail: pivot_root");
+  }
   if ((cwd[0] == '\0' || ::chdir(cwd) != 0) && ::chdir("/") != 0)
     return Error::from_errno("mount jail: chdir /");
   // The root itself holds only mount points: read-only from now on.

@@ -153,14 +153,16 @@ TEST(MountJail, OnlyTheListedDirectoriesRemain) {
   std::ofstream(d + "/ro/file") << "r";
   std::ofstream(d + "/hidden/secret") << "s";
   std::ofstream(d + "/subsrc/marker") << "m";
+  // A directory named through a symlink (Docker's /var/run -> /run).
+  ASSERT_EQ(symlink((d + "/ro").c_str(), (d + "/rolink").c_str()), 0);
   int st = in_child([&] {
     // A submount under a share (like runvm's file binds) must stay visible.
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
       return 9;
     if (mount((d + "/subsrc").c_str(), (d + "/rw/inner").c_str(), nullptr, MS_BIND, nullptr))
       return 9;
-    auto s =
-        jail::enter_mount_jail({{d + "/rw", false}, {d + "/ro", true}, {d + "/rw/inner", true}});
+    auto s = jail::enter_mount_jail(
+        {{d + "/rw", false}, {d + "/ro", true}, {d + "/rw/inner", true}, {d + "/rolink/", true}});
     if (!s) {
       std::fprintf(stderr, "%s\n", s.error().what().c_str());
       return 10;
@@ -173,10 +175,16 @@ TEST(MountJail, OnlyTheListedDirectoriesRemain) {
     if (w < 0) return 15;
     close(w);
     if (access((d + "/rw/inner/marker").c_str(), F_OK) != 0) return 16;
+    if (access((d + "/rolink/file").c_str(), R_OK) != 0) return 22;
     if (mkdir("/newdir", 0755) == 0 || errno != EROFS) return 17;
     int fds = openat(proc_self_dir(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fds < 0) return 18;
     close(fds);
+    // The kept /proc entry is of a private pid-only instance: no way up to
+    // /proc/sys, and init is hidden once this process may not ptrace it.
+    if (faccessat(proc_self_dir(), "../sys/kernel/core_pattern", F_OK, 0) == 0) return 20;
+    if (!jail::drop_vmm_capabilities()) return 9;
+    if (faccessat(proc_self_dir(), "../1/root", F_OK, AT_SYMLINK_NOFOLLOW) == 0) return 21;
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd) || std::string(cwd) != "/") return 19;
     return 0;
@@ -187,7 +195,8 @@ TEST(MountJail, OnlyTheListedDirectoriesRemain) {
   EXPECT_EQ(WEXITSTATUS(st), 0)
       << "9: test set-up, 10: enter failed, 11: host files visible, 12: an unlisted directory "
          "visible, 13: ro dir unreadable, 14: ro dir writable, 15: rw dir not writable, 16: "
-         "submount lost, 17: the new root writable, 18: /proc/<pid>/fd lost, 19: cwd";
+         "submount lost, 17: the new root writable, 18: /proc/<pid>/fd lost, 19: cwd, 20: "
+         "/proc/sys reachable, 21: pid 1 visible, 22: a symlinked path lost";
   EXPECT_TRUE(wrote) << "a write in the rw directory did not reach the host";
 }
 

@@ -71,6 +71,19 @@ static int report(const char* op, int rc) {
   return rc < 0;
 }
 
+// An xattr value as text, or as hex when it holds anything else (file capabilities).
+static void print_value(const char* v, ssize_t n) {
+  int text = 1;
+  for (ssize_t i = 0; i < n; i++)
+    if (v[i] < 0x20 || v[i] > 0x7e) text = 0;
+  if (text) {
+    printf("%.*s", (int)n, v);
+    return;
+  }
+  printf("0x");
+  for (ssize_t i = 0; i < n; i++) printf("%02x", (unsigned char)v[i]);
+}
+
 static int do_try(int argc, char** argv) {
   if (argc < 2) return 2;
   const char *op = argv[0], *a = argv[1], *b = argc > 2 ? argv[2] : NULL;
@@ -150,19 +163,6 @@ static int do_try(int argc, char** argv) {
     return 2;
   }
   return report(op, rc);
-}
-
-// An xattr value as text, or as hex when it holds anything else (file capabilities).
-static void print_value(const char* v, ssize_t n) {
-  int text = 1;
-  for (ssize_t i = 0; i < n; i++)
-    if (v[i] < 0x20 || v[i] > 0x7e) text = 0;
-  if (text) {
-    printf("%.*s", (int)n, v);
-    return;
-  }
-  printf("0x");
-  for (ssize_t i = 0; i < n; i++) printf("%02x", (unsigned char)v[i]);
 }
 
 static int cmpstr(const void* x, const void* y) {
