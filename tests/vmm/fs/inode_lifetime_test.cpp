@@ -35,6 +35,31 @@ TEST_F(Lifetime, CreateDeleteStormReturnsToBaseline) {
   }
 }
 
+// Issue 10: open directories are bounded apart from file handles (each may pin
+// a read-ahead buffer); a released one makes room again.
+class FewDirHandles : public FsTest {
+  PassthroughOptions options() const override {
+    PassthroughOptions o;
+    o.max_dir_handles = 3;
+    return o;
+  }
+};
+
+TEST_F(FewDirHandles, OpendirBeyondTheBoundIsENFILE) {
+  std::vector<uint64_t> fhs;
+  for (int i = 0; i < 3; ++i) {
+    Reply r = c().opendir(FUSE_ROOT_ID);
+    ASSERT_EQ(r.error(), 0) << i;
+    fhs.push_back(r.as<fuse_open_out>().fh);
+  }
+  EXPECT_EQ(c().opendir(FUSE_ROOT_ID).error(), -ENFILE);
+  Reply f = c().create(FUSE_ROOT_ID, "file", O_RDWR);
+  EXPECT_EQ(f.error(), 0) << "file handles are not directory handles";
+  ASSERT_EQ(c().release(FUSE_ROOT_ID, fhs.back(), true).error(), 0);
+  EXPECT_EQ(c().opendir(FUSE_ROOT_ID).error(), 0);
+  EXPECT_EQ(c().opendir(FUSE_ROOT_ID).error(), -ENFILE);
+}
+
 TEST_F(Lifetime, ForgetCountsAndRootIsPermanent) {
   write_file(in_share("a"), "");
   uint64_t a = c().node_of(FUSE_ROOT_ID, "a");

@@ -287,6 +287,27 @@ TEST_F(P9Test, NamespaceOperations) {
             static_cast<uint32_t>(EOPNOTSUPP));
 }
 
+// Issue 10: what the guest makes the server hold in xattr buffers is bounded
+// across fids, and given back when a fid goes.
+TEST_F(P9Test, XattrBuffersAreBoundedAcrossFids) {
+  const uint64_t each = 65536;
+  const size_t fit = P9Server::kMaxXattrBytes / each;
+  for (uint32_t i = 0; i < fit; ++i) {
+    ASSERT_EQ(c().walk(kRoot, 100 + i, {}).type, Rwalk);
+    ASSERT_EQ(c().call(32, Tmsg().u32(100 + i).str("user.big").u64(each).u32(0)).type, Rxattrcreate)
+        << i;
+  }
+  EXPECT_EQ(c().server().xattr_bytes(), P9Server::kMaxXattrBytes);
+  ASSERT_EQ(c().walk(kRoot, 99, {}).type, Rwalk);
+  EXPECT_EQ(c().call(32, Tmsg().u32(99).str("user.big").u64(each).u32(0)).error(),
+            static_cast<uint32_t>(ENOSPC));
+  // A fid that goes gives its share back (its value was never written: EINVAL).
+  EXPECT_EQ(c().clunk(100).error(), static_cast<uint32_t>(EINVAL));
+  EXPECT_EQ(c().call(32, Tmsg().u32(99).str("user.big").u64(each).u32(0)).type, Rxattrcreate);
+  ASSERT_EQ(c().version().type, Rversion);  // a new session clunks every fid
+  EXPECT_EQ(c().server().xattr_bytes(), 0u);
+}
+
 TEST_F(P9Test, XattrsStatfsFsyncLocksFlush) {
   write_file(in_share("x"), "");
   ASSERT_EQ(c().walk(kRoot, 2, {"x"}).type, Rwalk);

@@ -91,11 +91,12 @@ size_t InodeTable::size() const {
 
 uint64_t HandleTable::add(int fd, bool is_dir) {
   std::unique_lock lock(mu_);
-  if (handles_.size() >= max_) {
+  if (handles_.size() >= max_ || (is_dir && dirs_ >= max_dirs_)) {
     lock.unlock();
     ::close(fd);
     return 0;
   }
+  if (is_dir) ++dirs_;
   uint64_t fh = next_++;
   handles_[fh] = std::make_shared<Handle>(fd, is_dir);
   return fh;
@@ -115,6 +116,7 @@ bool HandleTable::remove(uint64_t fh, bool is_dir) {
   if (it == handles_.end() || it->second->is_dir != is_dir) return false;
   dropped = std::move(it->second);
   handles_.erase(it);
+  if (is_dir) --dirs_;
   return true;
 }
 
@@ -122,6 +124,7 @@ void HandleTable::clear() {
   std::unordered_map<uint64_t, std::shared_ptr<Handle>> old;
   std::lock_guard lock(mu_);
   old.swap(handles_);
+  dirs_ = 0;
 }
 
 size_t HandleTable::size() const {

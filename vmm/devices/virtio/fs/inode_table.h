@@ -88,7 +88,9 @@ struct Handle {
 
 class HandleTable {
  public:
-  explicit HandleTable(size_t max_handles) : max_(max_handles) {}
+  // Directory handles also count against max_dirs: each may hold a 32 KiB
+  // buffer of entries read ahead, so their number bounds the memory they pin.
+  HandleTable(size_t max_handles, size_t max_dirs) : max_(max_handles), max_dirs_(max_dirs) {}
   // Takes ownership of fd; returns the new handle id, 0 (fd closed) when full.
   uint64_t add(int fd, bool is_dir);
   // The handle if it exists and is of the wanted kind.
@@ -99,6 +101,8 @@ class HandleTable {
 
  private:
   const size_t max_;
+  const size_t max_dirs_;
+  size_t dirs_ = 0;  // GUARDED_BY(mu_)
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Handle>> handles_;
   uint64_t next_ = 1;

@@ -112,7 +112,10 @@ Result<std::shared_ptr<PassthroughFs>> PassthroughFs::create(const std::string& 
 }
 
 PassthroughFs::PassthroughFs(int proc_fd, PassthroughOptions opts)
-    : proc_fd_(proc_fd), opts_(opts), inodes_(opts.max_inodes), handles_(opts.max_handles) {}
+    : proc_fd_(proc_fd),
+      opts_(opts),
+      inodes_(opts.max_inodes),
+      handles_(opts.max_handles, opts.max_dir_handles) {}
 
 PassthroughFs::~PassthroughFs() {
   handles_.clear();

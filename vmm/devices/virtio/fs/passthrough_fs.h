@@ -21,6 +21,8 @@ struct PassthroughOptions {
   bool chown_to_caller = true;
   size_t max_inodes = 1 << 20;
   size_t max_handles = 1 << 16;
+  // Open directories (each may pin a 32 KiB read-ahead buffer: 128 MiB at most).
+  size_t max_dir_handles = 1 << 12;
   // What the guest may leave here (share_policy.h); the strict one by default.
   ShareContent content = ShareContent::Volume;
 };

@@ -148,6 +148,7 @@ struct P9Server::Fid {
   std::string xname;
   uint64_t xsize = 0;
   uint32_t xflags = 0;
+  size_t xcharged = 0;  // taken from the server's xattr budget, given back by drop_fid
 };
 
 struct P9Server::Msg {
@@ -223,7 +224,19 @@ void P9Server::drop_fid(const std::shared_ptr<Fid>& f) {
       (void)fs_->release(ctx, f->node, f->fh);
     f->open = false;
   }
+  xattr_bytes_ -= f->xcharged;
+  f->xcharged = 0;
+  f->xattr = Fid::X::None;  // a request still holding the fid finds no buffer
+  std::vector<uint8_t>().swap(f->xbuf);
   fs_->forget(f->node, 1);
+}
+
+bool P9Server::take_xattr_bytes(size_t n) {
+  size_t cur = xattr_bytes_.load();
+  do {
+    if (n > kMaxXattrBytes - cur) return false;
+  } while (!xattr_bytes_.compare_exchange_weak(cur, cur + n));
+  return true;
 }
 
 void P9Server::clunk_all() {
@@ -765,17 +778,26 @@ size_t P9Server::do_xattrwalk(Msg& m) {
       name.empty() ? fs_->listxattr(ctx, f->node, 0, &v) : fs_->getxattr(ctx, f->node, name, 0, &v);
   if (size < 0) return m.error(size);
   if (static_cast<uint32_t>(size) > kXattrMax) return m.error(E2BIG);
+  const size_t charge = static_cast<size_t>(size);
+  if (!take_xattr_bytes(charge)) return m.error(ENOMEM);
   if (size > 0) {
     int rc = name.empty() ? fs_->listxattr(ctx, f->node, static_cast<uint32_t>(size), &v)
                           : fs_->getxattr(ctx, f->node, name, static_cast<uint32_t>(size), &v);
-    if (rc < 0) return m.error(rc);
+    if (rc < 0) {
+      xattr_bytes_ -= charge;
+      return m.error(rc);
+    }
   }
-  if (!fs_->add_ref(f->node)) return m.error(ENOENT);
+  if (!fs_->add_ref(f->node)) {
+    xattr_bytes_ -= charge;
+    return m.error(ENOENT);
+  }
   auto nf = std::make_shared<Fid>(f->node, f->uid);
   nf->xattr = Fid::X::Read;
   nf->xbuf = std::move(v);
+  nf->xcharged = charge;
   if (!add_fid(newfid, nf)) {
-    fs_->forget(f->node, 1);
+    drop_fid(nf);  // gives the node's count and the charge back
     return m.error(EBADF);
   }
   Out o;
@@ -795,6 +817,8 @@ size_t P9Server::do_xattrcreate(Msg& m) {
   if (!f) return m.error(EBADF);
   std::lock_guard lk(f->m);
   if (f->open || f->xattr != Fid::X::None) return m.error(EBADF);
+  if (!take_xattr_bytes(size)) return m.error(ENOSPC);
+  f->xcharged = size;
   f->xattr = Fid::X::Write;
   f->xname = std::string(name);
   f->xsize = size;

@@ -30,6 +30,9 @@ class P9Server {
   static constexpr uint32_t kMinMsize = 4096;
   static constexpr size_t kMaxFids = 1 << 16;
   static constexpr uint16_t kMaxWalkNames = 16;  // MAXWELEM
+  // xattr bytes all fids may hold at once (Txattrwalk values, Txattrcreate
+  // buffers): without it 64k fids could pin 64 KiB each, 4 GiB per share.
+  static constexpr size_t kMaxXattrBytes = 16 << 20;
 
   explicit P9Server(std::shared_ptr<fs::FileSystem> fs, uint32_t max_msize = kDefaultMaxMsize);
   ~P9Server();
@@ -40,6 +43,7 @@ class P9Server {
 
   uint32_t msize() const { return msize_.load(); }
   size_t fid_count() const;
+  size_t xattr_bytes() const { return xattr_bytes_.load(); }
 
   struct Fid;
 
@@ -50,6 +54,8 @@ class P9Server {
   bool add_fid(uint32_t fid, std::shared_ptr<Fid> f);
   void drop_fid(const std::shared_ptr<Fid>& f);
   void clunk_all();
+  // Takes n bytes of kMaxXattrBytes; false (nothing taken) when they do not fit.
+  bool take_xattr_bytes(size_t n);
 
   size_t do_version(Msg& m);
   size_t do_attach(Msg& m);
@@ -71,6 +77,7 @@ class P9Server {
   std::shared_ptr<fs::FileSystem> fs_;
   const uint32_t max_msize_;
   std::atomic<uint32_t> msize_{0};
+  std::atomic<size_t> xattr_bytes_{0};
   QidPaths qids_;
   mutable std::mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<Fid>> fids_;  // GUARDED_BY(mu_)
