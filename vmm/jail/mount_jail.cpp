@@ -55,13 +55,15 @@ Status make_dirs_in(int root, const std::string& path) {
   return {};
 }
 
-// The filesystem servers re-open O_PATH fds through /proc/self/fd and the jail
-// counts threads in /proc/self/task, but the host's /proc would lead, through
-// "..", to /proc/sys (writable by uid 0) and every process. So the VMM keeps
-// its entry of a private proc instance instead: pids only (subset=pid: no sys,
-// no kcore), and only processes it may ptrace (hidepid=ptraceable; the jail
-// makes every VMM non-dumpable, so no VMM sees another).
-Status use_private_proc() {
+// The filesystem servers re-open O_PATH fds through /proc/self/fd, the jail
+// counts threads in /proc/self/task and long unix socket paths go through
+// /proc/self/fd/N/<name> (base/unix_address.h), but the host's /proc would
+// lead to /proc/sys (writable by uid 0) and every process. So the VMM gets a
+// private proc instance, mounted as /proc of its new root: pids only
+// (subset=pid: no sys, no kcore), and only processes it may ptrace
+// (hidepid=ptraceable; the jail makes every VMM non-dumpable, so no VMM sees
+// another). Returns the detached mount; proc_self_dir() names its /proc/<pid>.
+Result<UniqueFd> private_proc() {
   UniqueFd fs(::fsopen("proc", FSOPEN_CLOEXEC));
   if (!fs.valid()) return Error::from_errno("mount jail: fsopen(proc)");
   if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "subset", "pid", 0) != 0 ||
@@ -75,7 +77,7 @@ Status use_private_proc() {
                       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (self < 0) return Error::from_errno("mount jail: open the private /proc/<pid>");
   set_proc_self_dir(self);
-  return {};
+  return mnt;
 }
 
 }  // namespace
@@ -89,7 +91,7 @@ std::vector<JailDir> jail_dirs(const VmConfig& cfg) {
   return dirs;
 }
 
-Status enter_mount_jail(const std::vector<JailDir>& wanted) {
+Status enter_mount_jail(const std::vector<JailDir>& wanted, bool chroot_only) {
   // Each directory appears at its resolved path and at the path as given
   // (Docker's state lives under /var/run, a symlink to /run: the VMM later
   // binds its socket by the given path). Only the outermost are bound (a
@@ -129,7 +131,8 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted) {
   // Nothing done here may reach the host's mount namespace.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     return Error::from_errno("mount jail: make / private");
-  if (auto s = use_private_proc(); !s) return s;
+  auto proc = private_proc();
+  if (!proc) return std::move(proc).error();
 
   // Clone each directory's mount tree first: the tmpfs below may hide it.
   std::vector<UniqueFd> trees;
@@ -147,7 +150,7 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted) {
   }
 
   // The new root: a small tmpfs on /proc, which always exists and which the
-  // jailed VMM no longer needs (use_private_proc above).
+  // jailed VMM no longer needs: the private one replaces it.
   const char* kTop = "/proc";
   if (::mount("runvm-vmm-root", kTop, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               "size=1m,nr_inodes=4096,mode=0755") != 0)
@@ -161,13 +164,17 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted) {
     if (::move_mount(trees[i].get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
       return Error::from_errno("mount jail: bind " + p);
   }
+  if (::mkdirat(top.get(), "proc", 0555) != 0 && errno != EEXIST)
+    return Error::from_errno("mount jail: mkdir /proc");
+  if (::move_mount(proc->get(), "", top.get(), "proc", MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return Error::from_errno("mount jail: mount the private /proc");
   if (::fchdir(top.get()) != 0) return Error::from_errno("mount jail: chdir to the new root");
   // pivot_root(".", "."): the old root ends up stacked on the new one and is
   // then detached; nothing of it stays reachable.
-  if (::syscall(SYS_pivot_root, ".", ".") == 0) {
+  if (!chroot_only && ::syscall(SYS_pivot_root, ".", ".") == 0) {
     if (::umount2(".", MNT_DETACH) != 0)
       return Error::from_errno("mount jail: detach the old root");
-  } else if (errno == EINVAL) {
+  } else if (chroot_only || errno == EINVAL) {
     // The host runs from its initramfs, which cannot be pivoted away: move the
     // new root onto / and chroot into it (runc's --no-pivot). The way back up
     // needs CAP_SYS_CHROOT, which the jail drops with the rest.

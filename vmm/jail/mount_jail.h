@@ -30,6 +30,8 @@ std::vector<JailDir> jail_dirs(const VmConfig& cfg);
 
 // Moves the calling process into the new root. Paths are resolved
 // (realpath) first, so a symlinked path still names the same directory.
-[[nodiscard]] Status enter_mount_jail(const std::vector<JailDir>& dirs);
+// `chroot_only` skips pivot_root and takes the fallback used on hosts that run
+// from their initramfs (for tests of that path).
+[[nodiscard]] Status enter_mount_jail(const std::vector<JailDir>& dirs, bool chroot_only = false);
 
 }  // namespace runvm::vmm::jail

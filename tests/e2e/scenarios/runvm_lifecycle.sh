@@ -77,11 +77,15 @@ grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$vmm/status || fail "the VMM has no n
 [ "$(sed -n 's/^Max open files *\([0-9]*\) *\([0-9]*\).*/\1 \2/p' /proc/$vmm/limits | awk '$1 == $2 {print "same"}')" = same ] ||
   fail "the VMM's fd limit is not frozen: $(grep 'open files' /proc/$vmm/limits)"
 note "the VMM's jail: CapEff/CapBnd 8000001f, no_new_privs, fd limit frozen"
-# Its own root (vmm/jail/mount_jail.h): the rootfs share and the state directory (vsock
-# socket, console log), nothing else of the host's.
+# Its own root (vmm/jail/mount_jail.h): the rootfs share, the state directory (vsock
+# socket, console log) and a private /proc, nothing else of the host's.
 vr=/proc/$vmm/root
-[ -e $vr/etc/passwd ] || [ -e $vr/usr/bin ] || [ -e $vr/proc/self ] || [ -e $vr/dev/null ] &&
+[ -e $vr/etc/passwd ] || [ -e $vr/usr/bin ] || [ -e $vr/proc/sys ] || [ -e $vr/dev/null ] &&
   fail "the VMM's root shows host files: $(ls $vr)"
+# Its /proc is a private pid-only instance of its pid namespace (the supervisor's): a few
+# pids, not the test host's.
+np=$(ls $vr/proc | grep -c '^[0-9][0-9]*$')
+[ "$np" -ge 1 ] && [ "$np" -le 4 ] || fail "the VMM's /proc lists $np pids: $(ls $vr/proc | tr '\n' ' ')"
 [ -S $vr$ROOT/c2/vsock.sock ] || fail "the VMM's root lacks its vsock socket: $(ls -la $vr$ROOT/c2 2>&1)"
 [ -e $vr$PWD/b2/rootfs/bin/sh ] || fail "the VMM's root lacks the container's rootfs"
 [ "$(readlink /proc/$vmm/ns/mnt)" = "$(readlink /proc/$pid/ns/mnt)" ] && fail "the VMM shares the supervisor's mount namespace"

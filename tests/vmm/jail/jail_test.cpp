@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -24,6 +25,8 @@
 #include <vector>
 
 #include "base/proc_self.h"
+#include "base/unique_fd.h"
+#include "base/unix_address.h"
 #include "tests/vmm/core/synthetic_kernel.h"
 #include "vmm/devices/virtio/attach.h"
 #include "vmm/jail/capabilities.h"
@@ -143,7 +146,12 @@ TEST(Jail, WhiteoutsButNoDeviceNodesWithTheKeptCapabilities) {
 
 // The mount jail on its own: only the listed directories remain, read-only
 // ones read-only, submounts kept, the process's own /proc entry still usable.
-TEST(MountJail, OnlyTheListedDirectoriesRemain) {
+class MountJail : public ::testing::TestWithParam<bool> {};
+
+// The same with pivot_root and with the chroot fallback of initramfs hosts.
+INSTANTIATE_TEST_SUITE_P(PivotAndChroot, MountJail, ::testing::Bool());
+
+TEST_P(MountJail, OnlyTheListedDirectoriesRemain) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN)";
   char tmpl[] = "/tmp/runvm-mount-jail-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -155,6 +163,9 @@ TEST(MountJail, OnlyTheListedDirectoriesRemain) {
   std::ofstream(d + "/subsrc/marker") << "m";
   // A directory named through a symlink (Docker's /var/run -> /run).
   ASSERT_EQ(symlink((d + "/ro").c_str(), (d + "/rolink").c_str()), 0);
+  // A socket path longer than sun_path (Docker's state directories).
+  const std::string deep = d + "/rw/" + std::string(100, 'd');
+  ASSERT_EQ(mkdir(deep.c_str(), 0755), 0);
   int st = in_child([&] {
     // A submount under a share (like runvm's file binds) must stay visible.
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
@@ -176,6 +187,12 @@ TEST(MountJail, OnlyTheListedDirectoriesRemain) {
     close(w);
     if (access((d + "/rw/inner/marker").c_str(), F_OK) != 0) return 16;
     if (access((d + "/rolink/file").c_str(), R_OK) != 0) return 22;
+    {
+      auto addr = unix_address(deep + "/vsock.sock");
+      UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!addr || bind(sock.get(), addr->get(), addr->len) != 0) return 23;
+    }
+    if (access("/proc/self/fd", F_OK) != 0 || access("/proc/sys", F_OK) == 0) return 24;
     if (mkdir("/newdir", 0755) == 0 || errno != EROFS) return 17;
     int fds = openat(proc_self_dir(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fds < 0) return 18;
@@ -196,11 +213,12 @@ TEST(MountJail, OnlyTheListedDirectoriesRemain) {
       << "9: test set-up, 10: enter failed, 11: host files visible, 12: an unlisted directory "
          "visible, 13: ro dir unreadable, 14: ro dir writable, 15: rw dir not writable, 16: "
          "submount lost, 17: the new root writable, 18: /proc/<pid>/fd lost, 19: cwd, 20: "
-         "/proc/sys reachable, 21: pid 1 visible, 22: a symlinked path lost";
+         "/proc/sys reachable, 21: pid 1 visible, 22: a symlinked path lost, 23: a long socket "
+         "path, 24: /proc in the new root";
   EXPECT_TRUE(wrote) << "a write in the rw directory did not reach the host";
 }
 
-TEST(MountJail, DirectoriesOfAConfig) {
+TEST(MountJailDirs, DirectoriesOfAConfig) {
   VmConfig cfg;
   cfg.shared_dirs.push_back({SharedDir::Kind::VirtioFs, "rootfs", "/a/rootfs", false});
   cfg.shared_dirs.push_back({SharedDir::Kind::P9, "vol", "/v", true});
@@ -331,7 +349,7 @@ TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
     // Still in the VMM's root (a root user's machine gets the mount jail): its
     // share is there, the host's files are not.
     if (geteuid() != 0) return 0;
-    if (access("/etc/passwd", F_OK) == 0 || access("/proc/self", F_OK) == 0) return 50;
+    if (access("/etc/passwd", F_OK) == 0 || access("/proc/sys", F_OK) == 0) return 50;
     if (access((dir_ + "/share").c_str(), F_OK) != 0) return 51;
     return 0;
   });
