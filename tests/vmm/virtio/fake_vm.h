@@ -40,6 +40,7 @@ class FakeVm : public PciVmServices {
   }
   bool irqfd_assign(int eventfd, int gsi) override {
     std::lock_guard lk(mu);
+    if (fail_irqfd) return false;
     irqfds[gsi] = eventfd;
     return true;
   }
@@ -92,6 +93,7 @@ class FakeVm : public PciVmServices {
 
   std::mutex mu;
   int next_gsi = 24;
+  bool fail_irqfd = false;  // KVM_IRQFD refused (as when the host is short of memory)
   std::map<int, Route> routes;
   std::map<int, int> irqfds;  // gsi -> eventfd
   std::vector<Ioevent> ioevents;

@@ -235,6 +235,22 @@ TEST_F(VirtioPciTest, CapabilityWalk) {
   EXPECT_EQ(cfg32(*msix + 8), kMsixPbaOffset);
 }
 
+// A device asking for more queues than fit gets kMaxQueues: its MSI-X table
+// (one vector per queue plus config) must end below the PBA.
+class ManyQueuesDevice : public RecordingDevice {
+ public:
+  std::vector<uint16_t> queue_max_sizes() const override { return std::vector<uint16_t>(1100, 16); }
+};
+
+TEST_F(VirtioPciTest, QueuesAreCappedSoTheMsixTableEndsBelowThePba) {
+  make(std::make_shared<ManyQueuesDevice>());
+  auto msix = find_cap(pci::kCapIdMsix);
+  ASSERT_TRUE(msix);
+  const uint32_t vectors = (cfg16(*msix + 2) & 0x7ffu) + 1;
+  EXPECT_EQ(vectors, kMaxQueues + 1);
+  EXPECT_LE(kMsixTableOffset + vectors * 16ull, kMsixPbaOffset);
+}
+
 TEST_F(VirtioPciTest, PciCfgWindowReachesTheBar) {
   auto cap = find_cap(kCapIdVendor, kPciCapPciCfg);
   ASSERT_TRUE(cap);

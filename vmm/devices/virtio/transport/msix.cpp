@@ -57,12 +57,15 @@ void Msix::sync_locked(Entry& e) {
     // loop is a single eventfd write.
     int gsi = vm_->msi_route_add(addr, e.data);
     if (gsi >= 0) {
+      // The route is kept even without an irqfd (delivery then takes the
+      // signal_msi path): dropping it would allocate a new GSI on every later
+      // table write, until KVM's routing table is full.
+      e.gsi = gsi;
+      e.routed_addr = addr;
+      e.routed_data = e.data;
       int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
       if (fd >= 0 && vm_->irqfd_assign(fd, gsi)) {
-        e.gsi = gsi;
         e.eventfd = fd;
-        e.routed_addr = addr;
-        e.routed_data = e.data;
       } else if (fd >= 0) {
         close(fd);
       }

@@ -59,7 +59,10 @@ inline constexpr uint64_t kNotifyOffset = 0x3000;
 inline constexpr uint32_t kNotifyMultiplier = 4;
 inline constexpr uint64_t kMsixTableOffset = 0x8000;
 inline constexpr uint64_t kMsixPbaOffset = 0xc000;
-inline constexpr uint32_t kMaxQueues = 1024;  // notify area fits 0x3000..0x4000
+// One MSI-X vector per queue plus the config vector must fit the table
+// (0x8000..0xc000, 16 bytes each) below the PBA: 1023 queues. (The notify
+// area, 0x3000..0x4000, would take 1024.)
+inline constexpr uint32_t kMaxQueues = (kMsixPbaOffset - kMsixTableOffset) / 16 - 1;
 
 // Common configuration structure offsets (virtio 1.x 4.1.4.3).
 namespace common {
