@@ -28,6 +28,8 @@
 #include <optional>
 #include <string>
 
+#define FUZZ_TARGET "legacy_io_fuzzer"
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/arch/x86_64/acpi.h"
 #include "vmm/bus/bus.h"
 #include "vmm/devices/legacy/acpi_sleep.h"
@@ -39,15 +41,6 @@
 #include "vmm/pci/pci_root.h"
 
 using namespace runvm::vmm;
-
-// A failed invariant names itself, so a crash report says what broke.
-#define FUZZ_CHECK(cond)                                                                        \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      std::fprintf(stderr, "legacy_io_fuzzer: check failed at line %d: %s\n", __LINE__, #cond); \
-      std::abort();                                                                             \
-    }                                                                                           \
-  } while (0)
 
 namespace {
 
@@ -72,18 +65,7 @@ const PortRange* claim(uint32_t port, size_t n) {
   return nullptr;
 }
 
-class Reader {
- public:
-  Reader(const uint8_t* d, size_t n) : d_(d), n_(n) {}
-  bool empty() const { return n_ == 0; }
-  uint8_t u8() { return n_ ? (--n_, *d_++) : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | (uint16_t{u8()} << 8)); }
-  uint32_t u32() { return u16() | (uint32_t{u16()} << 16); }
-
- private:
-  const uint8_t* d_;
-  size_t n_;
-};
+using Reader = runvm::fuzz::FuzzInput;
 
 // Where the ConsoleLog sink writes; one private directory per process.
 std::string& log_dir() {

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#define FUZZ_TARGET "net_fuzzer"
+#include "tests/fuzz/fuzz_input.h"
 #include "tests/vmm/virtio/test_guest.h"
 #include "vmm/devices/virtio/net/net_header.h"
 #include "vmm/devices/virtio/net/virtio_net.h"
@@ -50,18 +52,7 @@ class NullInterrupt : public VirtioInterrupt {
   void notify_config() override {}
 };
 
-class Reader {
- public:
-  Reader(const uint8_t* d, size_t n) : d_(d), n_(n) {}
-  bool empty() const { return n_ == 0; }
-  uint8_t u8() { return n_ ? (--n_, *d_++) : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | (uint16_t{u8()} << 8)); }
-  uint32_t u32() { return u16() | (uint32_t{u16()} << 16); }
-
- private:
-  const uint8_t* d_;
-  size_t n_;
-};
+using Reader = runvm::fuzz::FuzzInput;
 
 // A header mostly steered to plausible values, sometimes wholly arbitrary.
 net::VirtioNetHdr make_header(Reader& in) {

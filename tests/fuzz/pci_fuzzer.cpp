@@ -37,6 +37,8 @@
 #include <span>
 #include <vector>
 
+#define FUZZ_TARGET "pci_fuzzer"
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/bus/bus.h"
 #include "vmm/devices/pvpanic/pvpanic_pci.h"
 #include "vmm/devices/virtio/queue.h"
@@ -50,15 +52,6 @@ using namespace runvm::vmm;
 using namespace runvm::vmm::virtio;
 using runvm::Status;
 using runvm::vmm::pci::kMsixEntrySize;
-
-// A failed invariant names itself, so a crash report says what broke.
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "pci_fuzzer: check failed at line %d: %s\n", __LINE__, #cond); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 namespace {
 
@@ -87,19 +80,7 @@ uint64_t all_ones(size_t n) {
   return n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
 }
 
-class Reader {
- public:
-  Reader(const uint8_t* d, size_t n) : d_(d), n_(n) {}
-  bool empty() const { return n_ == 0; }
-  uint8_t u8() { return n_ ? (--n_, *d_++) : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | (uint16_t{u8()} << 8)); }
-  uint32_t u32() { return u16() | (uint32_t{u16()} << 16); }
-  uint64_t u64() { return u32() | (uint64_t{u32()} << 32); }
-
- private:
-  const uint8_t* d_;
-  size_t n_;
-};
+using Reader = runvm::fuzz::FuzzInput;
 
 // PciVmServices without KVM, strict about what a PCI device may ask of it.
 class CheckingVm : public PciVmServices {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#define FUZZ_TARGET "vsock_fuzzer"
+#include "tests/fuzz/fuzz_input.h"
 #include "tests/vmm/virtio/test_guest.h"
 #include "vmm/devices/virtio/vsock/muxer.h"
 #include "vmm/devices/virtio/vsock/packet.h"
@@ -71,21 +73,7 @@ int connect_to(const std::string& path) {
   return fd;
 }
 
-class Reader {
- public:
-  Reader(const uint8_t* d, size_t n) : d_(d), n_(n) {}
-  bool empty() const { return n_ == 0; }
-  uint8_t u8() { return n_ ? (--n_, *d_++) : 0; }
-  uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{u8()} << (8 * i);
-    return v;
-  }
-
- private:
-  const uint8_t* d_;
-  size_t n_;
-};
+using Reader = runvm::fuzz::FuzzInput;
 
 }  // namespace
 
