@@ -82,6 +82,9 @@ Result<UniqueFd> private_proc() {
 
 }  // namespace
 
+const int kVmmNamespaces =
+    CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
 std::vector<JailDir> jail_dirs(const VmConfig& cfg) {
   std::vector<JailDir> dirs;
   for (const auto& sd : cfg.shared_dirs) dirs.push_back({sd.dir, sd.read_only});
@@ -120,13 +123,16 @@ Status enter_mount_jail(const std::vector<JailDir>& wanted, bool chroot_only) {
   // the new root: it is entered again afterwards.
   char cwd[PATH_MAX];
   if (!::getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
-  if (::unshare(CLONE_NEWNS) != 0) {
+  // With the mount namespace, namespaces of its own for what the VMM never
+  // uses: no network (its tap fd is open and its sockets are unix ones, bound
+  // by path), no System V IPC, no hostname, a cgroup view rooted at its own.
+  if (::unshare(kVmmNamespaces) != 0) {
     // An unprivileged user's VMM has nothing of root's to protect: run without.
     if (errno == EPERM && ::geteuid() != 0) {
       std::fprintf(stderr, "runvm-vmm: no mount jail: not root (CAP_SYS_ADMIN needed)\n");
       return {};
     }
-    return Error::from_errno("mount jail: unshare(CLONE_NEWNS)");
+    return Error::from_errno("mount jail: unshare(mount, net, ipc, uts, cgroup)");
   }
   // Nothing done here may reach the host's mount namespace.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)

@@ -1,7 +1,8 @@
 // The VMM's own root (issue 10 item 1): a new mount namespace whose root is an
 // empty tmpfs holding only the directories the VMM still reaches by path once
 // the guest runs, bind-mounted (with their submounts) at their own paths. The
-// host's other files, /proc and /dev included, are gone from its view.
+// host's other files, its /proc and /dev included, are gone from its view. New
+// network, IPC, UTS and cgroup namespaces come with it (kVmmNamespaces).
 //
 // Entered after the kernel, initrd and /dev/kvm are open and before any device
 // is created (the devices open their shares and sockets by path inside the new
@@ -16,6 +17,9 @@
 #include "vmm/vm_config.h"
 
 namespace runvm::vmm::jail {
+
+// The namespaces enter_mount_jail() gives the VMM.
+extern const int kVmmNamespaces;
 
 struct JailDir {
   std::string path;  // absolute; bound at the same path in the new root

@@ -63,9 +63,15 @@ vmm=$(vmm_pid_of c2)
 [ -n "$vmm" ] || fail "no runvm-vmm process for c2"
 nulls=$(for f in /proc/$vmm/fd/*; do [ "$(readlink "$f")" = /dev/null ] && echo "${f##*/}"; done | tr '\n' ' ')
 [ "$nulls" = "0 " ] || fail "the VMM holds /dev/null on fds '$nulls', want only 0"
-[ "$(readlink /proc/$vmm/ns/net)" = "$(readlink /proc/$pid/ns/net)" ] || fail "the VMM is not in the container's netns"
+# The VMM has network, IPC, UTS and cgroup namespaces of its own (vmm/jail/mount_jail.h): not
+# the host's, nor the container's (its tap fd is open; its sockets are unix ones).
+for t in net ipc uts cgroup; do
+  v=$(readlink /proc/$vmm/ns/$t)
+  [ "$v" = "$(readlink /proc/self/ns/$t)" ] && fail "the VMM shares the host's $t namespace"
+  [ "$v" = "$(readlink /proc/$pid/ns/$t)" ] && fail "the VMM shares the supervisor's $t namespace"
+done
 [ "$(readlink /proc/$vmm/fd/3)" = /dev/net/tun ] || fail "the VMM has no tap on fd 3: $(ls -l /proc/$vmm/fd)"
-note "ctl.sock and vsock.sock 0600; the VMM's only /dev/null is fd 0; it shares the container's netns"
+note "ctl.sock and vsock.sock 0600; the VMM's only /dev/null is fd 0; net/ipc/uts/cgroup namespaces of its own"
 # Issue 10 item 1: the VMM's jail. Kept: CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
 # (bits 0-4), SETFCAP (31); no_new_privs; the fd limit frozen. (The seccomp
 # filter is opt-in for now: vmm_jail tests it.)

@@ -166,6 +166,13 @@ TEST_P(MountJail, OnlyTheListedDirectoriesRemain) {
   // A socket path longer than sun_path (Docker's state directories).
   const std::string deep = d + "/rw/" + std::string(100, 'd');
   ASSERT_EQ(mkdir(deep.c_str(), 0755), 0);
+  auto ns = [](const char* t) {
+    char buf[64] = {};
+    return readlink((std::string("/proc/self/ns/") + t).c_str(), buf, sizeof buf - 1) > 0
+               ? std::string(buf)
+               : std::string();
+  };
+  const std::string host_net = ns("net"), host_ipc = ns("ipc"), host_uts = ns("uts");
   int st = in_child([&] {
     // A submount under a share (like runvm's file binds) must stay visible.
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
@@ -193,6 +200,9 @@ TEST_P(MountJail, OnlyTheListedDirectoriesRemain) {
       if (!addr || bind(sock.get(), addr->get(), addr->len) != 0) return 23;
     }
     if (access("/proc/self/fd", F_OK) != 0 || access("/proc/sys", F_OK) == 0) return 24;
+    if (ns("net").empty() || ns("net") == host_net || ns("ipc") == host_ipc ||
+        ns("uts") == host_uts)
+      return 25;
     if (mkdir("/newdir", 0755) == 0 || errno != EROFS) return 17;
     int fds = openat(proc_self_dir(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fds < 0) return 18;
@@ -214,7 +224,7 @@ TEST_P(MountJail, OnlyTheListedDirectoriesRemain) {
          "visible, 13: ro dir unreadable, 14: ro dir writable, 15: rw dir not writable, 16: "
          "submount lost, 17: the new root writable, 18: /proc/<pid>/fd lost, 19: cwd, 20: "
          "/proc/sys reachable, 21: pid 1 visible, 22: a symlinked path lost, 23: a long socket "
-         "path, 24: /proc in the new root";
+         "path, 24: /proc in the new root, 25: net/ipc/uts namespaces not its own";
   EXPECT_TRUE(wrote) << "a write in the rw directory did not reach the host";
 }
 
