@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "base/path_components.h"
+
 namespace runvm {
 
 namespace {
@@ -24,7 +26,7 @@ Result<UnixAddress> unix_address(const std::string& path) {
   if (path.empty()) return Error("empty unix socket path", EINVAL);
   if (fill(a, path)) return a;
   auto slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string dir = parent_directory(path);
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Error::from_errno("unix socket directory " + dir);

@@ -23,12 +23,6 @@ namespace runvm::vmm::jail {
 
 namespace {
 
-std::string parent_dir(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 Result<std::string> resolved(const std::string& path) {
   char buf[PATH_MAX];
   if (!::realpath(path.c_str(), buf)) return Error::from_errno("mount jail: resolve " + path);
@@ -88,9 +82,9 @@ const int kVmmNamespaces =
 std::vector<JailDir> jail_dirs(const VmConfig& cfg) {
   std::vector<JailDir> dirs;
   for (const auto& sd : cfg.shared_dirs) dirs.push_back({sd.dir, sd.read_only});
-  if (!cfg.vsock_uds.empty()) dirs.push_back({parent_dir(cfg.vsock_uds), false});
+  if (!cfg.vsock_uds.empty()) dirs.push_back({parent_directory(cfg.vsock_uds), false});
   if (cfg.console.kind == ConsoleConfig::Kind::File)
-    dirs.push_back({parent_dir(cfg.console.path), false});
+    dirs.push_back({parent_directory(cfg.console.path), false});
   return dirs;
 }
 

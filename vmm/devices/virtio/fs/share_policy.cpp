@@ -26,8 +26,4 @@ int check_xattr_write(ShareContent content, std::string_view name) {
   return -EOPNOTSUPP;
 }
 
-const char* share_content_name(ShareContent content) {
-  return content == ShareContent::ContainerRoot ? "rootfs" : "volume";
-}
-
 }  // namespace runvm::vmm::virtio::fs

@@ -39,6 +39,4 @@ uint32_t allowed_mode(ShareContent content, mode_t type, uint32_t mode);
 // filesystem has no such namespace" and go on).
 int check_xattr_write(ShareContent content, std::string_view name);
 
-const char* share_content_name(ShareContent content);
-
 }  // namespace runvm::vmm::virtio::fs
