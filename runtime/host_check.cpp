@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "base/unique_fd.h"
 #include "oci/cgroup2.h"
@@ -62,14 +63,16 @@ CheckResult check_vsock(const std::string& root) {
   if (::mkdir(root.c_str(), 0711) != 0 && errno != EEXIST)
     return fail(name, "cannot create the state root " + root + ": " + std::strerror(errno),
                 "make " + root + " writable by root, or pass another --root");
-  // A container's sockets are <root>/<id>/vsock.sock: leave room for a 64-byte id.
+  // A container's sockets are <root>/<id>/vm/vsock.sock: leave room for a 64-byte id.
   const std::string path = root + "/.runvm-check-" + std::to_string(::getpid()) + ".sock";
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (root.size() + 1 + 64 + 11 >= sizeof addr.sun_path)
+  constexpr size_t kBelowRoot = 1 + 64 + std::char_traits<char>::length("/vm/vsock.sock");
+  if (root.size() + kBelowRoot >= sizeof addr.sun_path)
     return fail(
         name, "state root " + root + " is too long for unix socket paths",
-        "use a --root shorter than " + std::to_string(sizeof addr.sun_path - 76) + " characters");
+        "use a --root shorter than " + std::to_string(sizeof addr.sun_path - kBelowRoot) +
+            " characters");
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   int rc = fd.valid() ? ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) : -1;

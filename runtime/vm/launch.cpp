@@ -1,9 +1,7 @@
 #include "runtime/vm/launch.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <string>
 
 #include "base/file_io.h"
+#include "base/new_pid_namespace.h"
 #include "oci/cgroup2.h"
 #include "runtime/process_liveness.h"
 #include "runtime/vm/console_socket.h"
@@ -111,12 +110,9 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   std::string fd_arg = std::to_string(p[1]);
   std::string dir = req.container_dir;
   // With a pid entry the supervisor is pid 1 of a new pid namespace, so nothing that enters
-  // /proc/<state.pid>/ns/pid reaches the host's. A raw clone without a stack forks, and
-  // leaves the runtime's own namespace for later children (hooks) untouched.
-  pid_t pid = plan.namespaces.new_pid
-                  ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr,
-                                                 nullptr, nullptr, nullptr))
-                  : ::fork();
+  // /proc/<state.pid>/ns/pid reaches the host's; the runtime's own namespace, that of
+  // later children (hooks), stays.
+  pid_t pid = plan.namespaces.new_pid ? fork_in_new_pid_namespace() : ::fork();
   if (pid < 0) {
     Error e = Error::from_errno("fork the supervisor");
     ::close(p[0]);

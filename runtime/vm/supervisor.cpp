@@ -6,6 +6,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +26,8 @@
 
 #include "agent/client.h"
 #include "agent/guest_contract.h"
+#include "base/new_pid_namespace.h"
+#include "base/unique_fd.h"
 #include "oci/parse.h"
 #include "runtime/net/net_attach.h"
 #include "runtime/net/tap_device.h"
@@ -97,17 +101,33 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
   argv.push_back(nullptr);
   int log = ::open(l.vmm_log().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log < 0) return Error::from_errno("open " + l.vmm_log());
-  const pid_t supervisor = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
+  // In the VMM's pid namespace getppid() is 0, so the child learns from a pidfd of
+  // the supervisor whether its parent died before the prctl below.
+  UniqueFd parent(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+  if (!parent.valid()) {
+    Error e = Error::from_errno("pidfd_open of the supervisor");
     ::close(log);
-    return Error::from_errno("fork runvm-vmm");
+    return e;
+  }
+  // The VMM is pid 1 of a pid namespace of its own: its /proc (vmm/jail/mount_jail.h)
+  // then lists the VMM alone, and it can name no other process.
+  pid_t pid = fork_in_new_pid_namespace();
+  if (pid < 0 && errno == EPERM) {
+    ::dprintf(log, "runvm: no pid namespace for the VMM (%s): it shares the supervisor's\n",
+              std::strerror(errno));
+    pid = ::fork();
+  }
+  if (pid < 0) {
+    Error e = Error::from_errno("fork runvm-vmm");
+    ::close(log);
+    return e;
   }
   if (pid == 0) {
     // The VMM must not outlive its supervisor (delete SIGKILLs the supervisor); one that
-    // died before the prctl is no longer our parent.
+    // died before the prctl has made the pidfd readable.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != supervisor) ::_exit(125);
+    struct pollfd gone = {parent.get(), POLLIN, 0};
+    if (::poll(&gone, 1, 0) != 0) ::_exit(125);
     // O_CLOEXEC: only the dup2'ed fd 0 may reach the VMM.
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ::dup2(null, 0);
@@ -122,7 +142,7 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
     }
     ::signal(SIGPIPE, SIG_DFL);
     const char* what = "";
-    if (int e = bind_files_in_new_namespace(shared.files, &what); e != 0) {
+    if (int e = bind_files_in_new_namespace(shared, &what); e != 0) {
       std::fprintf(stderr, "runvm: bind-mount %s for the guest: %s\n", what, std::strerror(e));
       ::_exit(126);
     }
@@ -165,6 +185,8 @@ class Supervisor {
     make_mountpoints(plan_.rootfs, config, file_destinations);
     if (auto s = stage_file_binds(*shared, l_.files_dir()); !s) return s;
     if (auto s = open_nic(); !s) return s;
+    if (::mkdir(l_.vm_dir().c_str(), 0700) != 0 && errno != EEXIST)
+      return Error::from_errno("mkdir " + l_.vm_dir());
     auto pid = spawn_vmm(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
     if (!pid) return pid.error();
     vmm_ = *pid;

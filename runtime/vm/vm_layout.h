@@ -18,8 +18,11 @@ class VmLayout {
   const std::string& dir() const { return dir_; }
   std::string plan() const { return dir_ + "/vm.json"; }
   std::string control_socket() const { return dir_ + "/ctl.sock"; }
-  std::string vsock_socket() const { return dir_ + "/vsock.sock"; }
-  std::string console_log() const { return dir_ + "/console.log"; }
+  // What the VMM itself writes, in a directory of their own: the VMM's root
+  // (vmm/jail/mount_jail.h) holds this directory, not ctl.sock or vm.json.
+  std::string vm_dir() const { return dir_ + "/vm"; }
+  std::string vsock_socket() const { return vm_dir() + "/vsock.sock"; }
+  std::string console_log() const { return vm_dir() + "/console.log"; }
   std::string vmm_log() const { return dir_ + "/vmm.log"; }
   // Placeholders the bind-mounted files are bound onto (volumes.h).
   std::string files_dir() const { return dir_ + "/files"; }

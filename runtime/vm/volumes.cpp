@@ -93,11 +93,13 @@ Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string
   }
   // File shares after the directory volumes, so runvm-vol<N> numbering is stable.
   if (rw_files) {
-    out.volumes.push_back({kFilesTag, files_dir + "/rw", false});
+    out.files_rw_dir = files_dir + "/rw";
+    out.volumes.push_back({kFilesTag, out.files_rw_dir, false});
     out.guest_shares.push_back(kFilesTag);
   }
   if (ro_files) {
-    out.volumes.push_back({kFilesReadOnlyTag, files_dir + "/ro", true});
+    out.files_ro_dir = files_dir + "/ro";
+    out.volumes.push_back({kFilesReadOnlyTag, out.files_ro_dir, true});
     out.guest_shares.push_back(kFilesReadOnlyTag);
   }
   return out;
@@ -107,15 +109,30 @@ Status stage_file_binds(const SharedMounts& shared, const std::string& files_dir
   if (shared.files.empty()) return {};
   for (const std::string& d : {files_dir, files_dir + "/rw", files_dir + "/ro"})
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return Error::from_errno("mkdir " + d);
-  for (const auto& f : shared.files) {
-    int fd = ::open(f.staged.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return Error::from_errno("create placeholder " + f.staged);
-    ::close(fd);
-  }
   return {};
 }
 
-int bind_files_in_new_namespace(const std::vector<FileBind>& files, const char** what) {
+namespace {
+
+// The tmpfs each file share's root is in the VMM's namespace: the guest may add
+// files beside the placeholders, and that space must be bounded and must not
+// outlive the VM (docs/security.md).
+constexpr const char* kFilesTmpfsOptions = "size=1m,nr_inodes=4096,mode=0700";
+
+int mount_files_tmpfs(const std::string& dir, const char** what) {
+  if (dir.empty()) return 0;  // no file of this access mode
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              kFilesTmpfsOptions) != 0) {
+    *what = dir.c_str();
+    return errno;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int bind_files_in_new_namespace(const SharedMounts& shared, const char** what) {
+  const std::vector<FileBind>& files = shared.files;
   if (files.empty()) return 0;
   if (::unshare(CLONE_NEWNS) != 0) {
     *what = "unshare(CLONE_NEWNS) for the file bind mounts";
@@ -125,7 +142,15 @@ int bind_files_in_new_namespace(const std::vector<FileBind>& files, const char**
     *what = "make / a slave mount";
     return errno;
   }
+  if (int e = mount_files_tmpfs(shared.files_rw_dir, what); e != 0) return e;
+  if (int e = mount_files_tmpfs(shared.files_ro_dir, what); e != 0) return e;
   for (const auto& f : files) {
+    int fd = ::open(f.staged.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      *what = f.staged.c_str();
+      return errno;
+    }
+    ::close(fd);
     if (::mount(f.host_path.c_str(), f.staged.c_str(), nullptr, MS_BIND, nullptr) != 0) {
       *what = f.host_path.c_str();
       return errno;
@@ -135,6 +160,13 @@ int bind_files_in_new_namespace(const std::vector<FileBind>& files, const char**
       *what = f.host_path.c_str();
       return errno;
     }
+  }
+  const std::string& ro = shared.files_ro_dir;
+  if (!ro.empty() && ::mount(nullptr, ro.c_str(), nullptr,
+                             MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                             nullptr) != 0) {
+    *what = ro.c_str();
+    return errno;
   }
   return 0;
 }

@@ -9,8 +9,8 @@
 // Bind mounts of single files (Docker's and CRI's /etc/hosts, /etc/resolv.conf,
 // /etc/hostname, termination logs) cannot be shared by sharing their parent
 // directory: that would expose the siblings. Each file is bind-mounted instead,
-// in the VMM's own mount namespace only, onto an empty placeholder in the
-// container's state directory (files/rw/<N> or files/ro/<N>); those two
+// in the VMM's own mount namespace only, onto an empty placeholder in a small
+// tmpfs over the container's state directory's files/rw or files/ro (<dir>/<N>); those two
 // directories are shared as runvm-files and runvm-files-ro (read-only in the
 // VMM), guest-init mounts them at /run/runvm/shares/<tag> (runvm.share=<tag> on
 // the kernel command line), and the container's mount becomes a guest-side bind
@@ -47,6 +47,7 @@ struct SharedMounts {
   std::vector<Volume> volumes;            // one virtio-fs device each (the file shares included)
   std::vector<FileBind> files;            // bound in the VMM's mount namespace before it starts
   std::vector<std::string> guest_shares;  // tags guest-init mounts under agent::kGuestSharesDir
+  std::string files_rw_dir, files_ro_dir;  // the file shares' roots; empty: no such file
 };
 
 // Rewrites `config` (the bundle's config.json document) in place and returns
@@ -57,13 +58,17 @@ struct SharedMounts {
                                                      const std::string& bundle_dir,
                                                      const std::string& files_dir);
 
-// Creates files_dir/rw, files_dir/ro and an empty placeholder for every file bind.
+// Creates files_dir, files_dir/rw and files_dir/ro (empty: the placeholders are
+// made in the VMM's namespace).
 [[nodiscard]] Status stage_file_binds(const SharedMounts& shared, const std::string& files_dir);
 
 // In a child about to exec the VMM: a private mount namespace (host mounts still
-// propagate in, ours never out) with every file bound onto its placeholder.
-// Returns 0, or an errno with `what` naming the failed step. Only system calls:
-// safe between fork and exec.
-int bind_files_in_new_namespace(const std::vector<FileBind>& files, const char** what);
+// propagate in, ours never out); the file shares' roots (files_dir/rw, files_dir/ro) each become a
+// small tmpfs (1 MiB, 4096 inodes: what the guest can add there is bounded and
+// goes with the VM, nothing is left in the state directory), holding a
+// placeholder for every file with the file bound onto it. Returns 0, or an errno
+// with `what` naming the failed step. Only system calls and strings built
+// before: safe between fork and exec.
+int bind_files_in_new_namespace(const SharedMounts& shared, const char** what);
 
 }  // namespace runvm::runtime::vm

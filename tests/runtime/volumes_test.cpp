@@ -3,6 +3,11 @@
 // everything else about the mounts list stays as it was.
 #include "runtime/vm/volumes.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 
@@ -139,11 +144,68 @@ TEST_F(Volumes, FileBindsBecomeGuestBindsOutOfTheFileShares) {
   EXPECT_EQ(config["mounts"][2], nlohmann::json::parse(R"({"destination": "/etc/hosts",
       "type": "bind", "source": "/run/runvm/shares/runvm-files-ro/1", "options": ["ro"]})"));
 
+  EXPECT_EQ(shared->files_rw_dir, files_ + "/rw");
+  EXPECT_EQ(shared->files_ro_dir, files_ + "/ro");
+
+  // The host side only gets the empty share roots; the placeholders live in the
+  // VMM's namespace (FileBindsLiveInATmpfsOfTheVmmsNamespace).
   ASSERT_TRUE(stage_file_binds(*shared, files_));
-  for (const auto& f : shared->files) {
-    EXPECT_TRUE(fs::is_regular_file(f.staged)) << f.staged;
-    EXPECT_EQ(fs::file_size(f.staged), 0u);
+  for (const char* d : {"/rw", "/ro"}) {
+    EXPECT_TRUE(fs::is_directory(files_ + d)) << d;
+    EXPECT_TRUE(fs::is_empty(files_ + d)) << d;
   }
+}
+
+// In a forked child (a mount namespace needs CAP_SYS_ADMIN; skipped without):
+// the files are bound onto placeholders in a bounded tmpfs, the read-only one
+// refuses writes, what the guest adds beside them is capped and never reaches
+// the host's state directory.
+TEST_F(Volumes, FileBindsLiveInATmpfsOfTheVmmsNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
+  std::ofstream(dir_ + "/hosts") << "127.0.0.1 localhost\n";
+  auto config = nlohmann::json::parse(R"({"mounts": [
+      {"destination": "/etc/resolv.conf", "source": ")" +
+                                      dir_ + R"(/file.txt", "options": ["bind"]},
+      {"destination": "/etc/hosts", "source": ")" +
+                                      dir_ + R"(/hosts", "options": ["bind", "ro"]}]})");
+  auto shared = share_bind_mounts(config, dir_, files_);
+  ASSERT_TRUE(shared) << shared.error().message;
+  ASSERT_TRUE(stage_file_binds(*shared, files_));
+  const std::string rw0 = files_ + "/rw/0", ro1 = files_ + "/ro/1";
+  const std::string big = files_ + "/rw/big", beside = files_ + "/ro/new";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const char* what = "";
+    if (bind_files_in_new_namespace(*shared, &what) != 0) ::_exit(10);
+    // The bound host files, through their placeholders.
+    std::ifstream in(rw0);
+    std::string x;
+    if (!(in >> x) || x != "x") ::_exit(11);
+    if (::open(ro1.c_str(), O_WRONLY | O_CLOEXEC) >= 0 || errno != EROFS) ::_exit(12);
+    if (::open(beside.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600) >= 0 || errno != EROFS)
+      ::_exit(13);
+    // 2 MiB into a 1 MiB tmpfs: ENOSPC.
+    int fd = ::open(big.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) ::_exit(14);
+    static char block[64 << 10];
+    int err = 0;
+    for (int i = 0; i < 32 && err == 0; ++i)
+      if (::write(fd, block, sizeof block) < 0) err = errno;
+    ::_exit(err == ENOSPC ? 0 : 15);
+  }
+  int ws = 0;
+  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
+  ASSERT_TRUE(WIFEXITED(ws));
+  EXPECT_EQ(WEXITSTATUS(ws), 0) << "10 bind, 11 read, 12/13 ro share writable, 14 create, 15 no "
+                                   "ENOSPC";
+  // Nothing of it on the host: the state directory holds the empty roots only.
+  EXPECT_TRUE(fs::is_empty(files_ + "/rw"));
+  EXPECT_TRUE(fs::is_empty(files_ + "/ro"));
+  std::ifstream host(dir_ + "/file.txt");
+  std::string x;
+  EXPECT_TRUE(host >> x);
+  EXPECT_EQ(x, "x");
 }
 
 TEST_F(Volumes, StagingFailsWithTheDirectoryNamed) {
@@ -159,7 +221,7 @@ TEST_F(Volumes, StagingFailsWithTheDirectoryNamed) {
 
 TEST_F(Volumes, NoFileBindsNeedNoNamespace) {
   const char* what = "untouched";
-  EXPECT_EQ(bind_files_in_new_namespace({}, &what), 0);
+  EXPECT_EQ(bind_files_in_new_namespace(SharedMounts{}, &what), 0);
   EXPECT_STREQ(what, "untouched");
 }
 

@@ -56,7 +56,7 @@ grep -q "^NSpid:.*[[:space:]]1$" /proc/$pid/status || fail "the supervisor is no
 note "state.pid: own pid/ipc/uts/mnt namespaces, pid 1 in its pid namespace"
 # Issue 10: the sockets that reach the agent and the supervisor are owner-only, and the
 # VMM inherits no stray fd (/dev/null only as its stdin).
-for sock in ctl.sock vsock.sock; do
+for sock in ctl.sock vm/vsock.sock; do
   m=$(stat -c %a "$ROOT/c2/$sock"); [ "$m" = 600 ] || fail "$sock has mode $m, want 600"
 done
 vmm=$(vmm_pid_of c2)
@@ -71,7 +71,7 @@ for t in net ipc uts cgroup; do
   [ "$v" = "$(readlink /proc/$pid/ns/$t)" ] && fail "the VMM shares the supervisor's $t namespace"
 done
 [ "$(readlink /proc/$vmm/fd/3)" = /dev/net/tun ] || fail "the VMM has no tap on fd 3: $(ls -l /proc/$vmm/fd)"
-note "ctl.sock and vsock.sock 0600; the VMM's only /dev/null is fd 0; net/ipc/uts/cgroup namespaces of its own"
+note "ctl.sock and vm/vsock.sock 0600; the VMM's only /dev/null is fd 0; net/ipc/uts/cgroup namespaces of its own"
 # Issue 10 item 1: the VMM's jail. Kept: CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
 # (bits 0-4), SETFCAP (31); no_new_privs; the fd limit frozen. (The seccomp
 # filter is opt-in for now: vmm_jail tests it.)
@@ -83,16 +83,20 @@ grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$vmm/status || fail "the VMM has no n
 [ "$(sed -n 's/^Max open files *\([0-9]*\) *\([0-9]*\).*/\1 \2/p' /proc/$vmm/limits | awk '$1 == $2 {print "same"}')" = same ] ||
   fail "the VMM's fd limit is not frozen: $(grep 'open files' /proc/$vmm/limits)"
 note "the VMM's jail: CapEff/CapBnd 8000001f, no_new_privs, fd limit frozen"
-# Its own root (vmm/jail/mount_jail.h): the rootfs share, the state directory (vsock
+# Its own root (vmm/jail/mount_jail.h): the rootfs share, the state directory's vm/ (vsock
 # socket, console log) and a private /proc, nothing else of the host's.
 vr=/proc/$vmm/root
 [ -e $vr/etc/passwd ] || [ -e $vr/usr/bin ] || [ -e $vr/proc/sys ] || [ -e $vr/dev/null ] &&
   fail "the VMM's root shows host files: $(ls $vr)"
-# Its /proc is a private pid-only instance of its pid namespace (the supervisor's): a few
-# pids, not the test host's.
-np=$(ls $vr/proc | grep -c '^[0-9][0-9]*$')
-[ "$np" -ge 1 ] && [ "$np" -le 4 ] || fail "the VMM's /proc lists $np pids: $(ls $vr/proc | tr '\n' ' ')"
-[ -S $vr$ROOT/c2/vsock.sock ] || fail "the VMM's root lacks its vsock socket: $(ls -la $vr$ROOT/c2 2>&1)"
+# It is pid 1 of a pid namespace of its own (the supervisor makes it), and its /proc is a
+# private pid-only instance of that namespace: it lists the VMM alone.
+[ "$(readlink /proc/$vmm/ns/pid)" = "$(readlink /proc/$pid/ns/pid)" ] && fail "the VMM shares the supervisor's pid namespace"
+grep -q "^NSpid:.*[[:space:]]1$" /proc/$vmm/status || fail "the VMM is not pid 1 of its pid namespace: $(grep NSpid /proc/$vmm/status)"
+[ "$(ls $vr/proc | grep '^[0-9][0-9]*$' | tr '\n' ' ')" = "1 " ] || fail "the VMM's /proc lists other pids: $(ls $vr/proc | tr '\n' ' ')"
+# Of the state directory it sees vm/ (vsock socket, console log) only: not ctl.sock (the
+# supervisor's control socket), vm.json or vmm.log.
+[ -S $vr$ROOT/c2/vm/vsock.sock ] || fail "the VMM's root lacks its vsock socket: $(ls -la $vr$ROOT/c2/vm 2>&1)"
+[ "$(ls $vr$ROOT/c2)" = vm ] || fail "the VMM's root shows more of the state directory than vm/: $(ls $vr$ROOT/c2 | tr '\n' ' ')"
 [ -e $vr$PWD/b2/rootfs/bin/sh ] || fail "the VMM's root lacks the container's rootfs"
 [ "$(readlink /proc/$vmm/ns/mnt)" = "$(readlink /proc/$pid/ns/mnt)" ] && fail "the VMM shares the supervisor's mount namespace"
 note "the VMM's root: $(cd $vr && find . -maxdepth 3 | sort | tr '\n' ' ')"

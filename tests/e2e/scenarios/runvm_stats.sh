@@ -34,7 +34,7 @@ while ! grep -q up init.txt && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 grep -q up init.txt || fail "init never printed: $(cat init.txt init-err.txt)"
 
 # Where a failing call got stuck: the guest's console and the supervisor's state.
-why() { echo "console: $(tail -c 1200 "$ROOT/c6/console.log" 2>/dev/null) vmm: $(tail -c 400 "$ROOT/c6/vmm.log" 2>/dev/null)"; }
+why() { echo "console: $(tail -c 1200 "$ROOT/c6/vm/console.log" 2>/dev/null) vmm: $(tail -c 400 "$ROOT/c6/vmm.log" 2>/dev/null)"; }
 # num KEY JSON: the first number after "KEY": in JSON (compact, keys sorted).
 num() { echo "$2" | grep -o "\"$1\":[0-9][0-9]*" | head -n 1 | cut -d: -f2; }
 s=$(timeout 60 runvm --root "$ROOT" events --stats c6 2>e1) || fail "events --stats failed: $(cat e1) $(why)"

@@ -10,7 +10,7 @@ console_recv "$PWD/init.sock" 33 101 "$T" "typed-line
 rp=$!
 sleep 1
 timeout "$T" runvm --root "$ROOT" create -b "$PWD/b6" --console-socket "$PWD/init.sock" c6 2>create.err ||
-  { kill $rp; fail "create --console-socket: $(tail -c 1500 create.err) console: $(tail -c 1500 "$ROOT/c6/console.log" 2>/dev/null)"; }
+  { kill $rp; fail "create --console-socket: $(tail -c 1500 create.err) console: $(tail -c 1500 "$ROOT/c6/vm/console.log" 2>/dev/null)"; }
 cleanup() { runvm --root "$ROOT" delete --force c6 >/dev/null 2>&1; }
 trap cleanup EXIT
 runvm --root "$ROOT" start c6 || fail "start failed"
