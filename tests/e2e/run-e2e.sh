@@ -12,6 +12,8 @@
 # Environment: E2E_ACCEL=tcg|kvm (default tcg: the machine's /dev/kvm cannot run Linux guests,
 #   see ENVIRONMENT.md), E2E_MEM (test host MiB, 4096: fs_virtiofs keeps a 256 MiB file in the share, in guest RAM and in guest tmpfs at once; 3072 exhausted it), E2E_SMP (1), E2E_TIMEOUT (per
 #   scenario, s, 180), E2E_APPEND (more test-host cmdline words), E2E_TOTAL_TIMEOUT (whole run, s, 2700), E2E_VERBOSE=1, E2E_OUT (work dir),
+#   E2E_TICK (test-host timer words under TCG, "noapictimer nohz=off highres=off": below),
+#   E2E_QEMU_ARGS (extra test-host QEMU arguments, e.g. a -monitor socket to inspect a stall),
 #   E2E_BEAT_LIMIT (s without a test-host heartbeat before the watchdog calls it stalled, 90).
 # A scenario may carry "# e2e-known-stall: <why>": a stall in it is SKIP (with why), not FAIL.
 set -euo pipefail
@@ -68,6 +70,14 @@ fi
 accel=${E2E_ACCEL:-tcg}
 cpu=(-cpu EPYC,+svm)
 [ "$accel" = kvm ] && cpu=(-cpu host)
+# QEMU 7.2's TCG loses the test host's own LAPIC interrupt request while the test host
+# runs nested guests: the timer vector stays in the LAPIC's IRR with IF set, jiffies stop,
+# and the host's sleeps never end (its "stalls": fs_9p in every run, fs_virtiofs under
+# seccomp). Any new interrupt re-evaluates the IRR (a key sent through the QEMU monitor
+# revived a stalled host), so the test host takes a periodic tick from the PIT/HPET,
+# which fires whatever the guest does, instead of the one-shot LAPIC timer.
+tick=
+[ "$accel" = tcg ] && tick=${E2E_TICK-noapictimer nohz=off highres=off}
 run=scenarios
 [ -n "$bench" ] && run=bench
 total=${E2E_TOTAL_TIMEOUT:-2700}
@@ -101,7 +111,7 @@ while :; do
     done | paste -sd, -)
     [ -n "$want" ] || break
   fi
-  append="console=ttyS0 panic=-1 quiet loglevel=3 e2e.run=$run e2e.only=$want e2e.timeout=${E2E_TIMEOUT:-180} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
+  append="console=ttyS0 panic=-1 quiet loglevel=3 $tick e2e.run=$run e2e.only=$want e2e.timeout=${E2E_TIMEOUT:-180} e2e.verbose=${E2E_VERBOSE:-0} ${E2E_APPEND:-}"
   echo "run-e2e: booting the test host #$boot (accel=$accel, log $log, ${left}s left)"
   part="$out/serial.part"
   : >"$part"
@@ -112,7 +122,7 @@ while :; do
     -m "${E2E_MEM:-4096}" -nodefaults -no-user-config -display none -serial stdio \
     -serial "file:$beat" -no-reboot \
     -kernel "$out/test-host-vmlinuz" -initrd "$out/test-host.cpio.gz" -append "$append" \
-    </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' >"$part" &
+    ${E2E_QEMU_ARGS:-} </dev/null 2>"$out/qemu.stderr" | sed -u 's/\r$//' >"$part" &
   qpid=$!
   shown=0 stalled= last_change=$(date +%s)
   beat_size=0 last_beat=

@@ -1,6 +1,5 @@
 # virtio-9p against a real guest kernel (generic: the cloud kernel has no 9p): the file-operations conformance transcript
 # e2e-timeout: 900
-# e2e-known-stall: since Debian's 6.1.192 kernels (2026-11-26) the TCG test host stops (no heartbeat, QEMU at 100% CPU) in every run of this scenario, in the generic guest's boot or in its 10,000-file 9p step; docs/status.md
 # (tests/e2e/guest/fs/conformance.sh) on a --9p share (9P2000.L) must equal the transcript of the same
 # script on the guest's own tmpfs and natively on the test host's tmpfs.
 . /e2e/lib.sh
