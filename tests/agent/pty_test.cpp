@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +11,8 @@
 
 #include <filesystem>
 #include <fstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace runvm::agent {
 namespace {
@@ -42,9 +43,8 @@ TEST(Pty, DefaultIsTheAgentsOwnPtmx) {
 // In a child with its own mount namespace: a fresh devpts instance under a temp dir.
 TEST(Pty, ComesFromTheContainersDevptsButNeverThroughASymlink) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting devpts needs root";
-  char t[] = "/tmp/runvm-pty-XXXXXX";
-  ASSERT_NE(mkdtemp(t), nullptr);
-  const std::string root = t;
+  runvm::testing::TempDir tmp;
+  const std::string& root = tmp.path();
   fs::create_directories(root + "/c/dev/pts");
   fs::create_directories(root + "/evil/dev");
   fs::create_directory_symlink(root + "/c/dev/pts", root + "/evil/dev/pts");
@@ -71,7 +71,6 @@ TEST(Pty, ComesFromTheContainersDevptsButNeverThroughASymlink) {
   }
   int ws = 0;
   ASSERT_EQ(waitpid(pid, &ws, 0), pid);
-  fs::remove_all(root);
   ASSERT_TRUE(WIFEXITED(ws));
   EXPECT_EQ(WEXITSTATUS(ws), 0) << "10/11/12: set-up failed; 13: not the container's devpts; "
                                    "14: followed a symlink; 15: opened a regular file";

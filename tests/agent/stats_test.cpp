@@ -2,31 +2,22 @@
 #include "agent/stats.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <limits>
+
+#include "tests/support/temp_dir.h"
 
 namespace runvm::agent {
 namespace {
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 class CgroupStats : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char t[] = "/tmp/runvm-stats-XXXXXX";
-    ASSERT_NE(mkdtemp(t), nullptr);
-    dir_ = t;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   // cgroupfs files as the kernel formats them.
-  void put(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name) << text;
-  }
-  std::string dir_;
+  void put(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  runvm::testing::TempDir dir_;
 };
 
 TEST_F(CgroupStats, ReadsCgroupV2FilesInRuncUnits) {
@@ -42,7 +33,7 @@ TEST_F(CgroupStats, ReadsCgroupV2FilesInRuncUnits) {
   put("memory.stat", "anon 4096\nfile 2048\nBadName 1\n");
   put("pids.current", "3\n");
   put("pids.max", "max\n");
-  auto s = read_cgroup_stats(dir_);
+  auto s = read_cgroup_stats(dir_.path());
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->cpu.total_ns, 1500000u);
   EXPECT_EQ(s->cpu.user_ns, 1000000u);
@@ -62,12 +53,12 @@ TEST_F(CgroupStats, ReadsCgroupV2FilesInRuncUnits) {
 }
 
 TEST_F(CgroupStats, MissingControllersLeaveZerosButCpuStatIsRequired) {
-  auto none = read_cgroup_stats(dir_);
+  auto none = read_cgroup_stats(dir_.path());
   ASSERT_FALSE(none);
   EXPECT_NE(none.error().message.find("cpu.stat"), std::string::npos);
   put("cpu.stat", "usage_usec 7\n");
   put("pids.max", "64\n");
-  auto s = read_cgroup_stats(dir_);
+  auto s = read_cgroup_stats(dir_.path());
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->cpu.total_ns, 7000u);
   EXPECT_EQ(s->memory.usage.usage, 0u);

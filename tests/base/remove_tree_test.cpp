@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,22 +14,23 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace runvm {
 namespace {
 
 class RemoveTreeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/runvm-rmtree-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    top_ = tmpl;
-  }
+  // remove_tree before TempDir's own removal: a failed test can leave the
+  // 3000-level tree, which std::filesystem::remove_all (one fd per level) cannot
+  // remove under a 1024-fd limit.
   void TearDown() override { (void)remove_tree(top_); }
   bool exists(const std::string& p) {
     struct stat st {};
     return lstat(p.c_str(), &st) == 0;
   }
-  std::string top_;
+  runvm::testing::TempDir tmp_;
+  const std::string top_ = tmp_.path();
 };
 
 TEST_F(RemoveTreeTest, DeepTreeUnderALowFdLimit) {

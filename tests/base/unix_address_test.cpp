@@ -4,8 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
+
+#include "tests/support/temp_dir.h"
 
 namespace runvm {
 namespace {
@@ -14,15 +15,12 @@ namespace {
 class LongDir : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/runvm-uds-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    top_ = tmpl;
-    dir_ = top_ + "/" + std::string(64, 'a') + "/" + std::string(64, 'b');
-    ASSERT_EQ(::mkdir((top_ + "/" + std::string(64, 'a')).c_str(), 0700), 0);
+    dir_ = top_.path() + "/" + std::string(64, 'a') + "/" + std::string(64, 'b');
+    ASSERT_EQ(::mkdir((top_.path() + "/" + std::string(64, 'a')).c_str(), 0700), 0);
     ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
   }
-  void TearDown() override { (void)std::system(("rm -rf " + top_).c_str()); }
-  std::string top_, dir_;
+  runvm::testing::TempDir top_;
+  std::string dir_;
 };
 
 TEST_F(LongDir, ShortPathIsUsedAsItIs) {

@@ -19,6 +19,7 @@
 #include "agent/server.h"
 #include "guest-init/container_setup.h"
 #include "tests/guest-init/child.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::guest {
 namespace {
@@ -30,9 +31,7 @@ class GuestLauncherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    char t[] = "/tmp/runvm-launcher-XXXXXX";
-    root_ = mkdtemp(t);
-    chmod(root_.c_str(), 0755);  // mkdtemp makes it 0700; the container user must get in
+    chmod(root_.c_str(), 0755);  // TempDir makes it 0700; the container user must get in
     fs::create_directories(root_ + "/work");
     fs::create_directories(root_ + "/etc");
     std::ofstream(root_ + "/marker") << "inside";
@@ -89,10 +88,6 @@ class GuestLauncherTest : public ::testing::Test {
       waitpid(server_, &ws, 0);
       EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
     }
-    if (!root_.empty()) {
-      std::error_code ec;
-      fs::remove_all(root_, ec);
-    }
   }
 
   json config(json process) {
@@ -134,7 +129,8 @@ class GuestLauncherTest : public ::testing::Test {
     return o;
   }
 
-  std::string root_;
+  runvm::testing::TempDir tmp_;
+  std::string root_ = tmp_.path();
   json mounts_;
   pid_t server_ = -1;
   int fd_ = -1;

@@ -14,25 +14,15 @@
 
 #include "guest-init/mounts.h"
 #include "tests/guest-init/child.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::guest {
 namespace {
 
 namespace fs = std::filesystem;
+using runvm::testing::TempDir;
 using testing::exited_ok;
 using testing::run_in_child;
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/runvm-mounts-XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 void write(const std::string& p, const std::string& s) {
   std::ofstream(p) << s;
@@ -63,22 +53,22 @@ TEST(MountOptions, SplitsFlagsPropagationAndData) {
 
 TEST(ResolveInRootfs, SymlinksCannotLeaveTheRoot) {
   TempDir t;
-  fs::create_directories(t.path + "/etc");
-  fs::create_directories(t.path + "/a/b");
-  fs::create_symlink("/etc", t.path + "/abs");
-  fs::create_symlink("../../../../etc", t.path + "/a/b/rel");
-  fs::create_symlink("loop2", t.path + "/loop1");
-  fs::create_symlink("loop1", t.path + "/loop2");
-  auto r = resolve_in_rootfs(t.path, "/abs/passwd");
+  fs::create_directories(t.path() + "/etc");
+  fs::create_directories(t.path() + "/a/b");
+  fs::create_symlink("/etc", t.path() + "/abs");
+  fs::create_symlink("../../../../etc", t.path() + "/a/b/rel");
+  fs::create_symlink("loop2", t.path() + "/loop1");
+  fs::create_symlink("loop1", t.path() + "/loop2");
+  auto r = resolve_in_rootfs(t.path(), "/abs/passwd");
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, t.path + "/etc/passwd");
-  r = resolve_in_rootfs(t.path, "/a/b/rel/x");
+  EXPECT_EQ(*r, t.path() + "/etc/passwd");
+  r = resolve_in_rootfs(t.path(), "/a/b/rel/x");
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, t.path + "/etc/x");
-  r = resolve_in_rootfs(t.path, "/../../x/./y");
+  EXPECT_EQ(*r, t.path() + "/etc/x");
+  r = resolve_in_rootfs(t.path(), "/../../x/./y");
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, t.path + "/x/y");
-  r = resolve_in_rootfs(t.path, "/loop1/z");
+  EXPECT_EQ(*r, t.path() + "/x/y");
+  r = resolve_in_rootfs(t.path(), "/loop1/z");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().err, ELOOP);
 }
@@ -86,12 +76,12 @@ TEST(ResolveInRootfs, SymlinksCannotLeaveTheRoot) {
 TEST(SetupRootfs, BuildsMountsDevicesMasksAndReadonlyRoot) {
   SKIP_UNLESS_ROOT();
   TempDir root, vol;
-  write(root.path + "/marker", "m");
-  write(root.path + "/secret", "top secret");
-  fs::create_directories(root.path + "/secretdir");
-  write(root.path + "/secretdir/f", "x");
-  fs::create_directories(root.path + "/ro");
-  write(vol.path + "/file", "volume");
+  write(root.path() + "/marker", "m");
+  write(root.path() + "/secret", "top secret");
+  fs::create_directories(root.path() + "/secretdir");
+  write(root.path() + "/secretdir/f", "x");
+  fs::create_directories(root.path() + "/ro");
+  write(vol.path() + "/file", "volume");
 
   oci::Spec spec;
   spec.root = oci::Root{"rootfs", true};
@@ -101,7 +91,7 @@ TEST(SetupRootfs, BuildsMountsDevicesMasksAndReadonlyRoot) {
       m("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
       m("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666"}),
       m("/tmp", "tmpfs", "tmpfs", {"nosuid", "size=1m"}),
-      m("/data", "bind", vol.path, {"rbind", "ro"}),
+      m("/data", "bind", vol.path(), {"rbind", "ro"}),
   };
   spec.linux = oci::Linux{};
   oci::Device d;
@@ -114,7 +104,7 @@ TEST(SetupRootfs, BuildsMountsDevicesMasksAndReadonlyRoot) {
   spec.linux->maskedPaths = oci::StringList{"/secret", "/secretdir", "/does-not-exist"};
   spec.linux->readonlyPaths = oci::StringList{"/ro", "/also-missing"};
 
-  std::string r = root.path;
+  std::string r = root.path();
   int ws = run_in_child([&] {
     if (unshare(CLONE_NEWNS) < 0) return 1;
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;
@@ -190,14 +180,14 @@ TEST(SetupRootfs, BindPropagationAsUnderRunc) {
   const oci::Mount proc = mount_of("/proc", "proc", "proc");
   spec.mounts =
       std::vector<oci::Mount>{proc,
-                              m("/p/shared", share.path, {"rbind", "shared"}),
-                              m("/p/rshared", share.path, {"rbind", "rshared"}),
-                              m("/p/slave", share.path, {"bind", "rslave"}),
-                              m("/p/private", share.path, {"rbind", "rprivate"}),
-                              m("/p/unbindable", share.path, {"bind", "unbindable"}),
-                              m("/p/default", share.path, {"rbind"}),
-                              m("/p/foreign", share.path, {"bind", "mode=755", "size=1k"})};
-  std::string r = root.path, sh = share.path;
+                              m("/p/shared", share.path(), {"rbind", "shared"}),
+                              m("/p/rshared", share.path(), {"rbind", "rshared"}),
+                              m("/p/slave", share.path(), {"bind", "rslave"}),
+                              m("/p/private", share.path(), {"rbind", "rprivate"}),
+                              m("/p/unbindable", share.path(), {"bind", "unbindable"}),
+                              m("/p/default", share.path(), {"rbind"}),
+                              m("/p/foreign", share.path(), {"bind", "mode=755", "size=1k"})};
+  std::string r = root.path(), sh = share.path();
   int ws = run_in_child([&] {
     if (unshare(CLONE_NEWNS) < 0) return 1;
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;
@@ -264,7 +254,7 @@ TEST(SetupRootfs, FailsWithTheMountItWasApplying) {
   TempDir root;
   oci::Spec spec;
   spec.mounts = std::vector<oci::Mount>{mount_of("/x", "nosuchfs", "none")};
-  std::string r = root.path;
+  std::string r = root.path();
   int ws = run_in_child([&] {
     if (unshare(CLONE_NEWNS) < 0) return 1;
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 2;

@@ -3,11 +3,12 @@
 #include "guest-init/nic_release.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace runvm::guest {
 namespace {
@@ -16,14 +17,8 @@ namespace fs = std::filesystem;
 
 class NicRelease : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char t[] = "/tmp/runvm-nic-XXXXXX";
-    ASSERT_NE(mkdtemp(t), nullptr);
-    dir_ = t;
-    std::ofstream(dir() + "/unbind").flush();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir() const { return dir_; }
+  void SetUp() override { std::ofstream(dir() + "/unbind").flush(); }
+  std::string dir() const { return tmp_.path(); }
   void add_device(const std::string& dev, const std::string& ifname, const std::string& mac) {
     fs::create_directories(dir() + "/" + dev + "/net/" + ifname);
     std::ofstream(dir() + "/" + dev + "/net/" + ifname + "/address") << mac << "\n";
@@ -34,7 +29,7 @@ class NicRelease : public ::testing::Test {
     s << in.rdbuf();
     return s.str();
   }
-  std::string dir_;
+  runvm::testing::TempDir tmp_;
 };
 
 agent::NetworkConfig one_nic(const std::string& guest_mac, const std::string& mac) {

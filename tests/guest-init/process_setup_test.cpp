@@ -15,6 +15,7 @@
 
 #include "guest-init/process_setup.h"
 #include "tests/guest-init/child.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::guest {
 namespace {
@@ -56,9 +57,8 @@ TEST(Rlimits, RejectsUnknownTypeAndImpossibleValues) {
 
 TEST(User, SwitchesUidGidGroupsAndUmask) {
   SKIP_UNLESS_ROOT();
-  char dir[] = "/tmp/runvm-user-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  chmod(dir, 0777);
+  runvm::testing::TempDir dir;
+  chmod(dir.path().c_str(), 0777);
   int ws = run_in_child([&] {
     oci::User u;
     u.uid = 1000;
@@ -75,7 +75,7 @@ TEST(User, SwitchesUidGidGroupsAndUmask) {
     gid_t groups[8];
     int n = getgroups(8, groups);
     if (n != 2 || groups[0] != 2000 || groups[1] != 2001) return 4;
-    std::string f = std::string(dir) + "/f";
+    std::string f = dir / "f";
     int fd = open(f.c_str(), O_CREAT | O_WRONLY, 0666);
     if (fd < 0) return 5;
     struct stat st;
@@ -84,8 +84,6 @@ TEST(User, SwitchesUidGidGroupsAndUmask) {
     return 0;
   });
   EXPECT_TRUE(exited_ok(ws)) << ws;
-  unlink((std::string(dir) + "/f").c_str());
-  rmdir(dir);
 }
 
 TEST(OomScoreAdj, IsWritten) {

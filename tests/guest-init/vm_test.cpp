@@ -19,6 +19,7 @@
 #include <map>
 
 #include "agent/client.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::guest {
 namespace {
@@ -66,8 +67,6 @@ class GuestVm : public ::testing::Test {
     kernel_ = generic_kernel(&kver_);
     if (qemu_.empty() || busybox_.empty() || kernel_.empty())
       GTEST_SKIP() << "needs qemu-system-x86_64, busybox and a generic kernel in /boot";
-    char t[] = "/tmp/runvm-vm-XXXXXX";
-    dir_ = mkdtemp(t);
     std::string initrd = dir_ + "/initrd.img";
     std::string cmd = std::string("bash ") + RUNVM_INITRAMFS_SCRIPT + " --init " +
                       RUNVM_INIT_BINARY + " --kernel " + kver_ + " --output " + initrd + " > " +
@@ -124,10 +123,6 @@ class GuestVm : public ::testing::Test {
       std::string log((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
       std::cerr << "---- guest console ----\n" << log << "\n----\n";
     }
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
   }
 
   // Reads events (of any process: they interleave) until `handle` sent `streams`
@@ -153,7 +148,9 @@ class GuestVm : public ::testing::Test {
   std::map<uint32_t, int> eofs_;
   std::map<uint32_t, agent::ExitStatus> exits_;
 
-  std::string qemu_, busybox_, kernel_, kver_, dir_, sock_;
+  std::string qemu_, busybox_, kernel_, kver_, sock_;
+  runvm::testing::TempDir tmp_;
+  std::string dir_ = tmp_.path();
   pid_t qemu_pid_ = -1;
   int fd_ = -1;
   std::unique_ptr<agent::Client> client_;

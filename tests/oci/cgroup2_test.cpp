@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "oci/cgroup2.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::oci {
 namespace {
@@ -69,8 +70,8 @@ TEST(CgroupFiles, UnlimitedValuesAndErrors) {
 TEST(SetupCgroup, EnablesControllersAndWritesFiles) {
   // A stand-in hierarchy: cgroupfs files exist before they are written, so
   // pre-create them; setup_cgroup never creates files itself.
-  char t[] = "/tmp/runvm-cgroup-XXXXXX";
-  std::string parent = mkdtemp(t);
+  runvm::testing::TempDir tmp;
+  const std::string parent = tmp.path();
   std::string dir = parent + "/runvm";
   fs::create_directories(dir);
   for (const char* name : {"memory.max", "pids.max"}) std::ofstream(dir + "/" + name);
@@ -96,7 +97,6 @@ TEST(SetupCgroup, EnablesControllersAndWritesFiles) {
   auto missing = setup_cgroup(r, dir);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("cpu.max"), std::string::npos) << missing.error().message;
-  fs::remove_all(parent);
 }
 
 }  // namespace

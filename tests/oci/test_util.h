@@ -4,20 +4,12 @@
 #include <optional>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace runvm::oci::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The oci tests name the shared TempDir (tests/support) as testing::TempDir.
+using runvm::testing::TempDir;
 
 // Full path of `runc` if it is installed (PATH, /usr/sbin, /usr/bin), else nullopt.
 std::optional<std::string> find_runc();

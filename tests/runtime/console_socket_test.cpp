@@ -2,16 +2,16 @@
 // bytes written to it reach the slave runvm keeps (and back).
 #include "runtime/vm/console_socket.h"
 
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
 
 namespace runvm::runtime::vm {
 namespace {
@@ -34,9 +34,8 @@ int receive_fd(int conn) {
 }
 
 TEST(ConsoleSocket, MasterArrivesAndCarriesBytesBothWays) {
-  char dir_tmpl[] = "/tmp/runvm-console-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_tmpl), nullptr);
-  const std::string path = std::string(dir_tmpl) + "/console.sock";
+  runvm::testing::TempDir dir;
+  const std::string path = dir / "console.sock";
   int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
@@ -66,7 +65,6 @@ TEST(ConsoleSocket, MasterArrivesAndCarriesBytesBothWays) {
   ::close(master);
   ::close(*slave);
   ::close(listener);
-  std::filesystem::remove_all(dir_tmpl);
 }
 
 TEST(ConsoleSocket, MissingSocketNamesThePath) {

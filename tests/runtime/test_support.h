@@ -9,22 +9,12 @@
 
 #include "oci/spec.h"
 #include "oci/state.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::runtime::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// The runtime tests name the shared TempDir (tests/support) as testing::TempDir.
+using runvm::testing::TempDir;
 
 struct RunResult {
   int exit_status = -1;  // -1 if the process did not exit normally

@@ -3,7 +3,6 @@
 #include "vmm/devices/legacy/console_log.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/temp_dir.h"
 #include "vmm/devices/legacy/serial.h"
 
 namespace runvm::vmm {
@@ -24,14 +24,8 @@ std::string slurp(const std::string& p) {
 
 class ConsoleLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/runvm-console-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/console.log";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_, path_;
+  runvm::testing::TempDir dir_;
+  std::string path_ = dir_ / "console.log";
 };
 
 TEST_F(ConsoleLogTest, RotatesAtTheLimitKeepingTheNewestOutput) {
@@ -60,9 +54,9 @@ TEST_F(ConsoleLogTest, ExistingContentCountsTowardsTheLimit) {
 }
 
 TEST_F(ConsoleLogTest, UnwritablePathIsAnErrorNamingIt) {
-  auto log = ConsoleLog::open(dir_ + "/no/such/dir/console.log", 10);
+  auto log = ConsoleLog::open(dir_ / "no/such/dir/console.log", 10);
   ASSERT_FALSE(log);
-  EXPECT_NE(log.error().what().find(dir_ + "/no/such/dir/console.log"), std::string::npos);
+  EXPECT_NE(log.error().what().find(dir_ / "no/such/dir/console.log"), std::string::npos);
 }
 
 }  // namespace

@@ -11,11 +11,13 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/temp_dir.h"
 #include "tests/vmm/fs/fuse_client.h"
-#include "tests/vmm/fs/test_dir.h"
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 
 namespace runvm::vmm::virtio::fs::testing {
+
+using runvm::testing::TempDir;
 
 inline void write_file(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-#include "tests/vmm/fs/test_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/vmm/virtio/test_guest.h"
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 
@@ -104,7 +104,7 @@ class VirtioFsDevice : public ::testing::Test {
     EXPECT_EQ(guest_.get<fuse_init_out>(out + sizeof(h)).major, 7u);
   }
 
-  testing::TempDir dir_;
+  runvm::testing::TempDir dir_;
   TestGuest guest_{4 << 20};
   std::unique_ptr<DriverQueue> hiprio_ =
       std::make_unique<DriverQueue>(guest_, 64, TestGuest::kBase);

@@ -27,6 +27,7 @@
 #include "base/proc_self.h"
 #include "base/unique_fd.h"
 #include "base/unix_address.h"
+#include "tests/support/temp_dir.h"
 #include "tests/vmm/core/synthetic_kernel.h"
 #include "vmm/devices/virtio/attach.h"
 #include "vmm/jail/capabilities.h"
@@ -122,9 +123,8 @@ TEST(Jail, StatusShowsCapabilitiesNoNewPrivsSeccompAndAFrozenFdLimit) {
 // refused by the host kernel too, not only by the share policy.
 TEST(Jail, WhiteoutsButNoDeviceNodesWithTheKeptCapabilities) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  char dir[] = "/tmp/runvm-jail-mknod-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string d = dir;
+  runvm::testing::TempDir dir;
+  const std::string& d = dir.path();
   int st = in_child([&] {
     if (auto s = jail::drop_vmm_capabilities(); !s) {
       std::fprintf(stderr, "%s\n", s.error().what().c_str());
@@ -138,7 +138,6 @@ TEST(Jail, WhiteoutsButNoDeviceNodesWithTheKeptCapabilities) {
       return 13;
     return 0;
   });
-  std::filesystem::remove_all(d);
   ASSERT_TRUE(WIFEXITED(st)) << "child died by signal " << WTERMSIG(st);
   EXPECT_EQ(WEXITSTATUS(st), 0) << "10: drop failed, 11: whiteout mknod, 12: RENAME_WHITEOUT, "
                                    "13: device node not refused";
@@ -153,9 +152,8 @@ INSTANTIATE_TEST_SUITE_P(PivotAndChroot, MountJail, ::testing::Bool());
 
 TEST_P(MountJail, OnlyTheListedDirectoriesRemain) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN)";
-  char tmpl[] = "/tmp/runvm-mount-jail-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string d = tmpl;
+  runvm::testing::TempDir dir;
+  const std::string& d = dir.path();
   for (const char* sub : {"/rw", "/rw/inner", "/ro", "/hidden", "/sub", "/subsrc"})
     ASSERT_EQ(mkdir((d + sub).c_str(), 0755), 0);
   std::ofstream(d + "/ro/file") << "r";
@@ -217,7 +215,6 @@ TEST_P(MountJail, OnlyTheListedDirectoriesRemain) {
     return 0;
   });
   bool wrote = access((d + "/rw/new").c_str(), F_OK) == 0;
-  std::filesystem::remove_all(d);
   ASSERT_TRUE(WIFEXITED(st)) << "child died by signal " << WTERMSIG(st);
   EXPECT_EQ(WEXITSTATUS(st), 0)
       << "9: test set-up, 10: enter failed, 11: host files visible, 12: an unlisted directory "
@@ -311,28 +308,22 @@ class JailedMachine : public ::testing::Test {
  protected:
   void SetUp() override {
     if (access("/dev/kvm", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/kvm not available";
-    char tmpl[] = "/tmp/runvm-jail-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::filesystem::create_directory(dir_ + "/share");
-  }
-  void TearDown() override {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    std::filesystem::create_directory(dir_ / "share");
   }
   // The machine runvm-vmm builds, jailed: every virtio device set up (a
   // virtio-fs and a 9p share, vsock), console to a file.
   VmConfig config(const std::vector<uint8_t>& code) {
-    test::write_synthetic_bzimage(dir_ + "/kernel", code);
+    test::write_synthetic_bzimage(dir_ / "kernel", code);
     VmConfig cfg;
-    cfg.kernel = dir_ + "/kernel";
+    cfg.kernel = dir_ / "kernel";
     cfg.memory_mib = 64;
     cfg.cpus = 2;
     cfg.console.kind = ConsoleConfig::Kind::File;
-    cfg.console.path = dir_ + "/console";
+    cfg.console.path = dir_ / "console";
     cfg.vsock_cid = 3;
-    cfg.vsock_uds = dir_ + "/vsock.sock";
-    cfg.shared_dirs.push_back({SharedDir::Kind::VirtioFs, "root", dir_ + "/share", false});
-    cfg.shared_dirs.push_back({SharedDir::Kind::P9, "vol", dir_ + "/share", true});
+    cfg.vsock_uds = dir_ / "vsock.sock";
+    cfg.shared_dirs.push_back({SharedDir::Kind::VirtioFs, "root", dir_ / "share", false});
+    cfg.shared_dirs.push_back({SharedDir::Kind::P9, "vol", dir_ / "share", true});
     cfg.jail.enabled = true;
     return cfg;
   }
@@ -346,7 +337,7 @@ class JailedMachine : public ::testing::Test {
     }
     return r->exit_status;
   }
-  std::string dir_;
+  runvm::testing::TempDir dir_;
 };
 
 TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
@@ -360,13 +351,13 @@ TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
     // share is there, the host's files are not.
     if (geteuid() != 0) return 0;
     if (access("/etc/passwd", F_OK) == 0 || access("/proc/sys", F_OK) == 0) return 50;
-    if (access((dir_ + "/share").c_str(), F_OK) != 0) return 51;
+    if (access((dir_ / "share").c_str(), F_OK) != 0) return 51;
     return 0;
   });
   ASSERT_TRUE(WIFEXITED(st)) << "jailed VMM died by signal " << WTERMSIG(st);
   EXPECT_EQ(WEXITSTATUS(st), 0) << "50: host files visible after the run, 51: share gone";
   std::stringstream ss;
-  ss << std::ifstream(dir_ + "/console").rdbuf();
+  ss << std::ifstream(dir_ / "console").rdbuf();
   EXPECT_EQ(ss.str(), "ok");
 }
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <set>
 
-#include "tests/vmm/fs/test_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/vmm/p9/p9_client.h"
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 #include "vmm/devices/virtio/fs/read_only_fs.h"
@@ -78,14 +78,14 @@ class P9Test : public ::testing::Test {
 
   static constexpr uint32_t kRoot = 1;
   bool read_only_ = false;
-  fs::testing::TempDir tmp_;
+  runvm::testing::TempDir tmp_;
   std::string share_, outside_;
   std::shared_ptr<fs::PassthroughFs> fs_;
   std::unique_ptr<P9Client> c_;
 };
 
 TEST(P9Version, NegotiatesMsizeAndDialect) {
-  fs::testing::TempDir d;
+  runvm::testing::TempDir d;
   auto pfs = fs::PassthroughFs::create(d.path());
   ASSERT_TRUE(pfs.ok());
   P9Client c(*pfs);

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <thread>
 
-#include "tests/vmm/fs/test_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/vmm/virtio/test_guest.h"
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 
@@ -25,7 +25,7 @@ class NullInterrupt : public VirtioInterrupt {
 };
 
 TEST(Virtio9pDevice, ConfigSpaceAndTags) {
-  fs::testing::TempDir d;
+  runvm::testing::TempDir d;
   auto pfs = fs::PassthroughFs::create(d.path());
   ASSERT_TRUE(pfs.ok());
   EXPECT_FALSE(Virtio9p::create("", *pfs).ok());
@@ -49,7 +49,7 @@ TEST(Virtio9pDevice, ConfigSpaceAndTags) {
 }
 
 TEST(Virtio9pDevice, ServesAVersionRequest) {
-  fs::testing::TempDir d;
+  runvm::testing::TempDir d;
   auto pfs = fs::PassthroughFs::create(d.path());
   ASSERT_TRUE(pfs.ok());
   auto dev = Virtio9p::create("t", *pfs, 2);

@@ -12,10 +12,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <map>
 #include <thread>
 
+#include "tests/support/temp_dir.h"
 #include "tests/vmm/virtio/test_guest.h"
 
 namespace runvm::vmm::virtio {
@@ -112,10 +112,7 @@ class VsockDeviceTest : public ::testing::Test {
         ev(g, 256, TestGuest::kBase + 0x10000) {}
 
   void SetUp() override {
-    char tmpl[] = "/tmp/runvm-vsock-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    uds = dir + "/v.sock";
+    uds = dir / "v.sock";
     auto d = VirtioVsock::create(kGuestCid, uds, loop);
     ASSERT_TRUE(d.ok()) << d.error().what();
     dev = *d;
@@ -132,7 +129,6 @@ class VsockDeviceTest : public ::testing::Test {
     dev.reset();
     loop.stop();
     if (loop_thread.joinable()) loop_thread.join();
-    std::system(("rm -rf " + dir).c_str());
   }
 
   void post_rx(uint64_t addr) {
@@ -202,18 +198,19 @@ class VsockDeviceTest : public ::testing::Test {
   std::thread loop_thread;
   std::shared_ptr<CountingInterrupt> irq = std::make_shared<CountingInterrupt>();
   std::shared_ptr<VirtioVsock> dev;
-  std::string dir, uds;
+  runvm::testing::TempDir dir;
+  std::string uds;
 };
 
 // The socket reaches the guest agent (root in the guest): owner only, even with umask 0.
 TEST_F(VsockDeviceTest, UnixSocketIsOwnerOnly) {
   mode_t old = umask(0);
   EventLoop other;
-  auto d = VirtioVsock::create(kGuestCid, dir + "/u0.sock", other);
+  auto d = VirtioVsock::create(kGuestCid, dir / "u0.sock", other);
   umask(old);
   ASSERT_TRUE(d.ok()) << d.error().what();
   struct stat st {};
-  ASSERT_EQ(stat((dir + "/u0.sock").c_str(), &st), 0);
+  ASSERT_EQ(stat((dir / "u0.sock").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
