@@ -91,7 +91,7 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
     args.push_back("--fs");
     args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));
   }
-  if (s.vmm_seccomp) args.push_back("--seccomp");
+  if (!s.vmm_seccomp) args.push_back("--no-seccomp");
   if (tap) {
     args.push_back("--net");
     args.push_back("tap-fd=" + std::to_string(kVmmTapFd) + ",mac=" + guest_mac);

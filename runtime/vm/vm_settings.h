@@ -41,7 +41,7 @@ struct VmSettings {
   unsigned boot_timeout_s = 180;       // until the agent answers
   uint64_t max_memory_mib = 1u << 20;  // what annotations and sizing may reach
   unsigned max_vcpus = 64;
-  bool vmm_seccomp = false;  // runvm-vmm --seccomp (vmm/jail/README.md)
+  bool vmm_seccomp = true;  // false: runvm-vmm --no-seccomp (vmm/jail/README.md)
   std::string image_dir;     // searched first for runvm-initrd-<kernel release>.img
 
   [[nodiscard]] nlohmann::json to_json() const;

@@ -108,11 +108,12 @@ TEST_F(VmSettingsTest, AnnotationsStayWithinTheHostMaxima) {
   auto c = resolve_vm_settings({{"io.runvm.vm.vcpus", "3"}}, config(max));
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().err, EPERM);
-  // The VMM's seccomp filter is the host's choice too (config file only).
-  auto sc = resolve_vm_settings({}, config(max + R"(,"vmm_seccomp":true)"));
+  // The VMM's seccomp filter is the host's choice too (config file only): on unless
+  // the config turns it off.
+  auto sc = resolve_vm_settings({}, config(max + R"(,"vmm_seccomp":false)"));
   ASSERT_TRUE(sc) << sc.error().message;
-  EXPECT_TRUE(sc->vmm_seccomp);
-  EXPECT_FALSE(resolve_vm_settings({}, config())->vmm_seccomp);
+  EXPECT_FALSE(sc->vmm_seccomp);
+  EXPECT_TRUE(resolve_vm_settings({}, config())->vmm_seccomp);
   auto off = resolve_vm_settings({{"io.runvm.vm.vmm_seccomp", "false"}}, config(max));
   ASSERT_FALSE(off);
   EXPECT_EQ(off.error().err, EPERM);

@@ -157,9 +157,12 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
                  "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] "
                  "(without mtu the guest picks its own)");
 
-  bool seccomp = false;
-  app.add_flag("--seccomp", seccomp,
-               "also install the seccomp allow-list (off by default for now: vmm/jail/README.md)");
+  bool no_seccomp = false;
+  app.add_flag("--no-seccomp", no_seccomp,
+               "do not install the seccomp allow-list (debugging only: vmm/jail/README.md)");
+  // The filter was opt-in until 2026-12-05; the old flag is still accepted.
+  bool seccomp_compat = false;
+  app.add_flag("--seccomp", seccomp_compat)->group("");
   bool no_mount_jail = false;
   app.add_flag("--no-mount-jail", no_mount_jail,
                "keep the host's mount namespace and root (debugging only: vmm/jail/README.md)");
@@ -245,7 +248,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     cfg.net = net;
   }
   cfg.jail.enabled = true;
-  cfg.jail.seccomp = seccomp;
+  cfg.jail.seccomp = !no_seccomp;
   cfg.jail.mount_namespace = !no_mount_jail;
   out.config = std::move(cfg);
   return out;

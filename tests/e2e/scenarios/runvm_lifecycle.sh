@@ -73,8 +73,8 @@ done
 [ "$(readlink /proc/$vmm/fd/3)" = /dev/net/tun ] || fail "the VMM has no tap on fd 3: $(ls -l /proc/$vmm/fd)"
 note "ctl.sock and vm/vsock.sock 0600; the VMM's only /dev/null is fd 0; net/ipc/uts/cgroup namespaces of its own"
 # Issue 10 item 1: the VMM's jail. Kept: CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
-# (bits 0-4), SETFCAP (31); no_new_privs; the fd limit frozen. (The seccomp
-# filter is opt-in for now: vmm_jail tests it.)
+# (bits 0-4), SETFCAP (31); no_new_privs; the fd limit frozen; the seccomp filter on every
+# thread (Seccomp 2 = filter mode; vmm_jail checks that a forbidden call kills it).
 for f in CapEff CapPrm CapBnd; do
   v=$(sed -n "s/^$f:[[:space:]]*//p" /proc/$vmm/status)
   [ "$v" = 000000008000001f ] || fail "the VMM's $f is $v, want 000000008000001f"
@@ -82,7 +82,10 @@ done
 grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$vmm/status || fail "the VMM has no no_new_privs"
 [ "$(sed -n 's/^Max open files *\([0-9]*\) *\([0-9]*\).*/\1 \2/p' /proc/$vmm/limits | awk '$1 == $2 {print "same"}')" = same ] ||
   fail "the VMM's fd limit is not frozen: $(grep 'open files' /proc/$vmm/limits)"
-note "the VMM's jail: CapEff/CapBnd 8000001f, no_new_privs, fd limit frozen"
+for t in /proc/$vmm/task/*; do
+  grep -q '^Seccomp:[[:space:]]*2$' $t/status || fail "VMM thread $(cat $t/comm) is not in seccomp filter mode: $(grep Seccomp $t/status)"
+done
+note "the VMM's jail: CapEff/CapBnd 8000001f, no_new_privs, fd limit frozen, seccomp filter on its $(ls /proc/$vmm/task | wc -l) threads"
 # Its own root (vmm/jail/mount_jail.h): the rootfs share, the state directory's vm/ (vsock
 # socket, console log) and a private /proc, nothing else of the host's.
 vr=/proc/$vmm/root

@@ -54,6 +54,25 @@ TEST_F(FlagsTest, Defaults) {
   EXPECT_EQ(f.config->memory_mib, 256u);
   EXPECT_FALSE(f.config->vsock_cid);
   EXPECT_EQ(f.config->console.kind, ConsoleConfig::Kind::Stdio);
+  // The whole jail is on unless a debugging flag turns a part off.
+  EXPECT_TRUE(f.config->jail.enabled);
+  EXPECT_TRUE(f.config->jail.seccomp);
+  EXPECT_TRUE(f.config->jail.mount_namespace);
+}
+
+TEST_F(FlagsTest, JailPartsTurnOffOneByOne) {
+  auto f = parse({"--kernel", kernel, "--no-seccomp"});
+  ASSERT_TRUE(f.config);
+  EXPECT_FALSE(f.config->jail.seccomp);
+  EXPECT_TRUE(f.config->jail.mount_namespace);
+  auto m = parse({"--kernel", kernel, "--no-mount-jail"});
+  ASSERT_TRUE(m.config);
+  EXPECT_TRUE(m.config->jail.seccomp);
+  EXPECT_FALSE(m.config->jail.mount_namespace);
+  // The flag of the opt-in days is still accepted and changes nothing.
+  auto old = parse({"--kernel", kernel, "--seccomp"});
+  ASSERT_TRUE(old.config);
+  EXPECT_TRUE(old.config->jail.seccomp);
 }
 
 TEST_F(FlagsTest, SharesTakeReadOnlyAndRootfsInAnyOrder) {
