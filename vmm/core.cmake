@@ -1,10 +1,11 @@
-# VMM core (KVM, x86-64 boot, legacy devices, PCI root, runvm-vmm binary).
+# VMM core (KVM, the machine builder, x86-64 boot, legacy devices, PCI root, config
+# space and MSI-X, runvm-vmm binary).
 list(APPEND RUNVM_VMM_SOURCES
   kvm/kvm.cpp
   kvm/vcpu.cpp
   kvm/kvm_vm_services.cpp
-  kvm/vm_stop.cpp
-  kvm/machine.cpp
+  machine/vm_stop.cpp
+  machine/machine.cpp
   arch/x86_64/e820.cpp
   arch/x86_64/boot_params.cpp
   arch/x86_64/mptable.cpp
@@ -14,6 +15,8 @@ list(APPEND RUNVM_VMM_SOURCES
   boot/kernel_image.cpp
   boot/linux_boot.cpp
   pci/pci_root.cpp
+  pci/pci_config_space.cpp
+  pci/msix.cpp
   devices/legacy/serial.cpp
   devices/legacy/console_log.cpp
   devices/legacy/i8042.cpp

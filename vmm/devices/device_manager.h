@@ -10,10 +10,10 @@
 #include <mutex>
 
 #include "base/result.h"
-#include "vmm/devices/legacy/console_log.h"
 #include "vmm/bus/bus.h"
+#include "vmm/devices/legacy/console_log.h"
 #include "vmm/event/event_loop.h"
-#include "vmm/kvm/vm_stop.h"
+#include "vmm/machine/vm_stop.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/pci/pci_device.h"
 #include "vmm/pci/pci_root.h"

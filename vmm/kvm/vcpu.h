@@ -14,7 +14,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "vmm/bus/bus.h"
-#include "vmm/kvm/vm_stop.h"
+#include "vmm/machine/vm_stop.h"
 
 namespace runvm::vmm::kvm {
 

@@ -12,7 +12,7 @@
 
 #include "vmm/devices/virtio/attach.h"
 #include "vmm/jail/fd_limits.h"
-#include "vmm/kvm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/main/flags.h"
 #include "vmm/main/terminal.h"
 #include "vmm/vm_config.h"

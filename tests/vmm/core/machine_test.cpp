@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tests/vmm/core/synthetic_kernel.h"
-#include "vmm/kvm/machine.h"
+#include "vmm/machine/machine.h"
 
 namespace runvm::vmm {
 namespace {

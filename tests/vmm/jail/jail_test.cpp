@@ -34,7 +34,7 @@
 #include "vmm/jail/fd_limits.h"
 #include "vmm/jail/jail.h"
 #include "vmm/jail/mount_jail.h"
-#include "vmm/kvm/machine.h"
+#include "vmm/machine/machine.h"
 
 namespace runvm::vmm {
 namespace {

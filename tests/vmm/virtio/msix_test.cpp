@@ -1,6 +1,6 @@
 // pci::Msix against a fake VM: routes stay one per vector, whatever the guest
 // writes and whether or not KVM takes the irqfd.
-#include "vmm/devices/virtio/transport/msix.h"
+#include "vmm/pci/msix.h"
 
 #include <gtest/gtest.h>
 

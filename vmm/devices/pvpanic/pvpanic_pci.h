@@ -9,7 +9,7 @@
 #include <functional>
 #include <mutex>
 
-#include "vmm/devices/virtio/transport/pci_config_space.h"
+#include "vmm/pci/pci_config_space.h"
 #include "vmm/pci/pci_device.h"
 
 namespace runvm::vmm {

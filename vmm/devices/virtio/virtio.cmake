@@ -3,8 +3,6 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/queue.cpp
 )
 list(APPEND RUNVM_VMM_SOURCES
-  devices/virtio/transport/pci_config_space.cpp
-  devices/virtio/transport/msix.cpp
   devices/virtio/transport/virtio_pci.cpp
 )
 list(APPEND RUNVM_VMM_SOURCES

@@ -20,11 +20,11 @@
 #include <optional>
 #include <vector>
 
-#include "vmm/devices/virtio/transport/msix.h"
-#include "vmm/devices/virtio/transport/pci_config_space.h"
 #include "vmm/devices/virtio/virtio_device.h"
 #include "vmm/event/event_loop.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/pci/msix.h"
+#include "vmm/pci/pci_config_space.h"
 #include "vmm/pci/pci_device.h"
 
 namespace runvm::vmm::virtio {

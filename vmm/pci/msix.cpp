@@ -1,4 +1,4 @@
-#include "vmm/devices/virtio/transport/msix.h"
+#include "vmm/pci/msix.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "vmm/kvm/machine.h"
+#include "vmm/machine/machine.h"
 
 #include <pthread.h>
 #include <signal.h>

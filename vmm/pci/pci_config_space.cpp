@@ -1,4 +1,4 @@
-#include "vmm/devices/virtio/transport/pci_config_space.h"
+#include "vmm/pci/pci_config_space.h"
 
 #include <cstring>
 

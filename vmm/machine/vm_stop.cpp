@@ -1,4 +1,4 @@
-#include "vmm/kvm/vm_stop.h"
+#include "vmm/machine/vm_stop.h"
 
 namespace runvm::vmm {
 
