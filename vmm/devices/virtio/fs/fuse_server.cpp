@@ -214,6 +214,18 @@ struct FuseServer::Request {
     to_fuse_attr(st, &o.attr);
     return reply_obj(o);
   }
+  // GETXATTR/LISTXATTR: a request for 0 bytes asks for the length only; otherwise
+  // the value itself, which must fit in `cap`.
+  size_t reply_xattr(int rc, uint32_t asked, uint32_t cap, const std::vector<uint8_t>& v) {
+    if (rc < 0) return reply(rc);
+    if (asked == 0) {
+      fuse_getxattr_out o{};
+      o.size = static_cast<uint32_t>(rc);
+      return reply_obj(o);
+    }
+    if (v.size() > cap) return reply_err(ERANGE);
+    return reply_bytes(v);
+  }
 };
 
 FuseServer::FuseServer(std::shared_ptr<FileSystem> fs, FuseServerOptions opts)
@@ -250,45 +262,165 @@ size_t FuseServer::handle(FuseReader& in, FuseWriter& out) {
   return dispatch(r);
 }
 
-size_t FuseServer::do_init(Request& r) {
-  fuse_init_in in{};
-  // 7.36 grew fuse_init_in (flags2); older guests send the first 16 bytes.
-  if (!r.body.obj_prefix(&in, std::min(r.body.remaining(), sizeof(in))) || r.body_buf.size() < 16)
-    return r.reply_err(EINVAL);
-  fuse_init_out o{};
-  o.major = FUSE_KERNEL_VERSION;
-  o.minor = kMaxMinor;
-  if (in.major > FUSE_KERNEL_VERSION) {
-    // The guest speaks a newer major: answer with ours; it retries INIT with it.
-    return r.reply_bytes({reinterpret_cast<const uint8_t*>(&o), FUSE_COMPAT_INIT_OUT_SIZE});
+size_t FuseServer::dispatch(Request& r) {
+  // clang-format off
+  switch (r.in.opcode) {
+    case FUSE_LOOKUP: return do_lookup(r);
+    case FUSE_FORGET: return do_forget(r);
+    case FUSE_GETATTR: return do_getattr(r);
+    case FUSE_SETATTR: return do_setattr(r);
+    case FUSE_READLINK: return do_readlink(r);
+    case FUSE_SYMLINK: return do_symlink(r);
+    case FUSE_MKNOD: return do_mknod(r);
+    case FUSE_MKDIR: return do_mkdir(r);
+    case FUSE_UNLINK: return do_unlink(r);
+    case FUSE_RMDIR: return do_rmdir(r);
+    case FUSE_RENAME: return do_rename(r);
+    case FUSE_LINK: return do_link(r);
+    case FUSE_OPEN: return do_open(r);
+    case FUSE_READ: return do_read(r);
+    // FUSE_WRITE never gets here: handle() passes its data on uncopied (do_write).
+    case FUSE_STATFS: return do_statfs(r);
+    case FUSE_RELEASE: return do_release(r);
+    case FUSE_FSYNC: return do_fsync(r);
+    case FUSE_SETXATTR: return do_setxattr(r);
+    case FUSE_GETXATTR: return do_getxattr(r);
+    case FUSE_LISTXATTR: return do_listxattr(r);
+    case FUSE_REMOVEXATTR: return do_removexattr(r);
+    case FUSE_FLUSH: return do_flush(r);
+    case FUSE_INIT: return do_init(r);
+    case FUSE_OPENDIR: return do_opendir(r);
+    case FUSE_READDIR: return do_readdir(r, false);
+    case FUSE_RELEASEDIR: return do_releasedir(r);
+    case FUSE_FSYNCDIR: return do_fsyncdir(r);
+    case FUSE_ACCESS: return do_access(r);
+    case FUSE_CREATE: return do_create(r);
+    case FUSE_DESTROY: return do_destroy(r);
+    case FUSE_BATCH_FORGET: return do_batch_forget(r);
+    case FUSE_FALLOCATE: return do_fallocate(r);
+    case FUSE_READDIRPLUS: return do_readdir(r, true);
+    case FUSE_RENAME2: return do_rename2(r);
+    case FUSE_LSEEK: return do_lseek(r);
+    case FUSE_COPY_FILE_RANGE: return do_copy_file_range(r);
+    default: return r.reply_err(ENOSYS);
   }
-  if (in.major < FUSE_KERNEL_VERSION || in.minor < kMinMinor) return r.reply_err(EPROTO);
-  o.minor = std::min(in.minor, kMaxMinor);
-  o.max_readahead = std::min(in.max_readahead, opts_.max_readahead);
-  o.flags = in.flags & kSupportedInitFlags;
-  o.max_background = 64;
-  o.congestion_threshold = 48;
-  o.max_write = opts_.max_write;
-  o.time_gran = 1;
-  if (o.flags & FUSE_MAX_PAGES) o.max_pages = static_cast<uint16_t>(opts_.max_write / 4096);
-  fs_->init();
-  minor_.store(o.minor);
-  initialized_.store(true);
-  size_t size = o.minor < 23 ? FUSE_COMPAT_22_INIT_OUT_SIZE : sizeof(o);
-  return r.reply_bytes({reinterpret_cast<const uint8_t*>(&o), size});
+  // clang-format on
 }
 
-size_t FuseServer::do_batch_forget(Request& r) {
-  fuse_batch_forget_in b{};
-  if (!r.body.obj(&b)) return 0;
-  // All or nothing: a count that claims more entries than are present is dropped.
-  if (b.count > r.body.remaining() / sizeof(fuse_forget_one)) return 0;
-  for (uint32_t i = 0; i < b.count; ++i) {
-    fuse_forget_one f{};
-    if (!r.body.obj(&f)) return 0;
-    fs_->forget(f.nodeid, f.nlookup);
-  }
+size_t FuseServer::do_lookup(Request& r) {
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::Lookup, &name)) return r.reply_err(e);
+  Entry e;
+  return r.reply_entry(fs_->lookup(r.ctx, r.in.nodeid, name, &e), e);
+}
+
+size_t FuseServer::do_forget(Request& r) {
+  fuse_forget_in f{};
+  if (r.body.obj(&f)) fs_->forget(r.in.nodeid, f.nlookup);
   return 0;
+}
+
+size_t FuseServer::do_getattr(Request& r) {
+  fuse_getattr_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::optional<uint64_t> fh;
+  if (in.getattr_flags & FUSE_GETATTR_FH) fh = in.fh;
+  struct stat st {};
+  int rc = fs_->getattr(r.ctx, r.in.nodeid, fh, &st);
+  return r.reply_attr(rc, st, fs_->attr_timeout_ns());
+}
+
+size_t FuseServer::do_setattr(Request& r) {
+  fuse_setattr_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  SetAttr a;
+  a.valid = in.valid;
+  a.mode = in.mode;
+  a.uid = in.uid;
+  a.gid = in.gid;
+  a.size = in.size;
+  if (in.atimensec >= 1'000'000'000 || in.mtimensec >= 1'000'000'000) return r.reply_err(EINVAL);
+  a.atime = {static_cast<time_t>(in.atime), static_cast<long>(in.atimensec)};
+  a.mtime = {static_cast<time_t>(in.mtime), static_cast<long>(in.mtimensec)};
+  if (in.valid & FATTR_ATIME_NOW) a.atime.tv_nsec = UTIME_NOW;
+  if (in.valid & FATTR_MTIME_NOW) a.mtime.tv_nsec = UTIME_NOW;
+  if (in.valid & FATTR_FH) a.fh = in.fh;
+  struct stat st {};
+  int rc = fs_->setattr(r.ctx, r.in.nodeid, a, &st);
+  return r.reply_attr(rc, st, fs_->attr_timeout_ns());
+}
+
+size_t FuseServer::do_readlink(Request& r) {
+  std::string target;
+  int rc = fs_->readlink(r.ctx, r.in.nodeid, &target);
+  if (rc < 0) return r.reply(rc);
+  return r.reply_bytes({reinterpret_cast<const uint8_t*>(target.data()), target.size()});
+}
+
+size_t FuseServer::do_symlink(Request& r) {
+  std::string_view name, target;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  if (!r.body.cstr(&target, SIZE_MAX) || target.empty()) return r.reply_err(EINVAL);
+  if (target.size() >= PATH_MAX) return r.reply_err(ENAMETOOLONG);
+  Entry e;
+  return r.reply_entry(fs_->symlink(r.ctx, r.in.nodeid, name, target, &e), e);
+}
+
+size_t FuseServer::do_mknod(Request& r) {
+  fuse_mknod_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  Entry e;
+  return r.reply_entry(fs_->mknod(r.ctx, r.in.nodeid, name, in.mode, in.rdev, in.umask, &e), e);
+}
+
+size_t FuseServer::do_mkdir(Request& r) {
+  fuse_mkdir_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  Entry e;
+  return r.reply_entry(fs_->mkdir(r.ctx, r.in.nodeid, name, in.mode, in.umask, &e), e);
+}
+
+size_t FuseServer::do_unlink(Request& r) {
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  return r.reply(fs_->unlink(r.ctx, r.in.nodeid, name));
+}
+
+size_t FuseServer::do_rmdir(Request& r) {
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  return r.reply(fs_->rmdir(r.ctx, r.in.nodeid, name));
+}
+
+size_t FuseServer::do_rename(Request& r) {
+  fuse_rename_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::string_view name, newname;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &newname)) return r.reply_err(e);
+  return r.reply(fs_->rename(r.ctx, r.in.nodeid, name, in.newdir, newname, 0));
+}
+
+size_t FuseServer::do_link(Request& r) {
+  fuse_link_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  Entry e;
+  return r.reply_entry(fs_->link(r.ctx, in.oldnodeid, r.in.nodeid, name, &e), e);
+}
+
+size_t FuseServer::do_open(Request& r) {
+  fuse_open_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  fuse_open_out o{};
+  int rc = fs_->open(r.ctx, r.in.nodeid, in.flags, &o.fh, &o.open_flags);
+  if (rc < 0) return r.reply(rc);
+  return r.reply_obj(o);
 }
 
 size_t FuseServer::do_read(Request& r) {
@@ -324,6 +456,118 @@ size_t FuseServer::do_write(Request& r) {
   if (n < 0) return r.reply(n);
   fuse_write_out o{};
   o.size = static_cast<uint32_t>(std::min<int64_t>(n, in.size));
+  return r.reply_obj(o);
+}
+
+size_t FuseServer::do_statfs(Request& r) {
+  struct statvfs sv {};
+  int rc = fs_->statfs(r.ctx, r.in.nodeid, &sv);
+  if (rc < 0) return r.reply(rc);
+  fuse_statfs_out o{};
+  o.st.blocks = sv.f_blocks;
+  o.st.bfree = sv.f_bfree;
+  o.st.bavail = sv.f_bavail;
+  o.st.files = sv.f_files;
+  o.st.ffree = sv.f_ffree;
+  o.st.bsize = static_cast<uint32_t>(sv.f_bsize);
+  o.st.namelen = static_cast<uint32_t>(sv.f_namemax);
+  o.st.frsize = static_cast<uint32_t>(sv.f_frsize);
+  return r.reply_obj(o);
+}
+
+size_t FuseServer::do_release(Request& r) {
+  fuse_release_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  return r.reply(fs_->release(r.ctx, r.in.nodeid, in.fh));
+}
+
+size_t FuseServer::do_fsync(Request& r) {
+  fuse_fsync_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  bool datasync = in.fsync_flags & FUSE_FSYNC_FDATASYNC;
+  return r.reply(fs_->fsync(r.ctx, r.in.nodeid, in.fh, datasync));
+}
+
+size_t FuseServer::do_setxattr(Request& r) {
+  // FUSE_SETXATTR_EXT is not negotiated: the short (8-byte) header is used.
+  fuse_setxattr_in in{};
+  if (!r.body.obj_prefix(&in, FUSE_COMPAT_SETXATTR_IN_SIZE)) return r.reply_err(EINVAL);
+  std::string_view name;
+  if (!r.body.cstr(&name, kXattrNameMax) || name.empty()) return r.reply_err(EINVAL);
+  if (in.size > kXattrSizeMax) return r.reply_err(E2BIG);
+  std::span<const uint8_t> value;
+  if (!r.body.bytes(in.size, &value)) return r.reply_err(EINVAL);
+  return r.reply(fs_->setxattr(r.ctx, r.in.nodeid, name, value, in.flags));
+}
+
+size_t FuseServer::do_getxattr(Request& r) {
+  fuse_getxattr_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::string_view name;
+  if (!r.body.cstr(&name, kXattrNameMax) || name.empty()) return r.reply_err(EINVAL);
+  uint32_t size = std::min(in.size, kXattrSizeMax);
+  if (size > r.out->remaining() - kHdr) return r.reply_err(EINVAL);
+  std::vector<uint8_t> v;
+  int rc = fs_->getxattr(r.ctx, r.in.nodeid, name, size, &v);
+  return r.reply_xattr(rc, in.size, size, v);
+}
+
+size_t FuseServer::do_listxattr(Request& r) {
+  fuse_getxattr_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  uint32_t size = std::min(in.size, kXattrSizeMax);
+  if (size > r.out->remaining() - kHdr) return r.reply_err(EINVAL);
+  std::vector<uint8_t> v;
+  int rc = fs_->listxattr(r.ctx, r.in.nodeid, size, &v);
+  return r.reply_xattr(rc, in.size, size, v);
+}
+
+size_t FuseServer::do_removexattr(Request& r) {
+  std::string_view name;
+  if (!r.body.cstr(&name, kXattrNameMax) || name.empty()) return r.reply_err(EINVAL);
+  return r.reply(fs_->removexattr(r.ctx, r.in.nodeid, name));
+}
+
+size_t FuseServer::do_flush(Request& r) {
+  fuse_flush_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  return r.reply(fs_->flush(r.ctx, r.in.nodeid, in.fh));
+}
+
+size_t FuseServer::do_init(Request& r) {
+  fuse_init_in in{};
+  // 7.36 grew fuse_init_in (flags2); older guests send the first 16 bytes.
+  if (!r.body.obj_prefix(&in, std::min(r.body.remaining(), sizeof(in))) || r.body_buf.size() < 16)
+    return r.reply_err(EINVAL);
+  fuse_init_out o{};
+  o.major = FUSE_KERNEL_VERSION;
+  o.minor = kMaxMinor;
+  if (in.major > FUSE_KERNEL_VERSION) {
+    // The guest speaks a newer major: answer with ours; it retries INIT with it.
+    return r.reply_bytes({reinterpret_cast<const uint8_t*>(&o), FUSE_COMPAT_INIT_OUT_SIZE});
+  }
+  if (in.major < FUSE_KERNEL_VERSION || in.minor < kMinMinor) return r.reply_err(EPROTO);
+  o.minor = std::min(in.minor, kMaxMinor);
+  o.max_readahead = std::min(in.max_readahead, opts_.max_readahead);
+  o.flags = in.flags & kSupportedInitFlags;
+  o.max_background = 64;
+  o.congestion_threshold = 48;
+  o.max_write = opts_.max_write;
+  o.time_gran = 1;
+  if (o.flags & FUSE_MAX_PAGES) o.max_pages = static_cast<uint16_t>(opts_.max_write / 4096);
+  fs_->init();
+  minor_.store(o.minor);
+  initialized_.store(true);
+  size_t size = o.minor < 23 ? FUSE_COMPAT_22_INIT_OUT_SIZE : sizeof(o);
+  return r.reply_bytes({reinterpret_cast<const uint8_t*>(&o), size});
+}
+
+size_t FuseServer::do_opendir(Request& r) {
+  fuse_open_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  fuse_open_out o{};
+  int rc = fs_->opendir(r.ctx, r.in.nodeid, in.flags, &o.fh);
+  if (rc < 0) return r.reply(rc);
   return r.reply_obj(o);
 }
 
@@ -367,256 +611,102 @@ size_t FuseServer::do_readdir(Request& r, bool plus) {
   return r.reply_bytes(buf);
 }
 
-size_t FuseServer::dispatch(Request& r) {
-  Body& b = r.body;
-  const Context& ctx = r.ctx;
-  const uint64_t node = r.in.nodeid;
-  std::string_view name, name2;
+size_t FuseServer::do_releasedir(Request& r) {
+  fuse_release_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  return r.reply(fs_->releasedir(r.ctx, r.in.nodeid, in.fh));
+}
 
-  switch (r.in.opcode) {
-    case FUSE_INIT:
-      return do_init(r);
-    case FUSE_DESTROY:
-      fs_->destroy();
-      initialized_.store(false);
-      return r.reply_ok();
-    case FUSE_FORGET: {
-      fuse_forget_in f{};
-      if (b.obj(&f)) fs_->forget(node, f.nlookup);
-      return 0;
-    }
-    case FUSE_BATCH_FORGET:
-      return do_batch_forget(r);
-    case FUSE_LOOKUP: {
-      if (int e = take_name(b, NameKind::Lookup, &name)) return r.reply_err(e);
-      Entry e;
-      return r.reply_entry(fs_->lookup(ctx, node, name, &e), e);
-    }
-    case FUSE_GETATTR: {
-      fuse_getattr_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      std::optional<uint64_t> fh;
-      if (in.getattr_flags & FUSE_GETATTR_FH) fh = in.fh;
-      struct stat st {};
-      int rc = fs_->getattr(ctx, node, fh, &st);
-      return r.reply_attr(rc, st, fs_->attr_timeout_ns());
-    }
-    case FUSE_SETATTR: {
-      fuse_setattr_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      SetAttr a;
-      a.valid = in.valid;
-      a.mode = in.mode;
-      a.uid = in.uid;
-      a.gid = in.gid;
-      a.size = in.size;
-      if (in.atimensec >= 1'000'000'000 || in.mtimensec >= 1'000'000'000)
-        return r.reply_err(EINVAL);
-      a.atime = {static_cast<time_t>(in.atime), static_cast<long>(in.atimensec)};
-      a.mtime = {static_cast<time_t>(in.mtime), static_cast<long>(in.mtimensec)};
-      if (in.valid & FATTR_ATIME_NOW) a.atime.tv_nsec = UTIME_NOW;
-      if (in.valid & FATTR_MTIME_NOW) a.mtime.tv_nsec = UTIME_NOW;
-      if (in.valid & FATTR_FH) a.fh = in.fh;
-      struct stat st {};
-      int rc = fs_->setattr(ctx, node, a, &st);
-      return r.reply_attr(rc, st, fs_->attr_timeout_ns());
-    }
-    case FUSE_READLINK: {
-      std::string target;
-      int rc = fs_->readlink(ctx, node, &target);
-      if (rc < 0) return r.reply(rc);
-      return r.reply_bytes({reinterpret_cast<const uint8_t*>(target.data()), target.size()});
-    }
-    case FUSE_SYMLINK: {
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      if (!b.cstr(&name2, SIZE_MAX) || name2.empty()) return r.reply_err(EINVAL);
-      if (name2.size() >= PATH_MAX) return r.reply_err(ENAMETOOLONG);
-      Entry e;
-      return r.reply_entry(fs_->symlink(ctx, node, name, name2, &e), e);
-    }
-    case FUSE_MKNOD: {
-      fuse_mknod_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      Entry e;
-      return r.reply_entry(fs_->mknod(ctx, node, name, in.mode, in.rdev, in.umask, &e), e);
-    }
-    case FUSE_MKDIR: {
-      fuse_mkdir_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      Entry e;
-      return r.reply_entry(fs_->mkdir(ctx, node, name, in.mode, in.umask, &e), e);
-    }
-    case FUSE_UNLINK:
-    case FUSE_RMDIR: {
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      int rc =
-          r.in.opcode == FUSE_UNLINK ? fs_->unlink(ctx, node, name) : fs_->rmdir(ctx, node, name);
-      return r.reply(rc);
-    }
-    case FUSE_RENAME:
-    case FUSE_RENAME2: {
-      uint64_t newdir = 0;
-      uint32_t flags = 0;
-      if (r.in.opcode == FUSE_RENAME) {
-        fuse_rename_in in{};
-        if (!b.obj(&in)) return r.reply_err(EINVAL);
-        newdir = in.newdir;
-      } else {
-        fuse_rename2_in in{};
-        if (!b.obj(&in)) return r.reply_err(EINVAL);
-        newdir = in.newdir;
-        flags = in.flags;
-        constexpr uint32_t kKnown = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
-        if (flags & ~kKnown) return r.reply_err(EINVAL);
-      }
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      if (int e = take_name(b, NameKind::NewOrExisting, &name2)) return r.reply_err(e);
-      return r.reply(fs_->rename(ctx, node, name, newdir, name2, flags));
-    }
-    case FUSE_LINK: {
-      fuse_link_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      Entry e;
-      return r.reply_entry(fs_->link(ctx, in.oldnodeid, node, name, &e), e);
-    }
-    case FUSE_OPEN:
-    case FUSE_OPENDIR: {
-      fuse_open_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      fuse_open_out o{};
-      int rc = r.in.opcode == FUSE_OPEN ? fs_->open(ctx, node, in.flags, &o.fh, &o.open_flags)
-                                        : fs_->opendir(ctx, node, in.flags, &o.fh);
-      if (rc < 0) return r.reply(rc);
-      return r.reply_obj(o);
-    }
-    case FUSE_CREATE: {
-      fuse_create_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      if (int e = take_name(b, NameKind::NewOrExisting, &name)) return r.reply_err(e);
-      Entry e;
-      fuse_open_out o{};
-      int rc = fs_->create(ctx, node, name, in.mode, in.flags, in.umask, &e, &o.fh, &o.open_flags);
-      if (rc < 0) return r.reply(rc);
-      fuse_entry_out eo;
-      to_entry_out(e, &eo);
-      std::span<const uint8_t> parts[2] = {{reinterpret_cast<const uint8_t*>(&eo), sizeof(eo)},
-                                           {reinterpret_cast<const uint8_t*>(&o), sizeof(o)}};
-      return r.reply(0, parts);
-    }
-    case FUSE_READ:
-      return do_read(r);
-    case FUSE_STATFS: {
-      struct statvfs sv {};
-      int rc = fs_->statfs(ctx, node, &sv);
-      if (rc < 0) return r.reply(rc);
-      fuse_statfs_out o{};
-      o.st.blocks = sv.f_blocks;
-      o.st.bfree = sv.f_bfree;
-      o.st.bavail = sv.f_bavail;
-      o.st.files = sv.f_files;
-      o.st.ffree = sv.f_ffree;
-      o.st.bsize = static_cast<uint32_t>(sv.f_bsize);
-      o.st.namelen = static_cast<uint32_t>(sv.f_namemax);
-      o.st.frsize = static_cast<uint32_t>(sv.f_frsize);
-      return r.reply_obj(o);
-    }
-    case FUSE_RELEASE:
-    case FUSE_RELEASEDIR: {
-      fuse_release_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      return r.reply(r.in.opcode == FUSE_RELEASE ? fs_->release(ctx, node, in.fh)
-                                                 : fs_->releasedir(ctx, node, in.fh));
-    }
-    case FUSE_FLUSH: {
-      fuse_flush_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      return r.reply(fs_->flush(ctx, node, in.fh));
-    }
-    case FUSE_FSYNC:
-    case FUSE_FSYNCDIR: {
-      fuse_fsync_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      bool datasync = in.fsync_flags & FUSE_FSYNC_FDATASYNC;
-      return r.reply(r.in.opcode == FUSE_FSYNC ? fs_->fsync(ctx, node, in.fh, datasync)
-                                               : fs_->fsyncdir(ctx, node, in.fh, datasync));
-    }
-    case FUSE_SETXATTR: {
-      // FUSE_SETXATTR_EXT is not negotiated: the short (8-byte) header is used.
-      fuse_setxattr_in in{};
-      if (!b.obj_prefix(&in, FUSE_COMPAT_SETXATTR_IN_SIZE)) return r.reply_err(EINVAL);
-      if (!b.cstr(&name, kXattrNameMax) || name.empty()) return r.reply_err(EINVAL);
-      if (in.size > kXattrSizeMax) return r.reply_err(E2BIG);
-      std::span<const uint8_t> value;
-      if (!b.bytes(in.size, &value)) return r.reply_err(EINVAL);
-      return r.reply(fs_->setxattr(ctx, node, name, value, in.flags));
-    }
-    case FUSE_GETXATTR:
-    case FUSE_LISTXATTR: {
-      fuse_getxattr_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      const bool get = r.in.opcode == FUSE_GETXATTR;
-      if (get && (!b.cstr(&name, kXattrNameMax) || name.empty())) return r.reply_err(EINVAL);
-      uint32_t size = std::min(in.size, kXattrSizeMax);
-      if (size > r.out->remaining() - kHdr) return r.reply_err(EINVAL);
-      std::vector<uint8_t> v;
-      int rc = get ? fs_->getxattr(ctx, node, name, size, &v) : fs_->listxattr(ctx, node, size, &v);
-      if (rc < 0) return r.reply(rc);
-      if (in.size == 0) {
-        fuse_getxattr_out o{};
-        o.size = static_cast<uint32_t>(rc);
-        return r.reply_obj(o);
-      }
-      if (v.size() > size) return r.reply_err(ERANGE);
-      return r.reply_bytes(v);
-    }
-    case FUSE_REMOVEXATTR: {
-      if (!b.cstr(&name, kXattrNameMax) || name.empty()) return r.reply_err(EINVAL);
-      return r.reply(fs_->removexattr(ctx, node, name));
-    }
-    case FUSE_ACCESS: {
-      fuse_access_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      return r.reply(fs_->access(ctx, node, in.mask));
-    }
-    case FUSE_READDIR:
-      return do_readdir(r, false);
-    case FUSE_READDIRPLUS:
-      return do_readdir(r, true);
-    case FUSE_FALLOCATE: {
-      fuse_fallocate_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      if (in.offset > static_cast<uint64_t>(INT64_MAX) ||
-          in.length > static_cast<uint64_t>(INT64_MAX) - in.offset)
-        return r.reply_err(EINVAL);
-      return r.reply(fs_->fallocate(ctx, node, in.fh, in.mode, in.offset, in.length));
-    }
-    case FUSE_LSEEK: {
-      fuse_lseek_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      fuse_lseek_out o{};
-      int rc = fs_->lseek(ctx, node, in.fh, in.offset, in.whence, &o.offset);
-      if (rc < 0) return r.reply(rc);
-      return r.reply_obj(o);
-    }
-    case FUSE_COPY_FILE_RANGE: {
-      fuse_copy_file_range_in in{};
-      if (!b.obj(&in)) return r.reply_err(EINVAL);
-      if (in.flags != 0) return r.reply_err(EINVAL);
-      // The reply counts bytes in 32 bits: never copy more per request.
-      uint64_t len = std::min<uint64_t>(in.len, 1u << 30);
-      int64_t n = fs_->copy_file_range(ctx, node, in.fh_in, in.off_in, in.nodeid_out, in.fh_out,
-                                       in.off_out, len, 0);
-      if (n < 0) return r.reply(n);
-      fuse_write_out o{};
-      o.size = static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(len)));
-      return r.reply_obj(o);
-    }
-    default:
-      return r.reply_err(ENOSYS);
+size_t FuseServer::do_fsyncdir(Request& r) {
+  fuse_fsync_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  bool datasync = in.fsync_flags & FUSE_FSYNC_FDATASYNC;
+  return r.reply(fs_->fsyncdir(r.ctx, r.in.nodeid, in.fh, datasync));
+}
+
+size_t FuseServer::do_access(Request& r) {
+  fuse_access_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  return r.reply(fs_->access(r.ctx, r.in.nodeid, in.mask));
+}
+
+size_t FuseServer::do_create(Request& r) {
+  fuse_create_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  std::string_view name;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  Entry e;
+  fuse_open_out o{};
+  int rc =
+      fs_->create(r.ctx, r.in.nodeid, name, in.mode, in.flags, in.umask, &e, &o.fh, &o.open_flags);
+  if (rc < 0) return r.reply(rc);
+  fuse_entry_out eo;
+  to_entry_out(e, &eo);
+  std::span<const uint8_t> parts[2] = {{reinterpret_cast<const uint8_t*>(&eo), sizeof(eo)},
+                                       {reinterpret_cast<const uint8_t*>(&o), sizeof(o)}};
+  return r.reply(0, parts);
+}
+
+size_t FuseServer::do_destroy(Request& r) {
+  fs_->destroy();
+  initialized_.store(false);
+  return r.reply_ok();
+}
+
+size_t FuseServer::do_batch_forget(Request& r) {
+  fuse_batch_forget_in b{};
+  if (!r.body.obj(&b)) return 0;
+  // All or nothing: a count that claims more entries than are present is dropped.
+  if (b.count > r.body.remaining() / sizeof(fuse_forget_one)) return 0;
+  for (uint32_t i = 0; i < b.count; ++i) {
+    fuse_forget_one f{};
+    if (!r.body.obj(&f)) return 0;
+    fs_->forget(f.nodeid, f.nlookup);
   }
+  return 0;
+}
+
+size_t FuseServer::do_fallocate(Request& r) {
+  fuse_fallocate_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  if (in.offset > static_cast<uint64_t>(INT64_MAX) ||
+      in.length > static_cast<uint64_t>(INT64_MAX) - in.offset)
+    return r.reply_err(EINVAL);
+  return r.reply(fs_->fallocate(r.ctx, r.in.nodeid, in.fh, in.mode, in.offset, in.length));
+}
+
+size_t FuseServer::do_rename2(Request& r) {
+  fuse_rename2_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  constexpr uint32_t kKnown = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
+  if (in.flags & ~kKnown) return r.reply_err(EINVAL);
+  std::string_view name, newname;
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &name)) return r.reply_err(e);
+  if (int e = take_name(r.body, NameKind::NewOrExisting, &newname)) return r.reply_err(e);
+  return r.reply(fs_->rename(r.ctx, r.in.nodeid, name, in.newdir, newname, in.flags));
+}
+
+size_t FuseServer::do_lseek(Request& r) {
+  fuse_lseek_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  fuse_lseek_out o{};
+  int rc = fs_->lseek(r.ctx, r.in.nodeid, in.fh, in.offset, in.whence, &o.offset);
+  if (rc < 0) return r.reply(rc);
+  return r.reply_obj(o);
+}
+
+size_t FuseServer::do_copy_file_range(Request& r) {
+  fuse_copy_file_range_in in{};
+  if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  if (in.flags != 0) return r.reply_err(EINVAL);
+  // The reply counts bytes in 32 bits: never copy more per request.
+  uint64_t len = std::min<uint64_t>(in.len, 1u << 30);
+  int64_t n = fs_->copy_file_range(r.ctx, r.in.nodeid, in.fh_in, in.off_in, in.nodeid_out,
+                                   in.fh_out, in.off_out, len, 0);
+  if (n < 0) return r.reply(n);
+  fuse_write_out o{};
+  o.size = static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(len)));
+  return r.reply_obj(o);
 }
 
 }  // namespace runvm::vmm::virtio::fs

@@ -48,11 +48,44 @@ class FuseServer {
  private:
   struct Request;
   size_t dispatch(Request& r);
-  size_t do_init(Request& r);
-  size_t do_read(Request& r);
-  size_t do_write(Request& r);
-  size_t do_readdir(Request& r, bool plus);
-  size_t do_batch_forget(Request& r);
+  // One method per FUSE opcode, in opcode order; each decodes and checks its own
+  // body and writes the reply.
+  size_t do_lookup(Request& r);
+  size_t do_forget(Request& r);  // never replies
+  size_t do_getattr(Request& r);
+  size_t do_setattr(Request& r);
+  size_t do_readlink(Request& r);
+  size_t do_symlink(Request& r);
+  size_t do_mknod(Request& r);
+  size_t do_mkdir(Request& r);
+  size_t do_unlink(Request& r);
+  size_t do_rmdir(Request& r);
+  size_t do_rename(Request& r);
+  size_t do_link(Request& r);
+  size_t do_open(Request& r);
+  size_t do_read(Request& r);   // the data lands directly in the reply buffers
+  size_t do_write(Request& r);  // called from handle(): the data is passed on uncopied
+  size_t do_statfs(Request& r);
+  size_t do_release(Request& r);
+  size_t do_fsync(Request& r);
+  size_t do_setxattr(Request& r);
+  size_t do_getxattr(Request& r);
+  size_t do_listxattr(Request& r);
+  size_t do_removexattr(Request& r);
+  size_t do_flush(Request& r);
+  size_t do_init(Request& r);  // negotiates the protocol; until then every other op gets EIO
+  size_t do_opendir(Request& r);
+  size_t do_readdir(Request& r, bool plus);  // READDIR and READDIRPLUS
+  size_t do_releasedir(Request& r);
+  size_t do_fsyncdir(Request& r);
+  size_t do_access(Request& r);
+  size_t do_create(Request& r);
+  size_t do_destroy(Request& r);
+  size_t do_batch_forget(Request& r);  // never replies; all entries or none
+  size_t do_fallocate(Request& r);
+  size_t do_rename2(Request& r);
+  size_t do_lseek(Request& r);
+  size_t do_copy_file_range(Request& r);  // at most 1 GiB per request
 
   std::shared_ptr<FileSystem> fs_;
   FuseServerOptions opts_;
