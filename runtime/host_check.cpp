@@ -69,10 +69,9 @@ CheckResult check_vsock(const std::string& root) {
   addr.sun_family = AF_UNIX;
   constexpr size_t kBelowRoot = 1 + 64 + std::char_traits<char>::length("/vm/vsock.sock");
   if (root.size() + kBelowRoot >= sizeof addr.sun_path)
-    return fail(
-        name, "state root " + root + " is too long for unix socket paths",
-        "use a --root shorter than " + std::to_string(sizeof addr.sun_path - kBelowRoot) +
-            " characters");
+    return fail(name, "state root " + root + " is too long for unix socket paths",
+                "use a --root shorter than " + std::to_string(sizeof addr.sun_path - kBelowRoot) +
+                    " characters");
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   int rc = fd.valid() ? ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) : -1;

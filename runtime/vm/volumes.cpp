@@ -162,9 +162,9 @@ int bind_files_in_new_namespace(const SharedMounts& shared, const char** what) {
     }
   }
   const std::string& ro = shared.files_ro_dir;
-  if (!ro.empty() && ::mount(nullptr, ro.c_str(), nullptr,
-                             MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                             nullptr) != 0) {
+  if (!ro.empty() &&
+      ::mount(nullptr, ro.c_str(), nullptr,
+              MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     *what = ro.c_str();
     return errno;
   }

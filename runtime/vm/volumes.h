@@ -44,9 +44,9 @@ struct FileBind {
 };
 
 struct SharedMounts {
-  std::vector<Volume> volumes;            // one virtio-fs device each (the file shares included)
-  std::vector<FileBind> files;            // bound in the VMM's mount namespace before it starts
-  std::vector<std::string> guest_shares;  // tags guest-init mounts under agent::kGuestSharesDir
+  std::vector<Volume> volumes;             // one virtio-fs device each (the file shares included)
+  std::vector<FileBind> files;             // bound in the VMM's mount namespace before it starts
+  std::vector<std::string> guest_shares;   // tags guest-init mounts under agent::kGuestSharesDir
   std::string files_rw_dir, files_ro_dir;  // the file shares' roots; empty: no such file
 };
 
