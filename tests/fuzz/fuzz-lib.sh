@@ -9,7 +9,8 @@
 fuzz_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Targets of tests/fuzz/CMakeLists.txt.
-fuzzers=(virtqueue_fuzzer vsock_fuzzer net_fuzzer agent_client_fuzzer pci_fuzzer legacy_io_fuzzer)
+fuzzers=(virtqueue_fuzzer vsock_fuzzer vsock_device_fuzzer net_fuzzer agent_client_fuzzer pci_fuzzer
+  legacy_io_fuzzer)
 # Other areas' fuzzers join when their target exists in this tree.
 fuzz_optional=(oci_config_fuzzer fuse_fuzzer p9_fuzzer)
 # Seed corpora: read-only inputs beside the fuzzer sources.
@@ -21,12 +22,14 @@ declare -A seeds=(
   [pci_fuzzer]=$fuzz_top/tests/fuzz/corpus/pci_fuzzer
   [legacy_io_fuzzer]=$fuzz_top/tests/fuzz/corpus/legacy_io_fuzzer
 )
-# Extra libFuzzer flags per target. The virtio-pci transport logs each refused
+# Extra libFuzzer flags per target. The vsock device logs its first dropped packets
+# (8 per device, one device per input). The virtio-pci transport logs each refused
 # activation to stderr (a few lines per input, megabytes a minute): discard the
 # target's own stderr; libFuzzer and sanitizer reports still get through.
 # shellcheck disable=SC2034
 declare -A fuzz_args=(
   [pci_fuzzer]=-close_fd_mask=2
+  [vsock_device_fuzzer]=-close_fd_mask=2
 )
 
 fuzz_configure() {

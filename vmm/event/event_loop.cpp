@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <vector>
 
 namespace runvm::vmm {
 
@@ -51,31 +50,34 @@ bool EventLoop::remove(int fd) {
 }
 
 bool EventLoop::run() {
-  std::vector<epoll_event> evs(64);
-  while (!stop_.load()) {
-    int n = epoll_wait(epfd_, evs.data(), static_cast<int>(evs.size()), -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    for (int i = 0; i < n && !stop_.load(); ++i) {
-      int fd = evs[i].data.fd;
-      if (fd == wakefd_) {
-        uint64_t v;
-        [[maybe_unused]] auto r = read(wakefd_, &v, sizeof v);
-        continue;
-      }
-      std::shared_ptr<Handler> h;
-      {
-        std::lock_guard lk(mu_);
-        auto it = handlers_.find(fd);
-        if (it == handlers_.end()) continue;
-        h = it->second;
-      }
-      (*h)(evs[i].events);
-    }
-  }
+  while (!stop_.load())
+    if (run_once(-1) < 0) return false;
   return true;
+}
+
+int EventLoop::run_once(int timeout_ms) {
+  epoll_event evs[64];
+  int n = epoll_wait(epfd_, evs, 64, timeout_ms);
+  if (n < 0) return errno == EINTR ? 0 : -1;
+  int ran = 0;
+  for (int i = 0; i < n && !stop_.load(); ++i) {
+    int fd = evs[i].data.fd;
+    if (fd == wakefd_) {
+      uint64_t v;
+      [[maybe_unused]] auto r = read(wakefd_, &v, sizeof v);
+      continue;
+    }
+    std::shared_ptr<Handler> h;
+    {
+      std::lock_guard lk(mu_);
+      auto it = handlers_.find(fd);
+      if (it == handlers_.end()) continue;
+      h = it->second;
+    }
+    (*h)(evs[i].events);
+    ++ran;
+  }
+  return ran;
 }
 
 void EventLoop::stop() {

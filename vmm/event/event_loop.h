@@ -34,6 +34,11 @@ class EventLoop {
 
   // Runs until stop(); returns false if epoll failed unexpectedly.
   bool run();
+  // One iteration on the calling thread: waits up to timeout_ms (-1: forever,
+  // 0: not at all) and runs the handlers of what is ready. Returns how many
+  // ran, or -1 if epoll failed (EINTR counts as 0). For tests and fuzzers,
+  // which drive the loop step by step; run() is this in a loop.
+  int run_once(int timeout_ms);
   // Thread-safe; makes run() return after the current iteration.
   void stop();
   bool stopped() const { return stop_.load(); }

@@ -415,7 +415,10 @@ TEST_F(VsockDeviceTest, ManyConnectionsAtOnce) {
 
 TEST_F(VsockDeviceTest, LargeTransferBothWays) {
   constexpr uint32_t kGuestBuf = 128 * 1024;
-  auto [fd, local] = host_connect(9, kGuestBuf);
+  // Not a structured binding: clang before 16 cannot capture one in a lambda.
+  const auto conn = host_connect(9, kGuestBuf);
+  const int fd = conn.first;
+  const uint32_t local = conn.second;
   // guest -> host: 1 MiB in 4 KiB packets, sent only within the credit the
   // device advertises (as a Linux guest does); the host reads concurrently.
   std::string blob(1 << 20, '\0');
