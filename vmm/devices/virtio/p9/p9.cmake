@@ -2,6 +2,7 @@
 # Paths are relative to vmm/.
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/p9/p9_server.cpp
+  devices/virtio/p9/p9_wire.cpp
   devices/virtio/p9/qid_paths.cpp
   devices/virtio/p9/virtio_9p.cpp
 )

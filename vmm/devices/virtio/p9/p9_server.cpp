@@ -1,6 +1,7 @@
 #include "vmm/devices/virtio/p9/p9_server.h"
 
-#include <dirent.h>
+#include "vmm/devices/virtio/p9/p9_wire.h"
+
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <linux/limits.h>
@@ -9,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,109 +18,9 @@ namespace runvm::vmm::virtio::p9 {
 
 namespace {
 
-// 9P2000.L message types.
-enum : uint8_t {
-  kRlerror = 7,
-  kTstatfs = 8,
-  kTlopen = 12,
-  kTlcreate = 14,
-  kTsymlink = 16,
-  kTmknod = 18,
-  kTrename = 20,
-  kTreadlink = 22,
-  kTgetattr = 24,
-  kTsetattr = 26,
-  kTxattrwalk = 30,
-  kTxattrcreate = 32,
-  kTreaddir = 40,
-  kTfsync = 50,
-  kTlock = 52,
-  kTgetlock = 54,
-  kTlink = 70,
-  kTmkdir = 72,
-  kTrenameat = 74,
-  kTunlinkat = 76,
-  kTversion = 100,
-  kTattach = 104,
-  kTflush = 108,
-  kTwalk = 110,
-  kTread = 116,
-  kTwrite = 118,
-  kTclunk = 120,
-  kTremove = 122,
-};
+using namespace wire;  // message types, kHdr and protocol constants
 
-constexpr size_t kHdr = 7;  // size[4] type[1] tag[2]
-constexpr uint32_t kNoFid = 0xffffffff;
 constexpr uint32_t kXattrMax = 65536;
-constexpr uint32_t kAtRemoveDir = 0x200;
-
-// Tsetattr valid bits.
-constexpr uint32_t kSetMode = 0x1, kSetUid = 0x2, kSetGid = 0x4, kSetSize = 0x8, kSetAtime = 0x10,
-                   kSetMtime = 0x20, kSetAtimeSet = 0x80, kSetMtimeSet = 0x100;
-constexpr uint64_t kGetattrBasic = 0x7ff;
-
-// Little-endian cursor over a message body copied out of guest memory. Any
-// short read clears ok(); values read after that are zero.
-class In {
- public:
-  explicit In(std::span<const uint8_t> d) : d_(d) {}
-  bool ok() const { return ok_; }
-  size_t remaining() const { return d_.size() - pos_; }
-  uint8_t u8() { return static_cast<uint8_t>(take(1)); }
-  uint16_t u16() { return static_cast<uint16_t>(take(2)); }
-  uint32_t u32() { return static_cast<uint32_t>(take(4)); }
-  uint64_t u64() { return take(8); }
-  std::string_view str() {
-    uint16_t n = u16();
-    if (!ok_ || remaining() < n) {
-      ok_ = false;
-      return {};
-    }
-    std::string_view s(reinterpret_cast<const char*>(d_.data() + pos_), n);
-    pos_ += n;
-    return s;
-  }
-
- private:
-  uint64_t take(size_t n) {
-    if (!ok_ || remaining() < n) {
-      ok_ = false;
-      return 0;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(d_[pos_ + i]) << (8 * i);
-    pos_ += n;
-    return v;
-  }
-  std::span<const uint8_t> d_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
-
-class Out {
- public:
-  std::vector<uint8_t> b;
-  void u8(uint8_t v) { b.push_back(v); }
-  void u16(uint16_t v) { put(v, 2); }
-  void u32(uint32_t v) { put(v, 4); }
-  void u64(uint64_t v) { put(v, 8); }
-  void str(std::string_view s) {
-    u16(static_cast<uint16_t>(std::min<size_t>(s.size(), 0xffff)));
-    b.insert(b.end(), s.begin(), s.begin() + std::min<size_t>(s.size(), 0xffff));
-  }
-  // `path` from QidPaths: st_ino made unique across host filesystems.
-  void qid(const struct stat& st, uint64_t path) {
-    u8(S_ISDIR(st.st_mode) ? 0x80 : S_ISLNK(st.st_mode) ? 0x02 : 0);
-    u32(0);
-    u64(path);
-  }
-
- private:
-  void put(uint64_t v, size_t n) {
-    for (size_t i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-  }
-};
 
 // A single path component; "." and ".." only where a walk allows them.
 bool valid_name(std::string_view n, bool walk) {
@@ -157,33 +57,25 @@ struct P9Server::Msg {
   fs::FuseReader* reader = nullptr;
   fs::FuseWriter* out = nullptr;
   std::vector<uint8_t> body_buf;
-  In in{{}};
+  wire::Reader in{{}};
 
-  size_t reply(Out& body) {
+  size_t reply(wire::Writer& body) {
     size_t len = kHdr + body.b.size();
     if (len > out->remaining() || len > 0xffffffffu) return error(ENOBUFS);
     uint8_t h[kHdr];
-    uint32_t l = static_cast<uint32_t>(len);
-    std::memcpy(h, &l, 4);
-    h[4] = static_cast<uint8_t>(type + 1);
-    std::memcpy(h + 5, &tag, 2);
+    put_header(h, static_cast<uint32_t>(len), static_cast<uint8_t>(type + 1), tag);
     if (!out->write(h, kHdr) || !out->write(body.b.data(), body.b.size())) return 0;
     return len;
   }
   size_t reply_empty() {
-    Out o;
+    wire::Writer o;
     return reply(o);
   }
   size_t error(int e) {
     e = std::abs(e);
     if (e == 0 || e >= 4096) e = EIO;
-    uint8_t m[kHdr + 4];
-    uint32_t l = sizeof(m);
-    std::memcpy(m, &l, 4);
-    m[4] = kRlerror;
-    std::memcpy(m + 5, &tag, 2);
-    uint32_t ec = static_cast<uint32_t>(e);
-    std::memcpy(m + 7, &ec, 4);
+    uint8_t m[kRlerrorSize];
+    put_rlerror(m, tag, static_cast<uint32_t>(e));
     return out->write(m, sizeof(m)) ? sizeof(m) : 0;
   }
 };
@@ -254,100 +146,33 @@ size_t P9Server::handle(fs::FuseReader& in, fs::FuseWriter& out) {
   m.out = &out;
   uint8_t h[kHdr];
   if (!in.read(h, kHdr)) return 0;
-  uint32_t size;
-  std::memcpy(&size, h, 4);
-  m.type = h[4];
-  std::memcpy(&m.tag, h + 5, 2);
-  if (out.remaining() < kHdr + 4) return 0;  // not even an Rlerror fits
+  const Header hdr = parse_header(h);
+  const uint32_t size = hdr.size;
+  m.type = hdr.type;
+  m.tag = hdr.tag;
+  if (out.remaining() < kRlerrorSize) return 0;  // not even an Rlerror fits
   if (size < kHdr || size - kHdr > in.remaining()) return m.error(EINVAL);
   uint32_t msize = msize_.load();
   if (m.type != kTversion && msize == 0) return m.error(EPROTO);  // Tversion comes first
   if (msize != 0 && size > msize) return m.error(EMSGSIZE);
   in.limit(size - kHdr);
-  if (m.type == kTwrite) return do_write(m);
+  if (m.type == kTwrite) return do_write(m);  // streams its data: no body copy
   if (in.remaining() > std::max(msize, kMinMsize)) return m.error(EMSGSIZE);
   m.body_buf.resize(in.remaining());
   if (!in.read(m.body_buf.data(), m.body_buf.size())) return m.error(EINVAL);
-  m.in = In(m.body_buf);
+  m.in = wire::Reader(m.body_buf);
   // Operations with side effects only run when their reply fits, so a lookup
   // count or a created file is never lost for want of room.
-  size_t need = kHdr;
-  switch (m.type) {
-    case kTattach:
-    case kTmkdir:
-    case kTsymlink:
-    case kTmknod:
-      need += 13;
-      break;
-    case kTlopen:
-    case kTlcreate:
-      need += 13 + 4;
-      break;
-    case kTxattrwalk:
-      need += 8;
-      break;
-    case kTwalk: {
-      // Room for one qid per name asked for: the Linux client sizes the Rwalk
-      // buffer by nwname (a clone, nwname 0, gets only 11 bytes).
-      uint16_t nwname = 0;
-      if (m.body_buf.size() >= 10) std::memcpy(&nwname, m.body_buf.data() + 8, 2);
-      need += 2 + 13 * size_t{std::min<uint16_t>(nwname, kMaxWalkNames)};
-      break;
-    }
-    default:
-      break;
+  const Op& op = kOps[m.type];
+  size_t need = kHdr + op.reply_room;
+  if (m.type == kTwalk) {
+    // Room for one qid per name asked for: the Linux client sizes the Rwalk
+    // buffer by nwname (a clone, nwname 0, gets only 11 bytes).
+    need += kQid * size_t{std::min<uint16_t>(peek_walk_nwname(m.body_buf), kMaxWalkNames)};
   }
   if (out.remaining() < need) return m.error(ENOBUFS);
-  return dispatch(m);
-}
-
-size_t P9Server::dispatch(Msg& m) {
-  switch (m.type) {
-    case kTversion:
-      return do_version(m);
-    case kTattach:
-      return do_attach(m);
-    case kTwalk:
-      return do_walk(m);
-    case kTlopen:
-      return do_lopen(m);
-    case kTlcreate:
-      return do_lcreate(m);
-    case kTread:
-      return do_read(m);
-    case kTclunk:
-      return do_clunk(m, false);
-    case kTremove:
-      return do_clunk(m, true);
-    case kTgetattr:
-      return do_getattr(m);
-    case kTsetattr:
-      return do_setattr(m);
-    case kTreaddir:
-      return do_readdir(m);
-    case kTxattrwalk:
-      return do_xattrwalk(m);
-    case kTxattrcreate:
-      return do_xattrcreate(m);
-    case kTmkdir:
-    case kTsymlink:
-    case kTmknod:
-      return do_create_node(m);
-    case kTrenameat:
-    case kTunlinkat:
-    case kTlink:
-    case kTrename:
-      return do_namespace(m);
-    case kTstatfs:
-    case kTreadlink:
-    case kTfsync:
-    case kTlock:
-    case kTgetlock:
-    case kTflush:
-      return do_misc(m);
-    default:
-      return m.error(EOPNOTSUPP);  // Tauth, legacy 9P2000 messages, garbage
-  }
+  if (!op.run) return m.error(EOPNOTSUPP);  // Tauth, legacy 9P2000 messages, garbage
+  return (this->*op.run)(m);
 }
 
 size_t P9Server::do_version(Msg& m) {
@@ -357,7 +182,7 @@ size_t P9Server::do_version(Msg& m) {
   if (want < kMinMsize) return m.error(EINVAL);
   // A new session: every fid of the old one is clunked.
   clunk_all();
-  Out o;
+  wire::Writer o;
   uint32_t msize = std::min(want, max_msize_);
   o.u32(msize);
   if (version.substr(0, 8) == "9P2000.L") {
@@ -385,7 +210,7 @@ size_t P9Server::do_attach(Msg& m) {
     fs_->forget(e.node, 1);
     return m.error(EBADF);
   }
-  Out o;
+  wire::Writer o;
   o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
   return m.reply(o);
 }
@@ -412,7 +237,7 @@ size_t P9Server::do_walk(Msg& m) {
   }
   fs::Context ctx{f->uid, 0, 0};
 
-  Out o;
+  wire::Writer o;
   o.u16(0);  // patched below
   uint64_t cur = f->node;
   bool counted = false;  // whether we hold a lookup count of cur
@@ -434,8 +259,7 @@ size_t P9Server::do_walk(Msg& m) {
   if (walked < names.size()) {
     if (counted) fs_->forget(cur, 1);
     if (walked == 0) return m.error(first_err);
-    o.b[0] = static_cast<uint8_t>(walked);  // partial walk: newfid is not created
-    o.b[1] = 0;
+    o.patch_u16(0, static_cast<uint16_t>(walked));  // partial walk: newfid is not created
     return m.reply(o);
   }
   if (!counted && !fs_->add_ref(cur)) return m.error(ENOENT);
@@ -459,8 +283,7 @@ size_t P9Server::do_walk(Msg& m) {
     fs_->forget(cur, 1);
     return m.error(EBADF);
   }
-  o.b[0] = static_cast<uint8_t>(walked);
-  o.b[1] = 0;
+  o.patch_u16(0, static_cast<uint16_t>(walked));
   return m.reply(o);
 }
 
@@ -483,7 +306,7 @@ size_t P9Server::do_lopen(Msg& m) {
   f->open = true;
   f->dir = dir;
   f->fh = fh;
-  Out o;
+  wire::Writer o;
   o.qid(st, qids_.path(st.st_dev, st.st_ino));
   o.u32(msize_.load() - 24);  // iounit
   return m.reply(o);
@@ -523,7 +346,7 @@ size_t P9Server::do_lcreate(Msg& m) {
     return m.error(EBADF);
   }
   drop_fid(old);
-  Out o;
+  wire::Writer o;
   o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
   o.u32(msize_.load() - 24);
   return m.reply(o);
@@ -537,7 +360,7 @@ size_t P9Server::do_read(Msg& m) {
   auto f = get_fid(fid);
   if (!f) return m.error(EBADF);
   const size_t room = std::min<size_t>(m.out->remaining(), msize_.load());
-  if (room < kHdr + 4) return m.error(ENOBUFS);
+  if (room < kHdr + 4) return m.error(ENOBUFS);  // header + count[4]
   size_t n = std::min<size_t>(count, room - kHdr - 4);
   std::vector<uint8_t> xdata;
   bool xattr_read = false;  // taken under f->m: a concurrent Txattrcreate may change it
@@ -567,27 +390,21 @@ size_t P9Server::do_read(Msg& m) {
   }
   if (got < 0) {
     // Nothing but the placeholder was written: overwrite it with Rlerror.
-    uint8_t e[kHdr + 4];
-    uint32_t l = sizeof(e), ec = static_cast<uint32_t>(-got);
-    std::memcpy(e, &l, 4);
-    e[4] = kRlerror;
-    std::memcpy(e + 5, &m.tag, 2);
-    std::memcpy(e + 7, &ec, 4);
+    uint8_t e[kRlerrorSize];
+    put_rlerror(e, m.tag, static_cast<uint32_t>(-got));
     return m.out->write_at(start, e, sizeof(e)) ? sizeof(e) : 0;
   }
   uint32_t total = static_cast<uint32_t>(m.out->written() - start);
   uint32_t cnt = total - kHdr - 4;
-  std::memcpy(h, &total, 4);
-  h[4] = kTread + 1;
-  std::memcpy(h + 5, &m.tag, 2);
-  std::memcpy(h + 7, &cnt, 4);
+  put_header(h, total, kTread + 1, m.tag);
+  put_u32(h + kHdr, cnt);
   return m.out->write_at(start, h, sizeof(h)) ? total : 0;
 }
 
 size_t P9Server::do_write(Msg& m) {
-  uint8_t hb[16];
+  uint8_t hb[kTwriteFixed];
   if (!m.reader->read(hb, sizeof(hb))) return m.error(EINVAL);
-  In in(hb);
+  wire::Reader in(hb);
   uint32_t fid = in.u32();
   uint64_t offset = in.u64();
   uint32_t count = in.u32();
@@ -615,12 +432,20 @@ size_t P9Server::do_write(Msg& m) {
     }
   }
   if (n < 0) return m.error(static_cast<int>(n));
-  Out o;
+  wire::Writer o;
   o.u32(static_cast<uint32_t>(std::min<int64_t>(n, count)));
   return m.reply(o);
 }
 
-size_t P9Server::do_clunk(Msg& m, bool remove) {
+size_t P9Server::do_clunk(Msg& m) {
+  return clunk(m, false);
+}
+
+size_t P9Server::do_remove(Msg& m) {
+  return clunk(m, true);
+}
+
+size_t P9Server::clunk(Msg& m, bool remove) {
   uint32_t fid = m.in.u32();
   if (!m.in.ok()) return m.error(EINVAL);
   std::shared_ptr<Fid> f;
@@ -664,24 +489,8 @@ size_t P9Server::do_getattr(Msg& m) {
   struct stat st {};
   if (int rc = fs_->getattr(fs::Context{f->uid, 0, 0}, f->node, std::nullopt, &st); rc < 0)
     return m.error(rc);
-  Out o;
-  o.u64(kGetattrBasic);
-  o.qid(st, qids_.path(st.st_dev, st.st_ino));
-  o.u32(st.st_mode);
-  o.u32(st.st_uid);
-  o.u32(st.st_gid);
-  o.u64(st.st_nlink);
-  o.u64(st.st_rdev);
-  o.u64(static_cast<uint64_t>(st.st_size));
-  o.u64(static_cast<uint64_t>(st.st_blksize));
-  o.u64(static_cast<uint64_t>(st.st_blocks));
-  o.u64(static_cast<uint64_t>(st.st_atim.tv_sec));
-  o.u64(static_cast<uint64_t>(st.st_atim.tv_nsec));
-  o.u64(static_cast<uint64_t>(st.st_mtim.tv_sec));
-  o.u64(static_cast<uint64_t>(st.st_mtim.tv_nsec));
-  o.u64(static_cast<uint64_t>(st.st_ctim.tv_sec));
-  o.u64(static_cast<uint64_t>(st.st_ctim.tv_nsec));
-  for (int i = 0; i < 4; ++i) o.u64(0);  // btime sec/nsec, gen, data_version
+  wire::Writer o;
+  o.getattr(kGetattrBasic, st, qids_.path(st.st_dev, st.st_ino));
   return m.reply(o);
 }
 
@@ -736,21 +545,16 @@ size_t P9Server::do_readdir(Msg& m) {
   const size_t room = std::min<size_t>(m.out->remaining(), msize_.load());
   if (room < kHdr + 4) return m.error(ENOBUFS);
   const size_t cap = std::min<size_t>(count, room - kHdr - 4);
-  Out data;
+  wire::Writer data;
   bool full = false;
   fs::DirSink sink = [&](const fs::DirEntry& d) {
     if (d.name.empty() || d.name.size() > NAME_MAX) return true;
-    size_t rec = 13 + 8 + 1 + 2 + d.name.size();
+    size_t rec = kDirentFixed + d.name.size();
     if (data.b.size() + rec > cap) {
       full = true;
       return false;
     }
-    data.u8(d.type == DT_DIR ? 0x80 : d.type == DT_LNK ? 0x02 : 0);
-    data.u32(0);
-    data.u64(d.ino);
-    data.u64(d.offset);
-    data.u8(static_cast<uint8_t>(d.type));
-    data.str(d.name);
+    data.dirent(d.type, d.ino, d.offset, d.name);
     return true;
   };
   int rc = fs_->readdir(fs::Context{f->uid, 0, 0}, f->node, fh, offset, sink);
@@ -758,9 +562,9 @@ size_t P9Server::do_readdir(Msg& m) {
   // An empty Rreaddir means end of directory; when the next entry alone exceeds count, say
   // so (as getdents does) instead of letting the client stop listing early.
   if (full && data.b.empty()) return m.error(EINVAL);
-  Out o;
+  wire::Writer o;
   o.u32(static_cast<uint32_t>(data.b.size()));
-  o.b.insert(o.b.end(), data.b.begin(), data.b.end());
+  o.bytes(data.b);
   return m.reply(o);
 }
 
@@ -800,7 +604,7 @@ size_t P9Server::do_xattrwalk(Msg& m) {
     drop_fid(nf);  // gives the node's count and the charge back
     return m.error(EBADF);
   }
-  Out o;
+  wire::Writer o;
   o.u64(nf->xbuf.size());
   return m.reply(o);
 }
@@ -828,152 +632,224 @@ size_t P9Server::do_xattrcreate(Msg& m) {
   return m.reply_empty();
 }
 
-size_t P9Server::do_create_node(Msg& m) {
+size_t P9Server::do_mkdir(Msg& m) {
   uint32_t dfid = m.in.u32();
   std::string_view name = m.in.str();
-  std::string_view target;
-  uint32_t mode = 0, major = 0, minor = 0;
-  if (m.type == kTsymlink) {
-    target = m.in.str();
-  } else {
-    mode = m.in.u32();
-    if (m.type == kTmknod) {
-      major = m.in.u32();
-      minor = m.in.u32();
-    }
-  }
+  uint32_t mode = m.in.u32();
   uint32_t gid = m.in.u32();
   if (!m.in.ok() || !valid_name(name, false)) return m.error(EINVAL);
-  if (m.type == kTsymlink &&
-      (target.empty() || target.size() >= PATH_MAX || target.find('\0') != std::string_view::npos))
+  auto f = get_fid(dfid);
+  if (!f) return m.error(EBADF);
+  fs::Entry e;
+  int rc = fs_->mkdir(fs::Context{f->uid, gid, 0}, f->node, name, mode, 0, &e);
+  return reply_new_node(m, rc, e);
+}
+
+size_t P9Server::do_symlink(Msg& m) {
+  uint32_t dfid = m.in.u32();
+  std::string_view name = m.in.str();
+  std::string_view target = m.in.str();
+  uint32_t gid = m.in.u32();
+  if (!m.in.ok() || !valid_name(name, false)) return m.error(EINVAL);
+  if (target.empty() || target.size() >= PATH_MAX || target.find('\0') != std::string_view::npos)
     return m.error(EINVAL);
   auto f = get_fid(dfid);
   if (!f) return m.error(EBADF);
-  fs::Context ctx{f->uid, gid, 0};
   fs::Entry e;
-  int rc;
-  if (m.type == kTmkdir)
-    rc = fs_->mkdir(ctx, f->node, name, mode, 0, &e);
-  else if (m.type == kTsymlink)
-    rc = fs_->symlink(ctx, f->node, name, target, &e);
-  else
-    rc = fs_->mknod(ctx, f->node, name, mode, fuse_encode_dev(major, minor), 0, &e);
+  int rc = fs_->symlink(fs::Context{f->uid, gid, 0}, f->node, name, target, &e);
+  return reply_new_node(m, rc, e);
+}
+
+size_t P9Server::do_mknod(Msg& m) {
+  uint32_t dfid = m.in.u32();
+  std::string_view name = m.in.str();
+  uint32_t mode = m.in.u32();
+  uint32_t major = m.in.u32();
+  uint32_t minor = m.in.u32();
+  uint32_t gid = m.in.u32();
+  if (!m.in.ok() || !valid_name(name, false)) return m.error(EINVAL);
+  auto f = get_fid(dfid);
+  if (!f) return m.error(EBADF);
+  fs::Entry e;
+  int rc = fs_->mknod(fs::Context{f->uid, gid, 0}, f->node, name, mode,
+                      fuse_encode_dev(major, minor), 0, &e);
+  return reply_new_node(m, rc, e);
+}
+
+size_t P9Server::reply_new_node(Msg& m, int rc, const fs::Entry& e) {
   if (rc < 0) return m.error(rc);
   fs_->forget(e.node, 1);  // no fid stands for the new object yet
-  Out o;
+  wire::Writer o;
   o.qid(e.attr, qids_.path(e.attr.st_dev, e.attr.st_ino));
   return m.reply(o);
 }
 
-size_t P9Server::do_namespace(Msg& m) {
-  if (m.type == kTrename) return m.error(EOPNOTSUPP);  // the client falls back to Trenameat
-  uint32_t a = m.in.u32();
-  std::string_view n1, n2;
-  uint32_t b = 0, flags = 0;
-  if (m.type == kTrenameat) {
-    n1 = m.in.str();
-    b = m.in.u32();
-    n2 = m.in.str();
-  } else if (m.type == kTunlinkat) {
-    n1 = m.in.str();
-    flags = m.in.u32();
-  } else {  // Tlink: dfid fid name
-    b = m.in.u32();
-    n1 = m.in.str();
-  }
-  if (!m.in.ok() || !valid_name(n1, false)) return m.error(EINVAL);
-  if (m.type == kTrenameat && !valid_name(n2, false)) return m.error(EINVAL);
-  auto fa = get_fid(a);
+size_t P9Server::do_rename(Msg& m) {
+  return m.error(EOPNOTSUPP);  // the client falls back to Trenameat
+}
+
+size_t P9Server::do_renameat(Msg& m) {
+  uint32_t olddirfid = m.in.u32();
+  std::string_view oldname = m.in.str();
+  uint32_t newdirfid = m.in.u32();
+  std::string_view newname = m.in.str();
+  if (!m.in.ok() || !valid_name(oldname, false)) return m.error(EINVAL);
+  if (!valid_name(newname, false)) return m.error(EINVAL);
+  auto fa = get_fid(olddirfid);
   if (!fa) return m.error(EBADF);
-  fs::Context ctx{fa->uid, 0, 0};
-  int rc;
-  if (m.type == kTunlinkat) {
-    rc = (flags & kAtRemoveDir) ? fs_->rmdir(ctx, fa->node, n1) : fs_->unlink(ctx, fa->node, n1);
-  } else {
-    auto fb = get_fid(b);
-    if (!fb) return m.error(EBADF);
-    if (m.type == kTrenameat) {
-      rc = fs_->rename(ctx, fa->node, n1, fb->node, n2, 0);
-    } else {
-      fs::Entry e;
-      rc = fs_->link(ctx, fb->node, fa->node, n1, &e);
-      if (rc == 0) fs_->forget(e.node, 1);
-    }
-  }
+  auto fb = get_fid(newdirfid);
+  if (!fb) return m.error(EBADF);
+  int rc = fs_->rename(fs::Context{fa->uid, 0, 0}, fa->node, oldname, fb->node, newname, 0);
   if (rc < 0) return m.error(rc);
   return m.reply_empty();
 }
 
-size_t P9Server::do_misc(Msg& m) {
-  if (m.type == kTflush) {
-    (void)m.in.u16();  // requests complete synchronously: nothing to cancel
-    if (!m.in.ok()) return m.error(EINVAL);
-    return m.reply_empty();
-  }
+size_t P9Server::do_unlinkat(Msg& m) {
+  uint32_t dfid = m.in.u32();
+  std::string_view name = m.in.str();
+  uint32_t flags = m.in.u32();
+  if (!m.in.ok() || !valid_name(name, false)) return m.error(EINVAL);
+  auto f = get_fid(dfid);
+  if (!f) return m.error(EBADF);
+  fs::Context ctx{f->uid, 0, 0};
+  int rc =
+      (flags & kAtRemoveDir) ? fs_->rmdir(ctx, f->node, name) : fs_->unlink(ctx, f->node, name);
+  if (rc < 0) return m.error(rc);
+  return m.reply_empty();
+}
+
+size_t P9Server::do_link(Msg& m) {
+  uint32_t dfid = m.in.u32();
+  uint32_t fid = m.in.u32();
+  std::string_view name = m.in.str();
+  if (!m.in.ok() || !valid_name(name, false)) return m.error(EINVAL);
+  auto dir = get_fid(dfid);
+  if (!dir) return m.error(EBADF);
+  auto target = get_fid(fid);
+  if (!target) return m.error(EBADF);
+  fs::Entry e;
+  int rc = fs_->link(fs::Context{dir->uid, 0, 0}, target->node, dir->node, name, &e);
+  if (rc < 0) return m.error(rc);
+  fs_->forget(e.node, 1);
+  return m.reply_empty();
+}
+
+size_t P9Server::do_flush(Msg& m) {
+  (void)m.in.u16();  // oldtag: requests complete synchronously, nothing to cancel
+  if (!m.in.ok()) return m.error(EINVAL);
+  return m.reply_empty();
+}
+
+size_t P9Server::do_statfs(Msg& m) {
   uint32_t fid = m.in.u32();
   if (!m.in.ok()) return m.error(EINVAL);
   auto f = get_fid(fid);
   if (!f) return m.error(EBADF);
-  fs::Context ctx{f->uid, 0, 0};
-  Out o;
-  switch (m.type) {
-    case kTstatfs: {
-      struct statvfs sv {};
-      if (int rc = fs_->statfs(ctx, f->node, &sv); rc < 0) return m.error(rc);
-      o.u32(0x01021997);  // V9FS_MAGIC
-      o.u32(static_cast<uint32_t>(sv.f_bsize));
-      o.u64(sv.f_blocks);
-      o.u64(sv.f_bfree);
-      o.u64(sv.f_bavail);
-      o.u64(sv.f_files);
-      o.u64(sv.f_ffree);
-      o.u64(sv.f_fsid);
-      o.u32(static_cast<uint32_t>(sv.f_namemax));
-      return m.reply(o);
-    }
-    case kTreadlink: {
-      std::string t;
-      if (int rc = fs_->readlink(ctx, f->node, &t); rc < 0) return m.error(rc);
-      o.str(t);
-      return m.reply(o);
-    }
-    case kTfsync: {
-      uint32_t datasync = m.in.u32();
-      if (!m.in.ok()) return m.error(EINVAL);
-      std::lock_guard lk(f->m);
-      if (!f->open) return m.error(EBADF);
-      int rc = f->dir ? fs_->fsyncdir(ctx, f->node, f->fh, datasync != 0)
-                      : fs_->fsync(ctx, f->node, f->fh, datasync != 0);
-      if (rc < 0) return m.error(rc);
-      return m.reply(o);
-    }
-    case kTlock: {
-      // Locks are not shared with anyone else: every request succeeds.
-      (void)m.in.u8();
-      (void)m.in.u32();
-      (void)m.in.u64();
-      (void)m.in.u64();
-      (void)m.in.u32();
-      (void)m.in.str();
-      if (!m.in.ok()) return m.error(EINVAL);
-      o.u8(0);  // P9_LOCK_SUCCESS
-      return m.reply(o);
-    }
-    default: {  // Tgetlock: nobody else holds a lock
-      (void)m.in.u8();
-      uint64_t start = m.in.u64();
-      uint64_t length = m.in.u64();
-      uint32_t proc = m.in.u32();
-      std::string_view client = m.in.str();
-      if (!m.in.ok()) return m.error(EINVAL);
-      o.u8(2);  // P9_LOCK_TYPE_UNLCK
-      o.u64(start);
-      o.u64(length);
-      o.u32(proc);
-      o.str(client);
-      return m.reply(o);
-    }
-  }
+  struct statvfs sv {};
+  if (int rc = fs_->statfs(fs::Context{f->uid, 0, 0}, f->node, &sv); rc < 0) return m.error(rc);
+  wire::Writer o;
+  o.statfs(sv);
+  return m.reply(o);
 }
+
+size_t P9Server::do_readlink(Msg& m) {
+  uint32_t fid = m.in.u32();
+  if (!m.in.ok()) return m.error(EINVAL);
+  auto f = get_fid(fid);
+  if (!f) return m.error(EBADF);
+  std::string t;
+  if (int rc = fs_->readlink(fs::Context{f->uid, 0, 0}, f->node, &t); rc < 0) return m.error(rc);
+  wire::Writer o;
+  o.str(t);
+  return m.reply(o);
+}
+
+size_t P9Server::do_fsync(Msg& m) {
+  uint32_t fid = m.in.u32();
+  if (!m.in.ok()) return m.error(EINVAL);
+  auto f = get_fid(fid);
+  if (!f) return m.error(EBADF);
+  uint32_t datasync = m.in.u32();
+  if (!m.in.ok()) return m.error(EINVAL);
+  fs::Context ctx{f->uid, 0, 0};
+  std::lock_guard lk(f->m);
+  if (!f->open) return m.error(EBADF);
+  int rc = f->dir ? fs_->fsyncdir(ctx, f->node, f->fh, datasync != 0)
+                  : fs_->fsync(ctx, f->node, f->fh, datasync != 0);
+  if (rc < 0) return m.error(rc);
+  return m.reply_empty();
+}
+
+// Locks are not shared with anyone else: every request succeeds. The fid is
+// checked before the rest of the message is decoded.
+size_t P9Server::do_lock(Msg& m) {
+  uint32_t fid = m.in.u32();
+  if (!m.in.ok()) return m.error(EINVAL);
+  if (!get_fid(fid)) return m.error(EBADF);
+  (void)m.in.u8();   // type
+  (void)m.in.u32();  // flags
+  (void)m.in.u64();  // start
+  (void)m.in.u64();  // length
+  (void)m.in.u32();  // proc_id
+  (void)m.in.str();  // client_id
+  if (!m.in.ok()) return m.error(EINVAL);
+  wire::Writer o;
+  o.u8(kLockSuccess);
+  return m.reply(o);
+}
+
+// Nobody else holds a lock: the answer is always "unlocked".
+size_t P9Server::do_getlock(Msg& m) {
+  uint32_t fid = m.in.u32();
+  if (!m.in.ok()) return m.error(EINVAL);
+  if (!get_fid(fid)) return m.error(EBADF);
+  (void)m.in.u8();  // type
+  uint64_t start = m.in.u64();
+  uint64_t length = m.in.u64();
+  uint32_t proc = m.in.u32();
+  std::string_view client = m.in.str();
+  if (!m.in.ok()) return m.error(EINVAL);
+  wire::Writer o;
+  o.u8(kLockTypeUnlck);
+  o.u64(start);
+  o.u64(length);
+  o.u32(proc);
+  o.str(client);
+  return m.reply(o);
+}
+
+// The handler table (kvmtool's virtio_9p_dispatch_table). reply_room: the
+// reply body handle() makes room for first (Twalk adds a qid per name there).
+const std::array<P9Server::Op, 256> P9Server::kOps = [] {
+  std::array<Op, 256> t{};
+  t[kTversion] = {&P9Server::do_version};
+  t[kTattach] = {&P9Server::do_attach, kQid};
+  t[kTflush] = {&P9Server::do_flush};
+  t[kTwalk] = {&P9Server::do_walk, 2};  // nwqid[2]
+  t[kTlopen] = {&P9Server::do_lopen, kQid + 4};
+  t[kTlcreate] = {&P9Server::do_lcreate, kQid + 4};
+  t[kTread] = {&P9Server::do_read};
+  t[kTwrite] = {&P9Server::do_write};
+  t[kTclunk] = {&P9Server::do_clunk};
+  t[kTremove] = {&P9Server::do_remove};
+  t[kTgetattr] = {&P9Server::do_getattr};
+  t[kTsetattr] = {&P9Server::do_setattr};
+  t[kTreaddir] = {&P9Server::do_readdir};
+  t[kTxattrwalk] = {&P9Server::do_xattrwalk, 8};
+  t[kTxattrcreate] = {&P9Server::do_xattrcreate};
+  t[kTmkdir] = {&P9Server::do_mkdir, kQid};
+  t[kTsymlink] = {&P9Server::do_symlink, kQid};
+  t[kTmknod] = {&P9Server::do_mknod, kQid};
+  t[kTrename] = {&P9Server::do_rename};
+  t[kTrenameat] = {&P9Server::do_renameat};
+  t[kTunlinkat] = {&P9Server::do_unlinkat};
+  t[kTlink] = {&P9Server::do_link};
+  t[kTstatfs] = {&P9Server::do_statfs};
+  t[kTreadlink] = {&P9Server::do_readlink};
+  t[kTfsync] = {&P9Server::do_fsync};
+  t[kTlock] = {&P9Server::do_lock};
+  t[kTgetlock] = {&P9Server::do_getlock};
+  return t;
+}();
 
 }  // namespace runvm::vmm::virtio::p9

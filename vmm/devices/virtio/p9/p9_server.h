@@ -1,8 +1,9 @@
 // A 9P2000.L server over the same FileSystem layer as virtio-fs (so it shares
 // PassthroughFs's containment: fd-relative, no host symlink following, ".."
-// clamped at the root). This file decodes and encodes 9P messages and keeps
-// the fid table; every fid holds one lookup count of its node, dropped on
-// clunk.
+// clamped at the root). This file keeps the fid table and one do_<msg>
+// handler per T-message, found through a table keyed by message type (the
+// shape of kvmtool's virtio/9p.c); p9_wire.h is the only code touching message
+// bytes. Every fid holds one lookup count of its node, dropped on clunk.
 //
 // Everything in a message is hostile: size fields are checked against the
 // bytes present, strings must lie inside the message, names must be single
@@ -12,6 +13,7 @@
 // Thread-safety: handle() may be called from several threads at once.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -49,7 +51,6 @@ class P9Server {
 
  private:
   struct Msg;
-  size_t dispatch(Msg& m);
   std::shared_ptr<Fid> get_fid(uint32_t fid) const;
   bool add_fid(uint32_t fid, std::shared_ptr<Fid> f);
   void drop_fid(const std::shared_ptr<Fid>& f);
@@ -57,22 +58,46 @@ class P9Server {
   // Takes n bytes of kMaxXattrBytes; false (nothing taken) when they do not fit.
   bool take_xattr_bytes(size_t n);
 
+  // One entry per T-message type: its handler, and the reply body bytes that
+  // must fit before it runs (see handle()).
+  using Handler = size_t (P9Server::*)(Msg&);
+  struct Op {
+    Handler run = nullptr;
+    size_t reply_room = 0;
+  };
+  static const std::array<Op, 256> kOps;
+
   size_t do_version(Msg& m);
   size_t do_attach(Msg& m);
+  size_t do_flush(Msg& m);
   size_t do_walk(Msg& m);
   size_t do_lopen(Msg& m);
   size_t do_lcreate(Msg& m);
   size_t do_read(Msg& m);
   size_t do_write(Msg& m);
-  size_t do_clunk(Msg& m, bool remove);
+  size_t do_clunk(Msg& m);
+  size_t do_remove(Msg& m);
   size_t do_getattr(Msg& m);
   size_t do_setattr(Msg& m);
   size_t do_readdir(Msg& m);
   size_t do_xattrwalk(Msg& m);
   size_t do_xattrcreate(Msg& m);
-  size_t do_create_node(Msg& m);  // Tmkdir, Tsymlink, Tmknod
-  size_t do_namespace(Msg& m);    // Trenameat, Tunlinkat, Tlink, Trename
-  size_t do_misc(Msg& m);         // Tstatfs, Treadlink, Tfsync, Tlock, Tgetlock, Tflush
+  size_t do_mkdir(Msg& m);
+  size_t do_symlink(Msg& m);
+  size_t do_mknod(Msg& m);
+  size_t do_rename(Msg& m);
+  size_t do_renameat(Msg& m);
+  size_t do_unlinkat(Msg& m);
+  size_t do_link(Msg& m);
+  size_t do_statfs(Msg& m);
+  size_t do_readlink(Msg& m);
+  size_t do_fsync(Msg& m);
+  size_t do_lock(Msg& m);
+  size_t do_getlock(Msg& m);
+  // Shared tails: Tclunk/Tremove drop the fid; Tmkdir/Tsymlink/Tmknod reply
+  // with the new node's qid.
+  size_t clunk(Msg& m, bool remove);
+  size_t reply_new_node(Msg& m, int rc, const fs::Entry& e);
 
   std::shared_ptr<fs::FileSystem> fs_;
   const uint32_t max_msize_;
