@@ -1,7 +1,10 @@
 // What every fuzz target here shares: the input as a little-endian byte
-// stream (reads past the end give zeros, so any input decodes), and an
-// invariant check that names itself before aborting.
+// stream (reads past the end give zeros, so any input decodes), an invariant
+// check that names itself before aborting, and the process's open-fd count
+// (a device must leave none behind).
 #pragma once
+
+#include <dirent.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +26,17 @@ class FuzzInput {
   const uint8_t* d_;
   size_t n_;
 };
+
+// Entries in /proc/self/fd (with ".", ".." and the directory's own fd: compare
+// counts, not values).
+inline size_t open_fd_count() {
+  size_t n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d)) ++n;
+    closedir(d);
+  }
+  return n;
+}
 
 }  // namespace runvm::fuzz
 

@@ -46,11 +46,7 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-class NullInterrupt : public VirtioInterrupt {
- public:
-  void notify_queue(uint16_t) override {}
-  void notify_config() override {}
-};
+using runvm::vmm::virtio::testing::NullInterrupt;
 
 using Reader = runvm::fuzz::FuzzInput;
 

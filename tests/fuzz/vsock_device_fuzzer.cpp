@@ -6,7 +6,6 @@
 // Checked: every packet the device puts in an rx buffer is addressed host ->
 // guest, fits the buffer, and says its own length; and when the device is gone
 // no fd of it is left open.
-#include <dirent.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -29,6 +28,7 @@
 using namespace runvm::vmm;
 using namespace runvm::vmm::virtio;
 using runvm::vmm::virtio::testing::DriverQueue;
+using runvm::vmm::virtio::testing::NullInterrupt;
 using runvm::vmm::virtio::testing::TestGuest;
 using vsock::Header;
 
@@ -71,21 +71,6 @@ int unix_socket_at(const std::string& path, bool listen_there) {
   }
   return fd;
 }
-
-size_t open_fds() {
-  size_t n = 0;
-  if (DIR* d = opendir("/proc/self/fd")) {
-    while (readdir(d)) ++n;
-    closedir(d);
-  }
-  return n;
-}
-
-class NullInterrupt : public VirtioInterrupt {
- public:
-  void notify_queue(uint16_t) override {}
-  void notify_config() override {}
-};
 
 class Harness {
  public:
@@ -239,7 +224,7 @@ class Harness {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   runvm::fuzz::FuzzInput in(data, size);
   static const std::string uds = socket_dir() + "/v.sock";
-  const size_t fds_before = open_fds();
+  const size_t fds_before = runvm::fuzz::open_fd_count();
   {
     Harness h(uds);
     h.activate();
@@ -278,6 +263,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     h.reset();
   }
   // The device, its listener, its connections and its timer are gone with it.
-  FUZZ_CHECK(open_fds() == fds_before);
+  FUZZ_CHECK(runvm::fuzz::open_fd_count() == fds_before);
   return 0;
 }

@@ -1,6 +1,7 @@
 // Test doubles for virtio unit tests: a small guest memory backed by a heap
 // buffer, a driver-side split virtqueue that lays out rings and chains the
-// way a guest driver would (including deliberately malformed ones), and wait_for().
+// way a guest driver would (including deliberately malformed ones), an
+// interrupt that drops every notification, and wait_for().
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "vmm/devices/virtio/queue.h"
+#include "vmm/devices/virtio/virtio_device.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace runvm::vmm::virtio::testing {
@@ -156,5 +158,12 @@ bool wait_for(F pred, int ms = 5000) {
   }
   return pred();
 }
+
+// For a harness that reads the used rings itself (the fuzzers).
+class NullInterrupt : public VirtioInterrupt {
+ public:
+  void notify_queue(uint16_t) override {}
+  void notify_config() override {}
+};
 
 }  // namespace runvm::vmm::virtio::testing

@@ -8,7 +8,6 @@
 // Checked: every used entry names a chain that was posted and not yet used in
 // this activation, with a length within its writable room; nothing outside the
 // share changes; when the device is gone no fd of it is left open.
-#include <dirent.h>
 #include <linux/fuse.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +36,7 @@ namespace {
 using namespace runvm::vmm::virtio;
 using runvm::vmm::virtio::testing::Buf;
 using runvm::vmm::virtio::testing::DriverQueue;
+using runvm::vmm::virtio::testing::NullInterrupt;
 using runvm::vmm::virtio::testing::TestGuest;
 namespace stdfs = std::filesystem;
 
@@ -65,21 +65,6 @@ void make_tree() {
   std::ofstream(g_top + "/share/file") << "0123456789abcdef";
   (void)::symlink("../outside", (g_top + "/share/up").c_str());
 }
-
-size_t open_fds() {
-  size_t n = 0;
-  if (DIR* d = opendir("/proc/self/fd")) {
-    while (readdir(d)) ++n;
-    closedir(d);
-  }
-  return n;
-}
-
-class NullInterrupt : public VirtioInterrupt {
- public:
-  void notify_queue(uint16_t) override {}
-  void notify_config() override {}
-};
 
 // Keeps the host disk safe from a fuzzed FALLOCATE or WRITE far into a file.
 void clamp(std::vector<uint8_t>& msg) {
@@ -244,7 +229,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   runvm::fuzz::FuzzInput in(data, size);
   make_tree();
-  const size_t fds_before = open_fds();
+  const size_t fds_before = runvm::fuzz::open_fd_count();
   {
     Harness h;
     h.activate();
@@ -277,7 +262,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       h.drain();
     }
   }
-  FUZZ_CHECK(open_fds() == fds_before);
+  FUZZ_CHECK(runvm::fuzz::open_fd_count() == fds_before);
   // Containment: the directory beside the share is as it was.
   size_t n = 0;
   for (const auto& e : stdfs::directory_iterator(g_top + "/outside")) {
