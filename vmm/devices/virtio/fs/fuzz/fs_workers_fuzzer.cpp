@@ -9,15 +9,12 @@
 // this activation, with a length within its writable room; nothing outside the
 // share changes; when the device is gone no fd of it is left open.
 #include <linux/fuse.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +25,7 @@
 #include "base/proc_self.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/vmm/virtio/test_guest.h"
+#include "vmm/devices/virtio/fs/fuzz/sentinel_share.h"
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 #include "vmm/devices/virtio/fs/virtio_fs.h"
 
@@ -38,7 +36,6 @@ using runvm::vmm::virtio::testing::Buf;
 using runvm::vmm::virtio::testing::DriverQueue;
 using runvm::vmm::virtio::testing::NullInterrupt;
 using runvm::vmm::virtio::testing::TestGuest;
-namespace stdfs = std::filesystem;
 
 // Rings much larger than what may be outstanding (16 chains of <= 4 buffers), so the
 // driver side never rewrites a descriptor the device may still be reading.
@@ -49,22 +46,6 @@ constexpr uint32_t kSlot = 16 * 1024;  // one request + reply area
 constexpr uint64_t kHiRing = TestGuest::kBase, kReqRing = kHiRing + 0x4000,
                    kSlots = kReqRing + 0x4000;
 constexpr size_t kGuestBytes = 0x8000 + size_t{kNumSlots} * kSlot + 0x40000;
-
-std::string g_top;
-
-std::string read_file(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-void make_tree() {
-  std::error_code ec;
-  stdfs::remove_all(g_top + "/share", ec);
-  ::mkdir((g_top + "/share").c_str(), 0755);
-  ::mkdir((g_top + "/share/dir").c_str(), 0755);
-  std::ofstream(g_top + "/share/file") << "0123456789abcdef";
-  (void)::symlink("../outside", (g_top + "/share/up").c_str());
-}
 
 // Keeps the host disk safe from a fuzzed FALLOCATE or WRITE far into a file.
 void clamp(std::vector<uint8_t>& msg) {
@@ -89,7 +70,7 @@ void clamp(std::vector<uint8_t>& msg) {
 class Harness {
  public:
   Harness() : g_(kGuestBytes) {
-    auto pfs = fs::PassthroughFs::create(g_top + "/share");
+    auto pfs = fs::PassthroughFs::create(runvm::fuzz::share_top() + "/share");
     FUZZ_CHECK(pfs.ok());
     auto dev = fs::VirtioFs::create("fz", *pfs, 3);
     FUZZ_CHECK(dev.ok());
@@ -213,12 +194,7 @@ class Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char tmpl[] = "/tmp/runvm-fsworkers-fuzz-XXXXXX";
-  char* d = mkdtemp(tmpl);
-  if (!d) abort();
-  g_top = d;
-  ::mkdir((g_top + "/outside").c_str(), 0755);
-  std::ofstream(g_top + "/outside/secret") << "secret";
+  runvm::fuzz::make_share_top("fsworkers-fuzz");
   // Opened once per process and kept (base/proc_self.h): not a per-device fd.
   (void)runvm::proc_self_dir();
   return 0;
@@ -228,7 +204,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 // room, layout), kick, wait, reset, re-activate.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   runvm::fuzz::FuzzInput in(data, size);
-  make_tree();
+  runvm::fuzz::make_share_tree();
   const size_t fds_before = runvm::fuzz::open_fd_count();
   {
     Harness h;
@@ -264,11 +240,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK(runvm::fuzz::open_fd_count() == fds_before);
   // Containment: the directory beside the share is as it was.
-  size_t n = 0;
-  for (const auto& e : stdfs::directory_iterator(g_top + "/outside")) {
-    (void)e;
-    ++n;
-  }
-  FUZZ_CHECK(n == 1 && read_file(g_top + "/outside/secret") == "secret");
+  FUZZ_CHECK(runvm::fuzz::outside_untouched());
   return 0;
 }

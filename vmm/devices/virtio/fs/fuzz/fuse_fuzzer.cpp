@@ -22,50 +22,13 @@
 #include <vector>
 
 #include "vmm/devices/virtio/fs/fuse_server.h"
+#include "vmm/devices/virtio/fs/fuzz/sentinel_share.h"
 #include "vmm/devices/virtio/fs/passthrough_fs.h"
 #include "vmm/devices/virtio/fs/read_only_fs.h"
 
 namespace {
 
 namespace fsv = runvm::vmm::virtio::fs;
-namespace stdfs = std::filesystem;
-
-std::string g_top;
-
-void write_file(const std::string& p, const std::string& data) {
-  std::ofstream(p, std::ios::binary) << data;
-}
-
-std::string read_file(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-// A small share with one of each kind of object, and an outside sentinel.
-void make_tree() {
-  std::error_code ec;
-  stdfs::remove_all(g_top + "/share", ec);
-  ::mkdir((g_top + "/share").c_str(), 0755);
-  ::mkdir((g_top + "/share/dir").c_str(), 0755);
-  write_file(g_top + "/share/file", "0123456789abcdef");
-  write_file(g_top + "/share/dir/inner", "inner");
-  (void)::symlink("/etc/passwd", (g_top + "/share/abs").c_str());
-  (void)::symlink("../outside/secret", (g_top + "/share/rel").c_str());
-  (void)::symlink("../outside", (g_top + "/share/dir/up").c_str());
-  (void)::mkfifo((g_top + "/share/fifo").c_str(), 0644);
-}
-
-void check_outside_untouched() {
-  size_t n = 0;
-  for (const auto& e : stdfs::directory_iterator(g_top + "/outside")) {
-    (void)e;
-    ++n;
-  }
-  if (n != 1 || read_file(g_top + "/outside/secret") != "secret") {
-    std::fprintf(stderr, "fuse_fuzzer: the directory outside the share changed\n");
-    abort();
-  }
-}
 
 // Keeps the host disk safe from a fuzzed FALLOCATE of terabytes.
 void clamp_fallocate(std::vector<uint8_t>& msg) {
@@ -92,30 +55,18 @@ std::vector<iovec> scatter(uint8_t* p, size_t n, size_t chunk) {
   return v;
 }
 
-void cleanup() {
-  std::error_code ec;
-  if (!g_top.empty()) stdfs::remove_all(g_top, ec);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // tmpfs when there is one: fsync is free there and file churn is cheap.
-  std::string base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : stdfs::temp_directory_path();
-  std::string tmpl = base + "/fuse-fuzz-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) abort();
-  g_top = tmpl;
-  std::atexit(cleanup);
-  ::mkdir((g_top + "/outside").c_str(), 0755);
-  write_file(g_top + "/outside/secret", "secret");
+  runvm::fuzz::make_share_top("fuse-fuzz");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const uint8_t opts = data[0];
-  make_tree();
-  auto pfs = fsv::PassthroughFs::create(g_top + "/share");
+  runvm::fuzz::make_share_tree();
+  auto pfs = fsv::PassthroughFs::create(runvm::fuzz::share_top() + "/share");
   if (!pfs) abort();
   std::shared_ptr<fsv::FileSystem> fs = *pfs;
   if (opts & 1) fs = std::make_shared<fsv::ReadOnlyFs>(fs);
@@ -166,6 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   fs->destroy();
-  check_outside_untouched();
+  if (!runvm::fuzz::outside_untouched()) {
+    std::fprintf(stderr, "fuse_fuzzer: the directory outside the share changed\n");
+    abort();
+  }
   return 0;
 }
