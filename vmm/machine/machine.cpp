@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -60,6 +61,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGHUP);
+  sigaddset(&sigs, SIGUSR1);  // not a stop: dumps the devices' state (a stuck VM's post-mortem)
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   UniqueFd sfd(signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return Error::from_errno("signalfd");
@@ -111,10 +113,15 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
     if (auto s = add_devices(devices, cfg); !s) return s.error().wrap("devices");
   }
   int sig_fd = sfd.get();
-  if (!loop.add(sig_fd, EPOLLIN, [sig_fd, &stop](uint32_t) {
+  if (!loop.add(sig_fd, EPOLLIN, [sig_fd, &stop, &devices](uint32_t) {
         signalfd_siginfo si{};
-        if (::read(sig_fd, &si, sizeof si) == sizeof si)
-          stop.request(StopReason::HostSignal, strsignal(static_cast<int>(si.ssi_signo)));
+        if (::read(sig_fd, &si, sizeof si) != sizeof si) return;
+        if (si.ssi_signo == SIGUSR1) {
+          std::string st = devices.pci_root().debug_state();
+          std::fprintf(stderr, "runvm-vmm: device state (SIGUSR1)\n%s", st.c_str());
+          return;
+        }
+        stop.request(StopReason::HostSignal, strsignal(static_cast<int>(si.ssi_signo)));
       }))
     return Error::from_errno("event loop: add signalfd");
 

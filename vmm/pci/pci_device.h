@@ -60,6 +60,10 @@ class PciDevice {
   // MMIO inside BAR `bar` at `offset`.
   virtual void bar_read(int bar, uint64_t offset, std::span<uint8_t> data) = 0;
   virtual void bar_write(int bar, uint64_t offset, std::span<const uint8_t> data) = 0;
+
+  // One-line snapshot of the device's state for a host operator (SIGUSR1 dump of a
+  // stuck VM); empty when the device has nothing worth showing.
+  virtual std::string debug_state() const { return {}; }
 };
 
 }  // namespace runvm::vmm

@@ -123,6 +123,15 @@ std::vector<PciIntxRoute> PciRoot::intx_routes() const {
   return out;
 }
 
+std::string PciRoot::debug_state() const {
+  std::string out;
+  for (size_t s = 1; s < slots_.size(); ++s) {
+    std::string d = slots_[s].dev->debug_state();
+    if (!d.empty()) out += "slot " + std::to_string(s) + ": " + d + "\n";
+  }
+  return out;
+}
+
 PciDevice* PciRoot::target(uint32_t addr, uint32_t* reg) {
   if (!(addr & kEnableBit)) return nullptr;
   const uint32_t bus = (addr >> 16) & 0xff;

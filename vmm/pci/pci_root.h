@@ -50,6 +50,8 @@ class PciRoot : public BusDevice {
   // INTx wiring of every added device (for the MP table).
   std::vector<PciIntxRoute> intx_routes() const;
   const PciRootLayout& layout() const { return layout_; }
+  // debug_state() of every added device, one line each ("slot N: ...").
+  std::string debug_state() const;
 
   // BusDevice on ports 0xCF8..0xCFF: offset 0..3 = CONFIG_ADDRESS, 4..7 = CONFIG_DATA.
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;

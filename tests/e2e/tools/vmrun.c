@@ -3,7 +3,8 @@
 //   - the child's stdout (the guest serial console) is copied to a log file as it arrives,
 //   - the time from spawn to the first output byte, to the first line containing MARKER and to
 //     process exit is measured with CLOCK_MONOTONIC,
-//   - a timeout sends SIGTERM, then SIGKILL 5 s later (reported as status=timeout),
+//   - a timeout sends SIGUSR1 (runvm-vmm dumps its device state), prints every thread's
+//     wait channel, then SIGTERM 1 s later and SIGKILL 5 s after that (status=timeout),
 //   - the child's peak RSS comes from wait4()'s rusage.
 // It prints exactly one summary line on stdout:
 //   VMRUN status=exit:N|signal:N|timeout:<exit:N|signal:N> first_byte_ms=X marker_ms=Y exit_ms=Z
@@ -12,6 +13,7 @@
 //
 // usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] -- CMD ARGS...
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,9 +38,52 @@ static void usage(void) {
   exit(2);
 }
 
+// First line of a small /proc file, without the newline; 0 when unreadable.
+static int read_line(const char* path, char* buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  buf[strcspn(buf, "\n")] = 0;
+  return 1;
+}
+
 static volatile sig_atomic_t g_term;
 static void on_term(int sig) {
   g_term = sig;
+}
+
+// stderr: "thread TID COMM STATE WCHAN SYSCALL" for every thread of `pid`.
+static void dump_threads(pid_t pid) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR* d = opendir(path);
+  if (!d) return;
+  struct dirent* e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char f[400], comm[64] = "?", wchan[64] = "?", sys[64] = "?", stat[512] = "";
+    char state = '?';
+    snprintf(f, sizeof f, "%s/%s/comm", path, e->d_name);
+    read_line(f, comm, sizeof comm);
+    snprintf(f, sizeof f, "%s/%s/wchan", path, e->d_name);
+    read_line(f, wchan, sizeof wchan);
+    snprintf(f, sizeof f, "%s/%s/syscall", path, e->d_name);
+    read_line(f, sys, sizeof sys);
+    snprintf(f, sizeof f, "%s/%s/stat", path, e->d_name);
+    if (read_line(f, stat, sizeof stat)) {
+      const char* rp = strrchr(stat, ')');  // comm may hold spaces
+      if (rp && rp[1] == ' ') state = rp[2];
+    }
+    // The syscall line's first field (number) and first argument are enough.
+    char* cut = strchr(sys, ' ');
+    if (cut && (cut = strchr(cut + 1, ' '))) *cut = 0;
+    fprintf(stderr, "vmrun: thread %s %s %c wchan=%s syscall=%s\n", e->d_name, comm, state, wchan,
+            sys);
+  }
+  closedir(d);
 }
 
 int main(int argc, char** argv) {
@@ -97,7 +142,7 @@ int main(int argc, char** argv) {
   char line[4096];
   size_t line_len = 0;
   int pipe_open = 1, timed_out = 0, status = 0, reaped = 0;
-  double kill_at = -1;
+  double kill_at = -1, term_at = -1;
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
   while (!reaped || pipe_open) {
@@ -111,9 +156,21 @@ int main(int argc, char** argv) {
     double t = now_ms() - t0;
     if (!reaped && !timed_out && (t > timeout_s * 1e3 || g_term)) {
       timed_out = !g_term;
-      kill(pid, SIGTERM);
-      kill_at = t + 5000;
+      if (timed_out) {
+        // A stuck VM: ask runvm-vmm for its device state (SIGUSR1) and record where
+        // each of its threads waits, before stopping it a second later.
+        kill(pid, SIGUSR1);
+        dump_threads(pid);
+        term_at = t + 1000;
+      } else {
+        term_at = t;
+      }
       if (g_term) g_term = 0, timed_out = 2;
+    }
+    if (!reaped && term_at > 0 && t >= term_at) {
+      kill(pid, SIGTERM);
+      term_at = -1;
+      kill_at = t + 5000;
     }
     if (!reaped && kill_at > 0 && t > kill_at) {
       kill(pid, SIGKILL);

@@ -451,6 +451,23 @@ TEST_F(VirtioPciTest, MaskedVectorLatchesPendingBit) {
   EXPECT_EQ(bar_rd<uint16_t>(common::kQueueMsixVector), kMsixNoVector);
 }
 
+TEST_F(VirtioPciTest, DebugStateShowsRingIndicesAndVectorBits) {
+  DriverQueue q0(g, 64, TestGuest::kBase), q1(g, 32, TestGuest::kBase + 0x4000);
+  EXPECT_NE(pci->debug_state().find("activated=0"), std::string::npos);
+  bring_up(q0, q1);
+  q0.set_desc(0, TestGuest::kBase + 0x8000, 16, 0, 0);
+  q0.publish(0);
+  q0.publish(0);
+  program_vector(1, 0x41, true);  // queue 0's vector masked: its interrupt latches
+  rec().interrupt->notify_queue(0);
+  const std::string s = pci->debug_state();
+  EXPECT_NE(s.find("activated=1"), std::string::npos) << s;
+  EXPECT_NE(s.find("q0 size=64 avail_idx=2 avail_flags=0x0 used_idx=0 vector=1 masked=1 pending=1"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("q1 size=32 avail_idx=0"), std::string::npos) << s;
+}
+
 TEST_F(VirtioPciTest, IntxAndIsrWithoutMsix) {
   DriverQueue q0(g, 64, TestGuest::kBase), q1(g, 32, TestGuest::kBase + 0x4000);
   set_status(kStatusAcknowledge | kStatusDriver);

@@ -311,6 +311,29 @@ void VirtioPciDevice::apply_config_write_locked(uint32_t offset, std::span<const
   interrupt_->set_intx_disabled(cfg_.u16(pci::kCfgCommand) & pci::kCommandIntxDisable);
 }
 
+std::string VirtioPciDevice::debug_state() const {
+  std::lock_guard lk(mu_);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s status=0x%02x activated=%d", name().c_str(), status_,
+                activated_.load() ? 1 : 0);
+  std::string out = buf;
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    const QueueRegs& q = queues_[i];
+    if (!q.enabled) continue;
+    // Guest memory reads are bounds-checked; a ring outside RAM shows as -1.
+    uint16_t flags = 0, avail = 0, used = 0;
+    const bool ok = mem_.read(q.driver, &flags, 2) && mem_.read(q.driver + 2, &avail, 2) &&
+                    mem_.read(q.device + 2, &used, 2);
+    std::snprintf(buf, sizeof buf,
+                  " | q%zu size=%u avail_idx=%d avail_flags=0x%x used_idx=%d vector=%u masked=%d "
+                  "pending=%d",
+                  i, q.size, ok ? avail : -1, ok ? flags : 0, ok ? used : -1, q.msix_vector,
+                  msix_->masked(q.msix_vector) ? 1 : 0, msix_->pending(q.msix_vector) ? 1 : 0);
+    out += buf;
+  }
+  return out;
+}
+
 uint8_t VirtioPciDevice::status() const {
   std::lock_guard lk(mu_);
   return status_;

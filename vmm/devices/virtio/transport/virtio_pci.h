@@ -101,6 +101,10 @@ class VirtioPciDevice : public PciDevice {
   void config_write(uint32_t offset, std::span<const uint8_t> data) override;
   void bar_read(int bar, uint64_t offset, std::span<uint8_t> data) override;
   void bar_write(int bar, uint64_t offset, std::span<const uint8_t> data) override;
+  // Status and, per enabled queue, the ring indices as the guest sees them plus the
+  // MSI-X vector's mask/pending bits: tells a request the device never completed
+  // (avail != used) from a completion whose interrupt the guest never took.
+  std::string debug_state() const override;
 
   // Test visibility.
   uint8_t status() const;
