@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/queue.h"
 #include "vmm/memory/guest_memory.h"
 

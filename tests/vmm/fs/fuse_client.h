@@ -73,8 +73,8 @@ class FuseClient {
     Bytes out(out_room);
     std::vector<iovec> iv = split(in.data(), in.size(), in_chunk);
     std::vector<iovec> ov = split(out.data(), out.size(), out_chunk);
-    FuseReader r(iv);
-    FuseWriter w(ov);
+    ChainReader r(iv);
+    ChainWriter w(ov);
     Reply rep;
     rep.written = server_.handle(r, w);
     if (rep.written >= sizeof(fuse_out_header)) {

@@ -84,8 +84,8 @@ class P9Client {
   Rmsg raw(std::vector<uint8_t> msg, size_t room) {
     std::vector<uint8_t> out(room);
     iovec iv{msg.data(), msg.size()}, ov{out.data(), out.size()};
-    fs::FuseReader r({&iv, 1});
-    fs::FuseWriter w({&ov, 1});
+    ChainReader r({&iv, 1});
+    ChainWriter w({&ov, 1});
     Rmsg rep;
     rep.written = server_.handle(r, w);
     if (rep.written >= 7) {

@@ -1,5 +1,6 @@
 // The split virtqueue walker against well-formed and hostile rings.
 #include "vmm/devices/virtio/queue.h"
+#include "vmm/devices/virtio/chain_buffers.h"
 
 #include <gtest/gtest.h>
 

@@ -10,8 +10,6 @@
 // Thread-safety: a Queue is used by one thread at a time (the device serialises).
 #pragma once
 
-#include <sys/uio.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -64,59 +62,6 @@ class DescriptorChain {
   uint64_t readable_len_ = 0;
   uint64_t writable_len_ = 0;
   std::vector<ChainBuffer> buffers_;
-};
-
-// Sequential reader over a chain's readable buffers; never reads past them.
-class ChainReader {
- public:
-  explicit ChainReader(const DescriptorChain& chain);
-  uint64_t remaining() const { return remaining_; }
-  // Copies exactly len bytes or nothing (false when fewer remain).
-  [[nodiscard]] bool read(void* dst, size_t len);
-  template <typename T>
-  [[nodiscard]] bool read_obj(T* out) {
-    return read(out, sizeof(T));
-  }
-  // Copies up to dst.size() bytes; returns how many.
-  size_t read_some(std::span<uint8_t> dst);
-  // Skips up to n bytes; returns how many.
-  size_t skip(size_t n);
-  // Host iovecs for up to max_bytes of the unread data (does not advance).
-  std::vector<iovec> iovecs(size_t max_bytes) const;
-
- private:
-  std::span<const ChainBuffer> bufs_;
-  size_t idx_ = 0;
-  size_t off_ = 0;
-  uint64_t remaining_ = 0;
-};
-
-// Sequential writer over a chain's writable buffers; never writes past them.
-class ChainWriter {
- public:
-  explicit ChainWriter(const DescriptorChain& chain);
-  uint64_t remaining() const { return remaining_; }
-  uint64_t written() const { return written_; }
-  // Copies exactly len bytes or nothing (false when less room remains).
-  [[nodiscard]] bool write(const void* src, size_t len);
-  template <typename T>
-  [[nodiscard]] bool write_obj(const T& v) {
-    return write(&v, sizeof(T));
-  }
-  // Copies up to src.size() bytes; returns how many.
-  size_t write_some(std::span<const uint8_t> src);
-  // Host iovecs for up to max_bytes of the unwritten room (does not advance);
-  // fill them (readv, getrandom) and then call advance().
-  std::vector<iovec> iovecs(size_t max_bytes) const;
-  // Marks up to n bytes as written; returns how many.
-  size_t advance(size_t n);
-
- private:
-  std::span<const ChainBuffer> bufs_;
-  size_t idx_ = 0;
-  size_t off_ = 0;
-  uint64_t remaining_ = 0;
-  uint64_t written_ = 0;
 };
 
 // Guest-programmed queue registers, as the transport collected them.

@@ -1,6 +1,7 @@
 # virtio core, transport and devices (owned by the virtio area). Paths are relative to vmm/.
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/queue.cpp
+  devices/virtio/chain_buffers.cpp
 )
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/transport/virtio_pci.cpp

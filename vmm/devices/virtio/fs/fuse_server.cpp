@@ -167,8 +167,8 @@ size_t min_reply(uint32_t opcode) {
 struct FuseServer::Request {
   fuse_in_header in{};
   Context ctx;
-  FuseReader* reader = nullptr;
-  FuseWriter* out = nullptr;
+  ChainReader* reader = nullptr;
+  ChainWriter* out = nullptr;
   size_t start = 0;  // writer position of the reply header
   std::vector<uint8_t> body_buf;
   Body body{{}};
@@ -233,7 +233,7 @@ FuseServer::FuseServer(std::shared_ptr<FileSystem> fs, FuseServerOptions opts)
   opts_.max_write = std::clamp<uint32_t>(opts_.max_write, 4096, 16u << 20);
 }
 
-size_t FuseServer::handle(FuseReader& in, FuseWriter& out) {
+size_t FuseServer::handle(ChainReader& in, ChainWriter& out) {
   Request r;
   r.reader = &in;
   r.out = &out;

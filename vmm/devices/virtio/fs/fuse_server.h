@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/fs/file_system.h"
-#include "vmm/devices/virtio/fs/fuse_buffers.h"
 
 namespace runvm::vmm::virtio::fs {
 
@@ -40,7 +40,7 @@ class FuseServer {
   // Serves one request read from `in`, writing the reply into `out`. Returns the
   // number of reply bytes written; 0 means no reply (FORGET, or a request too
   // short to carry a header, or no room for a reply header).
-  size_t handle(FuseReader& in, FuseWriter& out);
+  size_t handle(ChainReader& in, ChainWriter& out);
 
   bool initialized() const { return initialized_.load(); }
   uint32_t negotiated_minor() const { return minor_.load(); }

@@ -1,21 +1,8 @@
 #include "vmm/devices/virtio/fs/request_workers.h"
 
-#include <sys/uio.h>
-
 #include <algorithm>
 
 namespace runvm::vmm::virtio::fs {
-
-namespace {
-
-std::vector<iovec> to_iovecs(std::span<const ChainBuffer> bufs) {
-  std::vector<iovec> v;
-  v.reserve(bufs.size());
-  for (const ChainBuffer& b : bufs) v.push_back({b.host, b.len});
-  return v;
-}
-
-}  // namespace
 
 void RequestWorkers::start(std::vector<std::optional<Queue>> queues,
                            std::shared_ptr<VirtioInterrupt> interrupt, Handler handler,
@@ -72,10 +59,8 @@ void RequestWorkers::run() {
     cv_.notify_one();  // there may be more: wake a peer
     lk.unlock();
 
-    std::vector<iovec> in = to_iovecs(chain->readable());
-    std::vector<iovec> out = to_iovecs(chain->writable());
-    FuseReader reader(in);
-    FuseWriter writer(out);
+    ChainReader reader(*chain);
+    ChainWriter writer(*chain);
     size_t n = handler_(reader, writer);
 
     lk.lock();

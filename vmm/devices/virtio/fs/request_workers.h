@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "vmm/devices/virtio/fs/fuse_buffers.h"
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/queue.h"
 #include "vmm/devices/virtio/virtio_device.h"
 
@@ -23,7 +23,7 @@ namespace runvm::vmm::virtio::fs {
 class RequestWorkers {
  public:
   // Serves one request; returns the number of reply bytes written.
-  using Handler = std::function<size_t(FuseReader&, FuseWriter&)>;
+  using Handler = std::function<size_t(ChainReader&, ChainWriter&)>;
 
   RequestWorkers() = default;
   RequestWorkers(const RequestWorkers&) = delete;

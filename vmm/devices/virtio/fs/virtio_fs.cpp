@@ -52,7 +52,7 @@ Status VirtioFs::activate(const GuestMemory&, std::vector<std::optional<Queue>> 
   std::shared_ptr<FuseServer> server = server_;
   workers_.start(
       std::move(queues), std::move(interrupt),
-      [server](FuseReader& in, FuseWriter& out) { return server->handle(in, out); }, nworkers_);
+      [server](ChainReader& in, ChainWriter& out) { return server->handle(in, out); }, nworkers_);
   return {};
 }
 

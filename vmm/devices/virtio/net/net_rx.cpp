@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/net/virtio_net.h"
 
 namespace runvm::vmm::virtio {

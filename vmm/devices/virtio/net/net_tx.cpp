@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/net/virtio_net.h"
 
 namespace runvm::vmm::virtio {

@@ -19,6 +19,8 @@
 // state. Lock order: transport -> mu_ -> the event loop's own lock.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <array>
 #include <cstdint>
 #include <deque>

@@ -54,8 +54,8 @@ struct P9Server::Fid {
 struct P9Server::Msg {
   uint8_t type = 0;
   uint16_t tag = 0;
-  fs::FuseReader* reader = nullptr;
-  fs::FuseWriter* out = nullptr;
+  ChainReader* reader = nullptr;
+  ChainWriter* out = nullptr;
   std::vector<uint8_t> body_buf;
   wire::Reader in{{}};
 
@@ -140,7 +140,7 @@ void P9Server::clunk_all() {
   for (auto& [id, f] : old) drop_fid(f);
 }
 
-size_t P9Server::handle(fs::FuseReader& in, fs::FuseWriter& out) {
+size_t P9Server::handle(ChainReader& in, ChainWriter& out) {
   Msg m;
   m.reader = &in;
   m.out = &out;

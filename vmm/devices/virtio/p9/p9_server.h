@@ -20,8 +20,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/fs/file_system.h"
-#include "vmm/devices/virtio/fs/fuse_buffers.h"
 #include "vmm/devices/virtio/p9/qid_paths.h"
 
 namespace runvm::vmm::virtio::p9 {
@@ -41,7 +41,7 @@ class P9Server {
 
   // Serves one T-message from `in`, writing the R-message into `out`. Returns
   // the reply size (0 = no reply possible).
-  size_t handle(fs::FuseReader& in, fs::FuseWriter& out);
+  size_t handle(ChainReader& in, ChainWriter& out);
 
   uint32_t msize() const { return msize_.load(); }
   size_t fid_count() const;

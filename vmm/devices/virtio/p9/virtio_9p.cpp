@@ -42,8 +42,7 @@ Status Virtio9p::activate(const GuestMemory&, std::vector<std::optional<Queue>> 
   std::shared_ptr<P9Server> server = server_;
   workers_.start(
       std::move(queues), std::move(interrupt),
-      [server](fs::FuseReader& in, fs::FuseWriter& out) { return server->handle(in, out); },
-      nworkers_);
+      [server](ChainReader& in, ChainWriter& out) { return server->handle(in, out); }, nworkers_);
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "vmm/devices/virtio/rng/rng.h"
 
+#include "vmm/devices/virtio/chain_buffers.h"
+
 #include <sys/random.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 #include "vmm/devices/virtio/vsock/muxer.h"
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/vsock/trace.h"
 
 #include "base/unix_address.h"

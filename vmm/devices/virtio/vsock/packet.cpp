@@ -1,5 +1,7 @@
 #include "vmm/devices/virtio/vsock/packet.h"
 
+#include "vmm/devices/virtio/chain_buffers.h"
+
 namespace runvm::vmm::virtio::vsock {
 
 const char* op_name(uint16_t op) {

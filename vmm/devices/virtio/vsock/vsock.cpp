@@ -1,5 +1,6 @@
 #include "vmm/devices/virtio/vsock/vsock.h"
 
+#include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/vsock/trace.h"
 
 #include <sys/timerfd.h>

@@ -88,8 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(msg.data(), &h, sizeof(h));
     std::memcpy(msg.data() + sizeof(h), &in, sizeof(in));
     iovec iv{msg.data(), msg.size()}, ov{out.data(), out.size()};
-    fsv::FuseReader r({&iv, 1});
-    fsv::FuseWriter w({&ov, 1});
+    runvm::vmm::virtio::ChainReader r({&iv, 1});
+    runvm::vmm::virtio::ChainWriter w({&ov, 1});
     server.handle(r, w);
   }
 
@@ -106,8 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static std::vector<uint8_t> out(1 << 20);
     auto iv = scatter(msg.data(), msg.size(), chunk);
     auto ov = scatter(out.data(), room, chunk);
-    fsv::FuseReader r(iv);
-    fsv::FuseWriter w(ov);
+    runvm::vmm::virtio::ChainReader r(iv);
+    runvm::vmm::virtio::ChainWriter w(ov);
     size_t n = server.handle(r, w);
     if (n > room) abort();
     if (n >= sizeof(fuse_out_header)) {

@@ -76,8 +76,8 @@ size_t send(runvm::vmm::virtio::p9::P9Server& s, std::vector<uint8_t> msg, uint8
             size_t room, size_t chunk) {
   auto iv = scatter(msg.data(), msg.size(), chunk);
   auto ov = scatter(out, room, chunk);
-  fsv::FuseReader r(iv);
-  fsv::FuseWriter w(ov);
+  runvm::vmm::virtio::ChainReader r(iv);
+  runvm::vmm::virtio::ChainWriter w(ov);
   return s.handle(r, w);
 }
 

@@ -1,17 +1,17 @@
-#include "vmm/devices/virtio/fs/fuse_buffers.h"
+#include "vmm/devices/virtio/chain_buffers.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 
-namespace runvm::vmm::virtio::fs {
+namespace runvm::vmm::virtio {
 namespace {
 
-TEST(FuseBuffers, ReaderCrossesBuffersAndStopsAtTheEnd) {
+TEST(ChainBuffers, ReaderCrossesBuffersAndStopsAtTheEnd) {
   char a[] = "abc", b[] = "defgh";
   iovec v[] = {{a, 3}, {nullptr, 0}, {b, 5}};
-  FuseReader r(v);
+  ChainReader r(v);
   EXPECT_EQ(r.remaining(), 8u);
   char out[8] = {};
   ASSERT_TRUE(r.read(out, 4));
@@ -25,20 +25,32 @@ TEST(FuseBuffers, ReaderCrossesBuffersAndStopsAtTheEnd) {
   EXPECT_EQ(r.remaining(), 0u);
 }
 
-TEST(FuseBuffers, ReaderLimitCapsTheMessage) {
+TEST(ChainBuffers, ReaderLimitCapsTheMessage) {
   char a[16] = {};
   iovec v[] = {{a, 16}};
-  FuseReader r(v);
+  ChainReader r(v);
   r.limit(5);
   char out[6];
   EXPECT_FALSE(r.read(out, 6));
   EXPECT_TRUE(r.read(out, 5));
 }
 
-TEST(FuseBuffers, WriterPatchesAndNeverOverflows) {
+TEST(ChainBuffers, LimitAlsoBoundsPartialReadsAndSkips) {
+  char a[4] = {'a', 'b', 'c', 'd'}, b[4] = {'e', 'f', 'g', 'h'};
+  iovec v[] = {{a, 4}, {b, 4}};
+  ChainReader r(v);
+  r.limit(6);
+  uint8_t out[8] = {};
+  EXPECT_EQ(r.read_some(std::span(out, 5)), 5u);
+  EXPECT_EQ(r.skip(10), 1u);
+  EXPECT_EQ(r.read_some(std::span(out, 8)), 0u);
+  EXPECT_TRUE(r.iovecs(10).empty());
+}
+
+TEST(ChainBuffers, WriterPatchesAndNeverOverflows) {
   char a[3] = {}, b[4] = {};
   iovec v[] = {{a, 3}, {b, 4}};
-  FuseWriter w(v);
+  ChainWriter w(v);
   ASSERT_TRUE(w.write("xxxxx", 5));
   EXPECT_FALSE(w.write("123", 3));  // 2 bytes of room left
   EXPECT_EQ(w.written(), 5u);
@@ -52,4 +64,4 @@ TEST(FuseBuffers, WriterPatchesAndNeverOverflows) {
 }
 
 }  // namespace
-}  // namespace runvm::vmm::virtio::fs
+}  // namespace runvm::vmm::virtio

@@ -1,11 +1,12 @@
-// Byte cursors over scattered buffers: the request side (readable guest buffers)
-// and the reply side (writable guest buffers) of one FUSE message. The FUSE
-// server is written against these, not against virtqueues, so it can be driven
-// by tests and fuzzers with plain memory.
+// Byte cursors over the scattered guest buffers of one request, the single
+// buffer type of every virtio device (rng, net, vsock, fs, 9p): ChainReader over
+// the readable part of a descriptor chain, ChainWriter over its writable part.
+// Both also take plain iovecs, so servers (FUSE, 9P) can be driven by tests and
+// fuzzers without a queue.
 //
-// Invariant: neither cursor ever touches a byte outside the spans it was given.
-// Large READ/WRITE payloads are moved with preadv/pwritev straight into/out of
-// the spans (iovecs()), without an intermediate copy.
+// Invariant: neither cursor ever touches a byte outside the buffers it was
+// given. Large payloads move with readv/writev/getrandom straight into or out
+// of the buffers (iovecs() + advance()), without an intermediate copy.
 #pragma once
 
 #include <sys/uio.h>
@@ -15,14 +16,18 @@
 #include <span>
 #include <vector>
 
-namespace runvm::vmm::virtio::fs {
+#include "vmm/devices/virtio/queue.h"
 
-class FuseReader {
+namespace runvm::vmm::virtio {
+
+class ChainReader {
  public:
-  explicit FuseReader(std::span<const iovec> bufs);
+  explicit ChainReader(std::span<const iovec> bufs);
+  // The chain's readable buffers; the chain's guest memory must outlive the reader.
+  explicit ChainReader(const DescriptorChain& chain);
 
   size_t remaining() const { return remaining_; }
-  // Caps what may still be read to n bytes (the message's own length field).
+  // Caps what may still be read to n bytes (a message's own length field).
   void limit(size_t n);
   // Copies exactly len bytes or nothing (false when fewer remain).
   [[nodiscard]] bool read(void* dst, size_t len);
@@ -30,6 +35,8 @@ class FuseReader {
   [[nodiscard]] bool read_obj(T* out) {
     return read(out, sizeof(T));
   }
+  // Copies up to dst.size() bytes; returns how many.
+  size_t read_some(std::span<uint8_t> dst);
   // Skips up to n bytes; returns how many.
   size_t skip(size_t n);
   // Host iovecs covering up to max_bytes of the unread data (does not advance).
@@ -42,9 +49,11 @@ class FuseReader {
   size_t remaining_ = 0;
 };
 
-class FuseWriter {
+class ChainWriter {
  public:
-  explicit FuseWriter(std::span<const iovec> bufs);
+  explicit ChainWriter(std::span<const iovec> bufs);
+  // The chain's writable buffers; the chain's guest memory must outlive the writer.
+  explicit ChainWriter(const DescriptorChain& chain);
 
   size_t remaining() const { return remaining_; }
   size_t written() const { return written_; }
@@ -54,8 +63,10 @@ class FuseWriter {
   [[nodiscard]] bool write_obj(const T& v) {
     return write(&v, sizeof(T));
   }
-  // Overwrites len bytes at absolute position pos (< written()); used to patch
-  // a header once the body length is known.
+  // Copies up to src.size() bytes; returns how many.
+  size_t write_some(std::span<const uint8_t> src);
+  // Overwrites len bytes at absolute position pos (< written()); patches a
+  // header once the body length is known.
   [[nodiscard]] bool write_at(size_t pos, const void* src, size_t len);
   // Host iovecs for up to max_bytes of the unwritten room (does not advance);
   // fill them, then advance().
@@ -71,4 +82,4 @@ class FuseWriter {
   size_t written_ = 0;
 };
 
-}  // namespace runvm::vmm::virtio::fs
+}  // namespace runvm::vmm::virtio
