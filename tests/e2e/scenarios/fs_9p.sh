@@ -16,6 +16,7 @@ note "native tmpfs transcript: $(wc -l <native.txt) lines in ${NATIVE_S} s"
 # :rootfs: the container-root share policy (set-gid files, file capabilities), as in fs_virtiofs.
 run_runvm generic 1 1024 fs-conf --9p "share=$PWD/share:rootfs" -- fs.p9=share fs.p9cache=mmap fs.noexchange=1 fs.tmpfs=1 fs.mib=$FS_MIB
 c=$(vmm_log_crash); [ -z "$c" ] || fail "VMM crashed: $c"
+note "p9 seconds per step: $(fs_guest_steps p9)"
 expect_clean_boot fs-conf
 console_has "E2E-GUEST-FS mount p9 tag=share rc=0" || fail "9p mount failed: $(console_value 'E2E-GUEST-FS mount')"
 fs_transcript p9 p9.txt
@@ -25,4 +26,4 @@ grep -q '^== end' tmpfs.txt || fail "guest tmpfs transcript incomplete"
 fs_compare tmpfs.txt native.txt || fail "guest tmpfs transcript differs from the test host's"
 fs_compare p9.txt tmpfs.txt || fail "9p transcript differs from tmpfs: $(grep -c '^[-+][^-+]' diff.out) changed lines"
 [ -z "$(ls -A share)" ] || fail "share not empty after the run: $(ls -A share | head -n 3)"
-pass "9p transcript == guest tmpfs == host tmpfs ($(wc -l <p9.txt) lines, ${FS_MIB} MiB file; 9p $(fs_guest_time p9) s, guest tmpfs $(fs_guest_time tmpfs) s, host ${NATIVE_S} s)"
+pass "9p transcript == guest tmpfs == host tmpfs ($(wc -l <p9.txt) lines, ${FS_MIB} MiB file; 9p $(fs_guest_time p9) s, guest tmpfs $(fs_guest_time tmpfs) s, host ${NATIVE_S} s; slowest p9 steps $(fs_slowest_steps p9))"

@@ -14,6 +14,7 @@ note "native tmpfs transcript: $(wc -l <native.txt) lines in ${NATIVE_S} s"
 # the one whose semantics must match a local filesystem; volumes are stricter (fs_escape).
 run_runvm cloud 1 1024 fs-conf --fs "share=$PWD/share:rootfs" -- fs.vfs=share fs.tmpfs=1 fs.mib=$FS_MIB
 c=$(vmm_log_crash); [ -z "$c" ] || fail "VMM crashed: $c"
+note "vfs seconds per step: $(fs_guest_steps vfs)"
 expect_clean_boot fs-conf
 console_has "E2E-GUEST-FS mount vfs tag=share rc=0" || fail "virtiofs mount failed: $(console_value 'E2E-GUEST-FS mount')"
 fs_transcript vfs vfs.txt
@@ -23,4 +24,4 @@ grep -q '^== end' tmpfs.txt || fail "guest tmpfs transcript incomplete"
 fs_compare tmpfs.txt native.txt || fail "guest tmpfs transcript differs from the test host's"
 fs_compare vfs.txt tmpfs.txt || fail "virtio-fs transcript differs from tmpfs: $(grep -c '^[-+][^-+]' diff.out) changed lines"
 [ -z "$(ls -A share)" ] || fail "share not empty after the run: $(ls -A share | head -n 3)"
-pass "virtio-fs transcript == guest tmpfs == host tmpfs ($(wc -l <vfs.txt) lines, ${FS_MIB} MiB file; virtio-fs $(fs_guest_time vfs) s, guest tmpfs $(fs_guest_time tmpfs) s, host ${NATIVE_S} s)"
+pass "virtio-fs transcript == guest tmpfs == host tmpfs ($(wc -l <vfs.txt) lines, ${FS_MIB} MiB file; virtio-fs $(fs_guest_time vfs) s, guest tmpfs $(fs_guest_time tmpfs) s, host ${NATIVE_S} s; slowest vfs steps $(fs_slowest_steps vfs))"

@@ -2,11 +2,11 @@
 # File-operations conformance transcript (busybox sh). Runs in DIR and prints a normalized,
 # deterministic transcript on stdout: no inode numbers, devices, block counts, directory sizes
 # or current times, so the same kernel on tmpfs, virtio-fs and 9p must print the same lines.
-# usage: conformance.sh DIR [MIB]       (MIB: size of the big file, default 256)
+# usage: conformance.sh DIR [MIB]       (MIB: size of the big file, default 64)
 # FS_NO_EXCHANGE=1: swap two files with plain renames instead of RENAME_EXCHANGE (for 9p).
 # Needs fstool (tests/e2e/guest/fs/fstool.c) in PATH and root.
 dir=${1:?usage: conformance.sh DIR [MIB]}
-mib=${2:-256}
+mib=${2:-64}
 umask 022
 set -u
 w=$dir/conf
@@ -14,7 +14,12 @@ rm -rf "$w"
 mkdir "$w" 2>&1 || { echo "cannot mkdir $w"; fstool try mkdir "$w"; exit 1; }
 cd "$w" || exit 1
 n=0
-step() { n=$((n + 1)); echo "== $n $*"; }
+# FS_STEP_LOG: where each step's start (uptime seconds) goes, outside the transcript.
+step() {
+  n=$((n + 1))
+  [ -z "${FS_STEP_LOG:-}" ] || echo "$n $(cut -d' ' -f1 /proc/uptime)" >>"$FS_STEP_LOG"
+  echo "== $n $*"
+}
 st() { for f in "$@"; do
   case $(stat -c %F "$f" 2>/dev/null) in
     directory) stat -c '%n %F mode=%a owner=%u:%g links=%h' "$f" ;;
@@ -132,17 +137,17 @@ step special files
 t mkfifo fifo
 st fifo
 rm fifo
-step readdir 10000 entries
+step readdir 3000 entries
 # Names come from getdents alone (fstool names/rmfiles): `ls` and `rm -r` stat every entry,
 # which on a 9p cache=none mount under TCG cost minutes without testing readdir any further.
 mkdir big
-fstool mkfiles big 10000
+fstool mkfiles big 3000
 fstool names big >names.txt
 echo "entries with . and .. $(wc -l <names.txt)"
 echo "names md5 $(md5sum <names.txt | cut -d' ' -f1)"
 echo "first $(sed -n 3p names.txt) last $(tail -n 1 names.txt)"
 rm names.txt
-st big/f00000-a-longer-directory-entry-name big/f09999-a-longer-directory-entry-name
+st big/f00000-a-longer-directory-entry-name big/f02999-a-longer-directory-entry-name
 fstool rmfiles big
 rmdir big
 [ -e big ] && echo "big still there" || echo "big removed"
@@ -177,4 +182,5 @@ ls -a | while read -r f; do case $f in .|..) ;; *) st "$f" ;; esac; done
 cd /
 rm -rf "$w"
 [ -e "$w" ] && echo "workdir still there" || echo "workdir removed"
+[ -z "${FS_STEP_LOG:-}" ] || echo "end $(cut -d' ' -f1 /proc/uptime)" >>"$FS_STEP_LOG"
 echo "== end"

@@ -7,7 +7,7 @@ fs_hostarg() { # fs_hostarg NAME DEFAULT: NAME=... from the test host's kernel c
   done
   echo "$2"
 }
-FS_MIB=$(fs_hostarg fs.mib 256)
+FS_MIB=$(fs_hostarg fs.mib 64)
 export FS_MIB
 PATH=$PWD/fsbin/fs:$PATH
 export PATH
@@ -16,6 +16,10 @@ export PATH
 fs_transcript() {
   tr -d '\r' <console.log | grep "^E2E-GUEST-FS CONF $1 " | sed "s/^E2E-GUEST-FS CONF $1 //" >"$2"
 }
+# fs_guest_steps NAME: "step:seconds ..." of the guest's run on mount NAME.
+fs_guest_steps() { tr -d '\r' <console.log | grep "^E2E-GUEST-FS CONF-STEPS $1 " | cut -d' ' -f4-; }
+# fs_slowest_steps NAME: the three slowest steps, "step:seconds" (for a scenario's summary).
+fs_slowest_steps() { fs_guest_steps "$1" | tr ' ' '\n' | grep : | sort -t: -k2 -rn | head -n 3 | tr '\n' ' '; }
 fs_guest_time() { tr -d '\r' <console.log | grep "^E2E-GUEST-FS CONF-TIME $1 " | cut -d' ' -f4; }
 
 # fs_native OUT: the conformance script natively on a fresh tmpfs in the test host.
