@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include "agent/spawn.h"
 
@@ -216,94 +217,110 @@ struct Server::Impl {
     return to_json(info);
   }
 
+  // A request's reply: a result now, or none yet (nullopt: a Wait on a running
+  // process is answered when it exits).
+  using Reply = Result<std::optional<json>>;
+  static json done() { return json::object(); }
+
+  // Dispatch: one handler per request type (std::visit makes a missing one a
+  // compile error); an error reply names the operation.
   void handle_request(uint64_t cid, Request& r) {
-    auto fail = [&](const Error& e) {
-      respond_err(cid, r.id, e.wrap(std::string(op_name(r.body))));
-    };
-    if (auto* c = std::get_if<CreateReq>(&r.body)) {
-      if (created) return fail(Error("container already created", EEXIST));
-      if (auto s = launcher.prepare(c->container_id, c->config); !s) return fail(s.error());
-      auto res =
-          start_process(cid, std::string(kInitProcessId), c->config["process"], c->stdin, true);
-      if (!res) return fail(res.error());
-      created = true;
-      return respond_ok(cid, r.id, *res);
+    Reply reply = std::visit([&](auto& body) { return on(cid, r.id, body); }, r.body);
+    if (!reply) return respond_err(cid, r.id, reply.error().wrap(std::string(op_name(r.body))));
+    if (*reply) respond_ok(cid, r.id, std::move(**reply));
+  }
+
+  Reply on(uint64_t cid, uint64_t, CreateReq& c) {
+    if (created) return Error("container already created", EEXIST);
+    if (auto s = launcher.prepare(c.container_id, c.config); !s) return s.error();
+    auto res = start_process(cid, std::string(kInitProcessId), c.config["process"], c.stdin, true);
+    if (!res) return res.error();
+    created = true;
+    return std::optional<json>(std::move(*res));
+  }
+
+  Reply on(uint64_t, uint64_t, StartReq&) {
+    Proc* p = find_proc(std::string(kInitProcessId));
+    if (!p) return Error("no container created", ENOENT);
+    if (p->sp.hold_fd < 0) return Error("container already started", EBUSY);
+    if (auto s = release_hold(p->sp); !s) return s.error();
+    return std::optional<json>(done());
+  }
+
+  Reply on(uint64_t cid, uint64_t, ExecReq& e) {
+    auto res = start_process(cid, e.process_id, e.process, e.stdin, false);
+    if (!res) return res.error();
+    return std::optional<json>(std::move(*res));
+  }
+
+  Reply on(uint64_t, uint64_t, SignalReq& s) {
+    if (s.all) {
+      for (int pid : descendant_pids()) ::kill(pid, s.signal);
+      return std::optional<json>(done());
     }
-    if (std::holds_alternative<StartReq>(r.body)) {
-      Proc* p = find_proc(std::string(kInitProcessId));
-      if (!p) return fail(Error("no container created", ENOENT));
-      if (p->sp.hold_fd < 0) return fail(Error("container already started", EBUSY));
-      if (auto s = release_hold(p->sp); !s) return fail(s.error());
-      return respond_ok(cid, r.id);
+    Proc* p = find_proc(s.process_id);
+    if (!p) return Error("no process \"" + s.process_id + "\"", ESRCH);
+    if (p->exit) return Error("process \"" + s.process_id + "\" has exited", ESRCH);
+    if (::kill(p->sp.pid, s.signal) < 0) return Error::from_errno("kill");
+    return std::optional<json>(done());
+  }
+
+  Reply on(uint64_t, uint64_t, CloseStdinReq& c) {
+    Proc* p = find_proc(c.process_id);
+    if (!p) return Error("no process \"" + c.process_id + "\"", ESRCH);
+    if (p->terminal) {
+      // A pty has no half-close: send the EOF character, as a typing user would.
+      if (p->sp.in_fd >= 0) p->in_buf += '\x04';
+    } else {
+      p->close_in_after = true;
     }
-    if (auto* e = std::get_if<ExecReq>(&r.body)) {
-      auto res = start_process(cid, e->process_id, e->process, e->stdin, false);
-      if (!res) return fail(res.error());
-      return respond_ok(cid, r.id, *res);
-    }
-    if (auto* s = std::get_if<SignalReq>(&r.body)) {
-      if (s->all) {
-        for (int pid : descendant_pids()) ::kill(pid, s->signal);
-        return respond_ok(cid, r.id);
-      }
-      Proc* p = find_proc(s->process_id);
-      if (!p) return fail(Error("no process \"" + s->process_id + "\"", ESRCH));
-      if (p->exit) return fail(Error("process \"" + s->process_id + "\" has exited", ESRCH));
-      if (::kill(p->sp.pid, s->signal) < 0) return fail(Error::from_errno("kill"));
-      return respond_ok(cid, r.id);
-    }
-    if (auto* c = std::get_if<CloseStdinReq>(&r.body)) {
-      Proc* p = find_proc(c->process_id);
-      if (!p) return fail(Error("no process \"" + c->process_id + "\"", ESRCH));
-      if (p->terminal) {
-        // A pty has no half-close: send the EOF character, as a typing user would.
-        if (p->sp.in_fd >= 0) p->in_buf += '\x04';
-        flush_stdin(*p);
-      } else {
-        p->close_in_after = true;
-        flush_stdin(*p);
-      }
-      return respond_ok(cid, r.id);
-    }
-    if (auto* z = std::get_if<ResizeReq>(&r.body)) {
-      Proc* p = find_proc(z->process_id);
-      if (!p) return fail(Error("no process \"" + z->process_id + "\"", ESRCH));
-      if (!p->terminal) return fail(Error("process has no terminal", ENOTTY));
-      if (p->sp.pty_fd < 0) return fail(Error("terminal is closed", EIO));
-      struct winsize ws {};
-      ws.ws_row = z->rows;
-      ws.ws_col = z->cols;
-      if (ioctl(p->sp.pty_fd, TIOCSWINSZ, &ws) < 0) return fail(Error::from_errno("TIOCSWINSZ"));
-      return respond_ok(cid, r.id);
-    }
-    if (std::holds_alternative<PsReq>(r.body)) {
-      return respond_ok(cid, r.id, json{{"pids", descendant_pids()}});
-    }
-    if (std::holds_alternative<StatsReq>(r.body) || std::holds_alternative<UpdateReq>(r.body)) {
-      if (!created) return fail(Error("no container yet", ESRCH));
-      if (auto* u = std::get_if<UpdateReq>(&r.body)) {
-        if (auto ok = launcher.update(u->resources); !ok) return fail(ok.error());
-        return respond_ok(cid, r.id);
-      }
-      auto s = launcher.stats();
-      if (!s) return fail(s.error());
-      return respond_ok(cid, r.id, json{{"stats", to_json(*s)}});
-    }
-    if (auto* n = std::get_if<NetworkReq>(&r.body)) {
-      if (!created) return fail(Error("no container yet", ESRCH));
-      Proc* ip = find_proc(std::string(kInitProcessId));
-      if (ip && ip->sp.hold_fd < 0)
-        return fail(Error("the network is configured before start", EBUSY));
-      if (auto ok = launcher.configure_network(n->network); !ok) return fail(ok.error());
-      return respond_ok(cid, r.id);
-    }
-    if (auto* w = std::get_if<WaitReq>(&r.body)) {
-      Proc* p = find_proc(w->process_id);
-      if (!p) return fail(Error("no process \"" + w->process_id + "\"", ESRCH));
-      if (p->exit) return respond_ok(cid, r.id, json{{"status", to_json(*p->exit)}});
-      p->waiters.emplace_back(cid, r.id);
-      return;
-    }
+    flush_stdin(*p);
+    return std::optional<json>(done());
+  }
+
+  Reply on(uint64_t, uint64_t, ResizeReq& z) {
+    Proc* p = find_proc(z.process_id);
+    if (!p) return Error("no process \"" + z.process_id + "\"", ESRCH);
+    if (!p->terminal) return Error("process has no terminal", ENOTTY);
+    if (p->sp.pty_fd < 0) return Error("terminal is closed", EIO);
+    struct winsize ws {};
+    ws.ws_row = z.rows;
+    ws.ws_col = z.cols;
+    if (ioctl(p->sp.pty_fd, TIOCSWINSZ, &ws) < 0) return Error::from_errno("TIOCSWINSZ");
+    return std::optional<json>(done());
+  }
+
+  Reply on(uint64_t, uint64_t, PsReq&) {
+    return std::optional<json>(json{{"pids", descendant_pids()}});
+  }
+
+  Reply on(uint64_t, uint64_t, StatsReq&) {
+    if (!created) return Error("no container yet", ESRCH);
+    auto s = launcher.stats();
+    if (!s) return s.error();
+    return std::optional<json>(json{{"stats", to_json(*s)}});
+  }
+
+  Reply on(uint64_t, uint64_t, UpdateReq& u) {
+    if (!created) return Error("no container yet", ESRCH);
+    if (auto ok = launcher.update(u.resources); !ok) return ok.error();
+    return std::optional<json>(done());
+  }
+
+  Reply on(uint64_t, uint64_t, NetworkReq& n) {
+    if (!created) return Error("no container yet", ESRCH);
+    Proc* ip = find_proc(std::string(kInitProcessId));
+    if (ip && ip->sp.hold_fd < 0) return Error("the network is configured before start", EBUSY);
+    if (auto ok = launcher.configure_network(n.network); !ok) return ok.error();
+    return std::optional<json>(done());
+  }
+
+  Reply on(uint64_t cid, uint64_t id, WaitReq& w) {
+    Proc* p = find_proc(w.process_id);
+    if (!p) return Error("no process \"" + w.process_id + "\"", ESRCH);
+    if (p->exit) return std::optional<json>(json{{"status", to_json(*p->exit)}});
+    p->waiters.emplace_back(cid, id);
+    return std::optional<json>();  // answered when it exits
   }
 
   // Handles one frame; an error drops the connection (it broke the protocol).
