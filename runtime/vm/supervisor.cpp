@@ -18,6 +18,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -404,67 +405,108 @@ class Supervisor {
     ::close(c);
   }
 
-  nlohmann::json handle_request(int c) {
+  using Json = nlohmann::json;
+  // A control op's handler returns the reply's fields besides "ok".
+  using OpResult = Result<Json>;
+  // The control ops runvm's commands send (runtime/vm/control.h), one handler each;
+  // `while_paused`: also served while the VM is frozen (the rest get EBUSY then).
+  struct ControlOp {
+    std::string_view name;
+    bool while_paused;
+    OpResult (Supervisor::*handle)(const Json& req);
+  };
+  // (A function: the member pointers need the class complete.)
+  static std::span<const ControlOp> control_ops() {
+    static constexpr ControlOp ops[] = {
+        {"start", true, &Supervisor::op_start},   {"net-attach", true, &Supervisor::op_net_attach},
+        {"pause", true, &Supervisor::op_pause},   {"resume", true, &Supervisor::op_resume},
+        {"signal", true, &Supervisor::op_signal}, {"ps", false, &Supervisor::op_ps},
+        {"stats", false, &Supervisor::op_stats},  {"update", false, &Supervisor::op_update},
+    };
+    return ops;
+  }
+
+  Json handle_request(int c) {
     auto fail = [](const Error& e) {
-      return nlohmann::json{{"ok", false}, {"error", e.message}, {"errno", e.err}};
+      return Json{{"ok", false}, {"error", e.message}, {"errno", e.err}};
     };
     auto line = read_line(c, 5000);
     if (!line) return fail(line.error());
-    nlohmann::json req = nlohmann::json::parse(*line, nullptr, false);
+    Json req = Json::parse(*line, nullptr, false);
     if (!req.is_object() || !req.contains("op") || !req["op"].is_string())
       return fail(Error("malformed control request", EINVAL));
     const std::string op = req["op"];
-    if (op == "start") {
-      if (started_) return fail(Error("container already started", EBUSY));
-      if (auto ok = attach_network(false); !ok) return fail(ok.error());
-      if (auto ok = client_->start(); !ok) return fail(ok.error());
-      started_ = true;
-      return {{"ok", true}};
+    const ControlOp* o = nullptr;
+    for (const ControlOp& k : control_ops())
+      if (k.name == op) o = &k;
+    if (!o) return fail(Error("unknown control op \"" + op + "\"", EINVAL));
+    if (paused_ && !o->while_paused) return fail(Error("container is paused", EBUSY));
+    OpResult r = (this->*o->handle)(req);
+    if (!r) return fail(r.error());
+    Json reply = std::move(*r);
+    reply["ok"] = true;
+    return reply;
+  }
+
+  OpResult op_start(const Json&) {
+    if (started_) return Error("container already started", EBUSY);
+    if (auto ok = attach_network(false); !ok) return ok.error();
+    if (auto ok = client_->start(); !ok) return ok.error();
+    started_ = true;
+    return Json::object();
+  }
+
+  OpResult op_net_attach(const Json&) {
+    if (started_) return Error("container already started", EBUSY);
+    if (auto ok = attach_network(true); !ok) return ok.error();
+    return Json::object();
+  }
+
+  OpResult op_pause(const Json&) {
+    if (auto ok = set_paused(true); !ok) return ok.error();
+    return Json::object();
+  }
+
+  OpResult op_resume(const Json&) {
+    if (auto ok = set_paused(false); !ok) return ok.error();
+    return Json::object();
+  }
+
+  OpResult op_signal(const Json& req) {
+    int sig = req.value("signal", 0);
+    if (sig < 1 || sig > 64) return Error("bad signal", EINVAL);
+    if (paused_) {
+      // A frozen guest cannot take a request; SIGKILL still ends the container, as runc's
+      // kill does through a frozen cgroup.
+      if (sig != SIGKILL) return Error("container is paused", EBUSY);
+      ::kill(vmm_, SIGKILL);
+      exit_ = agent::ExitStatus{.signaled = true, .code = 0, .signal = SIGKILL};
+      return Json::object();
     }
-    if (op == "net-attach") {
-      if (started_) return fail(Error("container already started", EBUSY));
-      if (auto ok = attach_network(true); !ok) return fail(ok.error());
-      return {{"ok", true}};
-    }
-    if (op == "pause" || op == "resume") {
-      if (auto ok = set_paused(op == "pause"); !ok) return fail(ok.error());
-      return {{"ok", true}};
-    }
-    if (op == "signal") {
-      int sig = req.value("signal", 0);
-      if (sig < 1 || sig > 64) return fail(Error("bad signal", EINVAL));
-      if (paused_) {
-        // A frozen guest cannot take a request; SIGKILL still ends the container, as runc's
-        // kill does through a frozen cgroup.
-        if (sig != SIGKILL) return fail(Error("container is paused", EBUSY));
-        ::kill(vmm_, SIGKILL);
-        exit_ = agent::ExitStatus{.signaled = true, .code = 0, .signal = SIGKILL};
-        return {{"ok", true}};
-      }
-      auto ok = req.value("all", false) ? client_->signal_all(sig) : client_->signal("init", sig);
-      if (!ok) return fail(ok.error());
-      return {{"ok", true}};
-    }
-    if (paused_) return fail(Error("container is paused", EBUSY));
-    if (op == "ps") {
-      auto pids = client_->ps();
-      if (!pids) return fail(pids.error());
-      return {{"ok", true}, {"pids", *pids}};
-    }
-    if (op == "stats") {
-      // Parsed and checked by the client (agent/stats.h), so only known fields go out.
-      auto stats = client_->stats();
-      if (!stats) return fail(stats.error());
-      return {{"ok", true}, {"stats", agent::to_json(*stats)}};
-    }
-    if (op == "update") {
-      auto it = req.find("resources");
-      if (it == req.end() || !it->is_object()) return fail(Error("resources missing", EINVAL));
-      if (auto ok = client_->update(*it); !ok) return fail(ok.error());
-      if (auto ok = update_host_side(*it); !ok) return fail(ok.error());
-      return {{"ok", true}};
-    }
-    return fail(Error("unknown control op \"" + op + "\"", EINVAL));
+    auto ok = req.value("all", false) ? client_->signal_all(sig) : client_->signal("init", sig);
+    if (!ok) return ok.error();
+    return Json::object();
+  }
+
+  OpResult op_ps(const Json&) {
+    auto pids = client_->ps();
+    if (!pids) return pids.error();
+    return Json{{"pids", *pids}};
+  }
+
+  OpResult op_stats(const Json&) {
+    // Parsed and checked by the client (agent/stats.h), so only known fields go out.
+    auto stats = client_->stats();
+    if (!stats) return stats.error();
+    return Json{{"stats", agent::to_json(*stats)}};
+  }
+
+  OpResult op_update(const Json& req) {
+    auto it = req.find("resources");
+    if (it == req.end() || !it->is_object()) return Error("resources missing", EINVAL);
+    if (auto ok = client_->update(*it); !ok) return ok.error();
+    if (auto ok = update_host_side(*it); !ok) return ok.error();
+    return Json::object();
   }
 
   // `runvm update` changes the host cgroup too (cpu, and pids/memory appearing).
