@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "agent/server.h"
+#include "agent/guest_server.h"
 #include "guest-init/boot.h"
 #include "guest-init/container_setup.h"
 

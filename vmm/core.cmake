@@ -3,8 +3,8 @@
 list(APPEND RUNVM_VMM_SOURCES
   kvm/kvm.cpp
   kvm/vcpu.cpp
-  kvm/kvm_vm_services.cpp
-  machine/vm_stop.cpp
+  kvm/kvm_pci_services.cpp
+  vm_stop.cpp
   machine/machine.cpp
   arch/x86_64/e820.cpp
   arch/x86_64/boot_params.cpp

@@ -3,7 +3,7 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/container_create.h"
+#include "runtime/create_transaction.h"
 
 namespace runvm::runtime {
 

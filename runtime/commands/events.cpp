@@ -13,7 +13,7 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/vm/lifecycle.h"
+#include "runtime/vm/supervisor_client.h"
 
 namespace runvm::runtime {
 

@@ -9,8 +9,8 @@
 #include "oci/validate.h"
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/container_create.h"
-#include "runtime/exec_process.h"
+#include "runtime/create_transaction.h"
+#include "runtime/exec_process_spec.h"
 #include "runtime/vm/exec_session.h"
 
 namespace runvm::runtime {

@@ -5,7 +5,7 @@
 #include "oci/names.h"
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/vm/lifecycle.h"
+#include "runtime/vm/supervisor_client.h"
 
 namespace runvm::runtime {
 

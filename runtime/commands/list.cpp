@@ -8,7 +8,7 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/state_view.h"
+#include "runtime/state_document.h"
 #include "runtime/table_format.h"
 
 namespace runvm::runtime {
@@ -60,7 +60,7 @@ Action setup_list(CLI::App& cmd) {
     if (opts->format == "json") {
       // runc encodes an empty list as null.
       nlohmann::ordered_json out = nullptr;
-      for (const auto& [state, owner] : entries) out.push_back(state_view(state, owner));
+      for (const auto& [state, owner] : entries) out.push_back(state_document(state, owner));
       std::cout << out.dump() << "\n";
       return 0;
     }

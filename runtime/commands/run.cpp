@@ -5,9 +5,9 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/container_create.h"
+#include "runtime/create_transaction.h"
 #include "runtime/hooks.h"
-#include "runtime/vm/lifecycle.h"
+#include "runtime/vm/supervisor_client.h"
 #include "runtime/vm/vm_layout.h"
 
 namespace runvm::runtime {

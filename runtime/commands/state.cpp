@@ -5,7 +5,7 @@
 
 #include "runtime/commands/common.h"
 #include "runtime/commands/verbs.h"
-#include "runtime/state_view.h"
+#include "runtime/state_document.h"
 
 namespace runvm::runtime {
 
@@ -15,7 +15,7 @@ Action setup_state(CLI::App& cmd) {
   return [id](CommandContext& ctx) -> Result<int> {
     auto state = load_container(ctx, *id);
     if (!state) return state.error().wrap(command_context("state", *id));
-    std::cout << state_view(*state, state->runvm.owner).dump(2) << "\n";
+    std::cout << state_document(*state, state->runvm.owner).dump(2) << "\n";
     return 0;
   };
 }

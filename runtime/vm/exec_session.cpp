@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "agent/client.h"
+#include "agent/host_client.h"
 #include "base/file_io.h"
 #include "runtime/vm/console_socket.h"
 #include "runtime/vm/control.h"

@@ -25,8 +25,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/client.h"
 #include "agent/guest_contract.h"
+#include "agent/host_client.h"
 #include "base/new_pid_namespace.h"
 #include "base/unique_fd.h"
 #include "oci/parse.h"
@@ -241,7 +241,7 @@ class Supervisor {
           exit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       }
       if (!connected) {
-        // A guest that broke the protocol (agent/client.h) ends its own VM.
+        // A guest that broke the protocol (agent/host_client.h) ends its own VM.
         std::fprintf(stderr, "runvm: lost the connection to the guest agent: %s\n",
                      lost_why_.c_str());
         return finish(kVmLostStatus);

@@ -7,8 +7,8 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/host_cgroup.cpp
   ${CMAKE_CURRENT_LIST_DIR}/host_namespaces.cpp
   ${CMAKE_CURRENT_LIST_DIR}/kernel_release.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/launch.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/launch_supervisor.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/supervisor_client.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mountpoints.cpp
   ${CMAKE_CURRENT_LIST_DIR}/net_cleanup.cpp
   ${CMAKE_CURRENT_LIST_DIR}/oom_score_adj.cpp

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/client.h"
+#include "agent/host_client.h"
 #include "agent/protocol.h"
 #include "base/file_io.h"
 

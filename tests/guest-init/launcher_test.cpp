@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "agent/client.h"
-#include "agent/server.h"
+#include "agent/guest_server.h"
+#include "agent/host_client.h"
 #include "guest-init/container_setup.h"
 #include "tests/guest-init/child.h"
 #include "tests/support/temp_dir.h"

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <map>
 
-#include "agent/client.h"
+#include "agent/host_client.h"
 #include "tests/support/temp_dir.h"
 
 namespace runvm::guest {

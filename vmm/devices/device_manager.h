@@ -1,8 +1,8 @@
 // Wires the machine's devices from a VmConfig: the legacy PC devices on the
 // port-I/O bus (COM1 8250, i8042, CMOS/RTC, port 0x80) and the PCI root.
 // Other device areas plug in through the accessors: the virtio helper's
-// `add_virtio_devices(DeviceManager&, const VmConfig&)` (declared in
-// vmm/devices/virtio/attach.h) adds its PCI devices with pci_root().add_device().
+// `add_pci_devices(DeviceManager&, const VmConfig&)` (declared in
+// vmm/devices/pci_devices.h) adds its PCI devices with pci_root().add_device().
 // Everything here happens during setup, before vCPUs run.
 #pragma once
 
@@ -13,7 +13,7 @@
 #include "vmm/bus/bus.h"
 #include "vmm/devices/legacy/console_log.h"
 #include "vmm/event/event_loop.h"
-#include "vmm/machine/vm_stop.h"
+#include "vmm/vm_stop.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/pci/pci_device.h"
 #include "vmm/pci/pci_root.h"

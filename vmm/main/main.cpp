@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "vmm/devices/virtio/attach.h"
+#include "vmm/devices/pci_devices.h"
 #include "vmm/jail/fd_limits.h"
 #include "vmm/machine/machine.h"
 #include "vmm/main/flags.h"
@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // vmm/devices/virtio/attach.h: virtio-rng, -vsock, -fs, -9p and pvpanic-pci.
+  // vmm/devices/pci_devices.h: virtio-rng, -vsock, -fs, -9p and pvpanic-pci.
   AddDevicesFn add_devices = [](DeviceManager& dm, const VmConfig& c) -> runvm::Status {
-    return add_virtio_devices(dm, c);
+    return add_pci_devices(dm, c);
   };
   RawTerminal raw(cfg.config->console.kind == ConsoleConfig::Kind::Stdio);
   auto res = run_machine(*cfg.config, add_devices);

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "vmm/kvm/kvm.h"
-#include "vmm/kvm/kvm_vm_services.h"
+#include "vmm/kvm/kvm_pci_services.h"
 #include "vmm/kvm/vcpu.h"
 
 namespace runvm::vmm::kvm {
@@ -138,19 +138,19 @@ TEST_F(KvmSmoke, RequestStopEndsAGuestThatNeverExits) {
   }
   vcpu->request_stop();
   t.join();
-  EXPECT_EQ(exit.reason, StopReason::None) << exit.detail;
+  EXPECT_EQ(exit.kind, VcpuExitKind::Stopped) << exit.detail;
   std::lock_guard lk(dev->mu);
   EXPECT_FALSE(dev->writes.empty());
 }
 
 TEST_F(KvmSmoke, IrqchipAndVmServices) {
   ASSERT_TRUE(vm->setup_x86_irqchip());
-  KvmVmServices svc(vm->fd());
+  KvmPciServices svc(vm->fd());
   EXPECT_TRUE(svc.set_irq_line(4, true));
   EXPECT_TRUE(svc.set_irq_line(4, false));
   EXPECT_FALSE(svc.set_irq_line(24, true));  // not an IOAPIC pin
   int gsi = svc.msi_route_add(0xfee00000, 0x4041);
-  ASSERT_GE(gsi, KvmVmServices::kIoapicPins);
+  ASSERT_GE(gsi, KvmPciServices::kIoapicPins);
   EXPECT_TRUE(svc.msi_route_update(gsi, 0xfee00000, 0x4042));
   EXPECT_FALSE(svc.msi_route_update(gsi + 100, 0xfee00000, 0x4042));
   int gsi2 = svc.msi_route_add(0xfee00000, 0x4043);

@@ -29,7 +29,7 @@
 #include "base/unix_address.h"
 #include "tests/support/temp_dir.h"
 #include "tests/vmm/core/synthetic_kernel.h"
-#include "vmm/devices/virtio/attach.h"
+#include "vmm/devices/pci_devices.h"
 #include "vmm/jail/capabilities.h"
 #include "vmm/jail/fd_limits.h"
 #include "vmm/jail/jail.h"
@@ -328,9 +328,8 @@ class JailedMachine : public ::testing::Test {
     return cfg;
   }
   static int run(const VmConfig& cfg) {
-    auto r = run_machine(cfg, [](DeviceManager& dm, const VmConfig& c) -> Status {
-      return add_virtio_devices(dm, c);
-    });
+    auto r = run_machine(
+        cfg, [](DeviceManager& dm, const VmConfig& c) -> Status { return add_pci_devices(dm, c); });
     if (!r) {
       std::fprintf(stderr, "%s\n", r.error().what().c_str());
       return 100;

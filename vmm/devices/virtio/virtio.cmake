@@ -11,7 +11,7 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/pvpanic/pvpanic_pci.cpp
 )
 list(APPEND RUNVM_VMM_SOURCES
-  devices/virtio/attach.cpp
+  devices/pci_devices.cpp
 )
 list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/vsock/packet.cpp

@@ -1,4 +1,4 @@
-#include "agent/server.h"
+#include "agent/guest_server.h"
 
 #include <dirent.h>
 #include <fcntl.h>

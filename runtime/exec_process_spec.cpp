@@ -1,4 +1,4 @@
-#include "runtime/exec_process.h"
+#include "runtime/exec_process_spec.h"
 
 #include <cerrno>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "vmm/devices/virtio/attach.h"
+#include "vmm/devices/pci_devices.h"
 
 #include <memory>
 
@@ -26,7 +26,7 @@ Status add_virtio(DeviceManager& dm, std::shared_ptr<virtio::VirtioDevice> dev) 
 
 }  // namespace
 
-Status add_virtio_devices(DeviceManager& dm, const VmConfig& cfg) {
+Status add_pci_devices(DeviceManager& dm, const VmConfig& cfg) {
   if (Status st = add_virtio(dm, std::make_shared<virtio::VirtioRng>()); !st) return st;
 
   VmStop* stop = &dm.vm_stop();

@@ -1,4 +1,4 @@
-#include "agent/client.h"
+#include "agent/host_client.h"
 
 #include <poll.h>
 

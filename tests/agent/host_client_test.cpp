@@ -1,5 +1,5 @@
 // agent::Client against a guest that stops answering or breaks the protocol.
-#include "agent/client.h"
+#include "agent/host_client.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,8 +1,8 @@
-#include "runtime/state_view.h"
+#include "runtime/state_document.h"
 
 namespace runvm::runtime {
 
-nlohmann::ordered_json state_view(const oci::State& state, const std::string& owner) {
+nlohmann::ordered_json state_document(const oci::State& state, const std::string& owner) {
   nlohmann::ordered_json j;
   j["ociVersion"] = state.ociVersion;
   j["id"] = state.id;

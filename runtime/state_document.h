@@ -14,6 +14,7 @@ namespace runvm::runtime {
 // `owner` is given by the caller: `state` prints the recorded owner, `list`
 // the user owning the state directory (as runc does). "annotations" only when
 // there are any. Keys keep runc's order.
-[[nodiscard]] nlohmann::ordered_json state_view(const oci::State& state, const std::string& owner);
+[[nodiscard]] nlohmann::ordered_json state_document(const oci::State& state,
+                                                    const std::string& owner);
 
 }  // namespace runvm::runtime

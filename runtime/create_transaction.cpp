@@ -1,4 +1,4 @@
-#include "runtime/container_create.h"
+#include "runtime/create_transaction.h"
 
 #include <cerrno>
 #include <chrono>
@@ -14,8 +14,8 @@
 #include "runtime/time_format.h"
 #include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/host_namespaces.h"
-#include "runtime/vm/launch.h"
-#include "runtime/vm/lifecycle.h"
+#include "runtime/vm/launch_supervisor.h"
+#include "runtime/vm/supervisor_client.h"
 #include "runtime/vm/vm_layout.h"
 
 namespace runvm::runtime {

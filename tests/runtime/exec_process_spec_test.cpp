@@ -1,5 +1,5 @@
 // exec_process(): runc's rules for the process `runvm exec` starts.
-#include "runtime/exec_process.h"
+#include "runtime/exec_process_spec.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/vm/lifecycle.h"
+#include "runtime/vm/supervisor_client.h"
 
 #include <sys/wait.h>
 

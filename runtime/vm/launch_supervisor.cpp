@@ -1,4 +1,4 @@
-#include "runtime/vm/launch.h"
+#include "runtime/vm/launch_supervisor.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -15,8 +15,8 @@
 #include <chrono>
 #include <thread>
 
-#include "agent/client.h"
-#include "agent/server.h"
+#include "agent/guest_server.h"
+#include "agent/host_client.h"
 
 namespace runvm::agent {
 namespace {

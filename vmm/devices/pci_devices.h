@@ -12,6 +12,6 @@
 
 namespace runvm::vmm {
 
-[[nodiscard]] Status add_virtio_devices(DeviceManager& dm, const VmConfig& cfg);
+[[nodiscard]] Status add_pci_devices(DeviceManager& dm, const VmConfig& cfg);
 
 }  // namespace runvm::vmm
