@@ -95,7 +95,7 @@ VcpuExit Vcpu::run(const Bus& pio, const Bus& mmio, bool exit_on_hlt) {
         __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);
         continue;
       }
-      return {StopReason::VmmError,
+      return {VcpuExitKind::Error,
               "vcpu " + std::to_string(id_) + ": KVM_RUN: " + std::strerror(errno)};
     }
     switch (run_->exit_reason) {
@@ -106,22 +106,22 @@ VcpuExit Vcpu::run(const Bus& pio, const Bus& mmio, bool exit_on_hlt) {
         handle_mmio(mmio);
         break;
       case KVM_EXIT_HLT:
-        if (exit_on_hlt) return {StopReason::GuestShutdown, "hlt", true};
+        if (exit_on_hlt) return {VcpuExitKind::Halted, "hlt", true};
         break;
       case KVM_EXIT_IRQ_WINDOW_OPEN:
       case KVM_EXIT_INTR:
         break;
       case KVM_EXIT_SHUTDOWN:
-        return {StopReason::TripleFault,
+        return {VcpuExitKind::TripleFault,
                 "vcpu " + std::to_string(id_) + ": triple fault (KVM_EXIT_SHUTDOWN)"};
       case KVM_EXIT_SYSTEM_EVENT:
         switch (run_->system_event.type) {
           case KVM_SYSTEM_EVENT_SHUTDOWN:
-            return {StopReason::GuestShutdown, "system event shutdown"};
+            return {VcpuExitKind::Shutdown, "system event shutdown"};
           case KVM_SYSTEM_EVENT_RESET:
-            return {StopReason::GuestReset, "system event reset"};
+            return {VcpuExitKind::Reset, "system event reset"};
           case KVM_SYSTEM_EVENT_CRASH:
-            return {StopReason::GuestPanic, "system event crash"};
+            return {VcpuExitKind::Crash, "system event crash"};
           default:
             break;
         }
@@ -130,15 +130,15 @@ VcpuExit Vcpu::run(const Bus& pio, const Bus& mmio, bool exit_on_hlt) {
         std::snprintf(
             buf, sizeof buf, "vcpu %u: KVM_EXIT_FAIL_ENTRY, reason 0x%llx", id_,
             static_cast<unsigned long long>(run_->fail_entry.hardware_entry_failure_reason));
-        return {StopReason::VmmError, buf};
+        return {VcpuExitKind::Error, buf};
       case KVM_EXIT_INTERNAL_ERROR:
         std::snprintf(buf, sizeof buf, "vcpu %u: KVM_EXIT_INTERNAL_ERROR, suberror %u", id_,
                       run_->internal.suberror);
-        return {StopReason::VmmError, buf};
+        return {VcpuExitKind::Error, buf};
       default:
         std::snprintf(buf, sizeof buf, "vcpu %u: unexpected KVM exit reason %u", id_,
                       run_->exit_reason);
-        return {StopReason::VmmError, buf};
+        return {VcpuExitKind::Error, buf};
     }
   }
   return {};

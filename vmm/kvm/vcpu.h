@@ -14,13 +14,17 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "vmm/bus/bus.h"
-#include "vmm/machine/vm_stop.h"
 
 namespace runvm::vmm::kvm {
 
-// Why run() returned. reason None = stopped on request.
+// How the guest left run(), in KVM's terms (the machine decides what each means for
+// the VM): Stopped = request_stop(); Halted = KVM_EXIT_HLT with exit_on_hlt;
+// Shutdown/Reset/Crash = KVM_SYSTEM_EVENT_*; TripleFault = KVM_EXIT_SHUTDOWN;
+// Error = a failed KVM_RUN, a failed entry or an exit KVM should not give us.
+enum class VcpuExitKind { Stopped, Halted, Shutdown, Reset, Crash, TripleFault, Error };
+
 struct VcpuExit {
-  StopReason reason = StopReason::None;
+  VcpuExitKind kind = VcpuExitKind::Stopped;
   std::string detail;
   bool halted = false;  // KVM_EXIT_HLT (only without an in-kernel irqchip)
 };

@@ -19,7 +19,7 @@
 #include "vmm/jail/jail.h"
 #include "vmm/jail/mount_jail.h"
 #include "vmm/kvm/kvm.h"
-#include "vmm/kvm/kvm_vm_services.h"
+#include "vmm/kvm/kvm_pci_services.h"
 #include "vmm/kvm/vcpu.h"
 
 namespace runvm::vmm {
@@ -49,6 +49,27 @@ Status setup_vcpu(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& supporte
     if (auto s = x86_64::setup_boot_regs(vcpu.fd(), boot.entry, boot.boot_params); !s) return s;
   }
   return {};
+}
+
+// What a vCPU's exit means for the VM. A halt only ends run() in tests without an
+// irqchip; it counts as a power-off there.
+StopReason stop_reason(kvm::VcpuExitKind k) {
+  switch (k) {
+    case kvm::VcpuExitKind::Stopped:
+      return StopReason::None;
+    case kvm::VcpuExitKind::Halted:
+    case kvm::VcpuExitKind::Shutdown:
+      return StopReason::GuestShutdown;
+    case kvm::VcpuExitKind::Reset:
+      return StopReason::GuestReset;
+    case kvm::VcpuExitKind::Crash:
+      return StopReason::GuestPanic;
+    case kvm::VcpuExitKind::TripleFault:
+      return StopReason::TripleFault;
+    case kvm::VcpuExitKind::Error:
+      break;
+  }
+  return StopReason::VmmError;
 }
 
 }  // namespace
@@ -102,7 +123,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   // 4. Devices.
   // Declared so that the buses (which own the devices) go first on the way
   // out: device destructors may still use the loop, the stop latch and KVM.
-  kvm::KvmVmServices services(vm->fd());
+  kvm::KvmPciServices services(vm->fd());
   EventLoop loop;
   if (!loop.ok()) return Error::from_errno("event loop");
   VmStop stop;
@@ -169,7 +190,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
     threads.emplace_back([&stop, &pio, &mmio, vc = v.get()] {
       pthread_setname_np(pthread_self(), ("vcpu" + std::to_string(vc->id())).c_str());
       auto exit = vc->run(pio, mmio);
-      if (exit.reason != StopReason::None) stop.request(exit.reason, exit.detail);
+      if (exit.kind != kvm::VcpuExitKind::Stopped) stop.request(stop_reason(exit.kind), exit.detail);
     });
   }
   MachineResult res;

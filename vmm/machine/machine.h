@@ -7,7 +7,7 @@
 
 #include "base/result.h"
 #include "vmm/devices/device_manager.h"
-#include "vmm/machine/vm_stop.h"
+#include "vmm/vm_stop.h"
 #include "vmm/vm_config.h"
 
 namespace runvm::vmm {

@@ -1,4 +1,4 @@
-#include "vmm/machine/vm_stop.h"
+#include "vmm/vm_stop.h"
 
 namespace runvm::vmm {
 
