@@ -36,7 +36,7 @@ Result<int> thread_count() {
 
 }  // namespace
 
-Status enter_jail(const JailConfig& cfg) {
+Status enter_jail(const JailConfig& cfg, const KvmFds& kvm) {
   if (!cfg.enabled) return {};
   auto threads = thread_count();
   if (!threads) return std::move(threads).error().wrap("jail");
@@ -57,7 +57,7 @@ Status enter_jail(const JailConfig& cfg) {
   // one, read its memory or reach its root through /proc.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Error::from_errno("jail: PR_SET_DUMPABLE");
   if (cfg.seccomp) {
-    if (auto s = install_vmm_seccomp_filter(); !s) return s.error().wrap("jail");
+    if (auto s = install_vmm_seccomp_filter(kvm); !s) return s.error().wrap("jail");
   }
   return {};
 }

@@ -6,11 +6,13 @@
 #pragma once
 
 #include "base/result.h"
+#include "vmm/jail/seccomp_filter.h"
 #include "vmm/vm_config.h"
 
 namespace runvm::vmm::jail {
 
-[[nodiscard]] Status enter_jail(const JailConfig& cfg);
+// `kvm`: the VM and vCPU fds the seccomp filter pins KVM's ioctls to.
+[[nodiscard]] Status enter_jail(const JailConfig& cfg, const KvmFds& kvm = {});
 
 // For tests of the jail: a syscall the allow-list refuses (execve of /bin/sh,
 // which would exit 0 if it were let through). Returns only if it failed.

@@ -11,14 +11,16 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <linux/if_tun.h>
+
+#include "vmm/kvm/ioctls.h"
 
 namespace runvm::vmm::jail {
 
 namespace {
 
-constexpr uint64_t kIoctlTypeMask = 0xff00;  // _IOC_TYPE's byte of an ioctl request
 constexpr uint64_t kAll = ~uint64_t{0};
 
 // What any thread does: glibc's allocator and threads, locks, time, stderr.
@@ -72,10 +74,10 @@ constexpr SyscallRule kCommon[] = {
     {SCMP_SYS(exit_group)},
 };
 
-// vCPU threads: KVM_RUN and the device emulation that runs on MMIO/PIO exits
-// (notify kicks, activation on DRIVER_OK, irqfd set-up at MSI-X unmask).
+// vCPU threads: KVM_RUN (kKvmIoctls) and the device emulation that runs on
+// MMIO/PIO exits (notify kicks, activation on DRIVER_OK, irqfd set-up at MSI-X
+// unmask).
 constexpr SyscallRule kVcpu[] = {
-    {SCMP_SYS(ioctl), 1, kIoctlTypeMask, KVMIO << 8},
     {SCMP_SYS(eventfd2)},
     {SCMP_SYS(epoll_ctl)},
     {SCMP_SYS(ioctl), 1, kAll, TUNSETOFFLOAD},  // virtio-net feature negotiation
@@ -145,6 +147,15 @@ constexpr RoleFilter kRoles[] = {
 #endif
 };
 
+// KVM requests once the guest runs: the vCPU loop, and the VM-fd plumbing the
+// devices use for interrupts (irqfd, MSI routes, direct MSI, the legacy lines)
+// and doorbells (ioeventfd).
+constexpr KvmIoctlRule kKvmIoctls[] = {
+    {KVM_RUN, KvmFdKind::Vcpu},     {KVM_IRQFD, KvmFdKind::Vm},
+    {KVM_IOEVENTFD, KvmFdKind::Vm}, {KVM_SIGNAL_MSI, KvmFdKind::Vm},
+    {KVM_IRQ_LINE, KvmFdKind::Vm},  {kvm::kSetGsiRouting, KvmFdKind::Vm},
+};
+
 struct CtxDeleter {
   void operator()(scmp_filter_ctx c) const { seccomp_release(c); }
 };
@@ -155,7 +166,11 @@ std::span<const RoleFilter> vmm_role_filters() {
   return kRoles;
 }
 
-Status install_vmm_seccomp_filter() {
+std::span<const KvmIoctlRule> vmm_kvm_ioctls() {
+  return kKvmIoctls;
+}
+
+Status install_vmm_seccomp_filter(const KvmFds& kvm) {
   std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
   if (!ctx) return Error("seccomp: cannot create a filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0)
@@ -183,6 +198,17 @@ Status install_vmm_seccomp_filter() {
         free(name);
         return Error::from_errno(what, -rc);
       }
+    }
+  }
+  for (const KvmIoctlRule& k : kKvmIoctls) {
+    std::vector<int> fds = k.fd == KvmFdKind::Vm ? std::vector<int>{kvm.vm} : kvm.vcpus;
+    for (int fd : fds) {
+      if (fd < 0) continue;
+      int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
+                                SCMP_A0(SCMP_CMP_EQ, static_cast<uint64_t>(fd)),
+                                SCMP_A1(SCMP_CMP_EQ, static_cast<uint64_t>(k.request)));
+      if (rc != 0 && rc != -EEXIST)
+        return Error::from_errno("seccomp: KVM ioctl rule for fd " + std::to_string(fd), -rc);
     }
   }
   if (int rc = seccomp_load(ctx.get()); rc != 0) return Error::from_errno("seccomp: load", -rc);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -27,8 +28,26 @@ struct RoleFilter {
 // Every role's table.
 std::span<const RoleFilter> vmm_role_filters();
 
-// Installs the union of every role's table on all threads of the process
-// (TSYNC). Needs no_new_privs or CAP_SYS_ADMIN.
-[[nodiscard]] Status install_vmm_seccomp_filter();
+// The KVM ioctls a running VM needs, each pinned to the kind of fd it is made on.
+// Their fd numbers are fixed once set-up is done, so the filter allows
+// KVM_RUN only on a vCPU fd and the interrupt/doorbell requests only on the VM
+// fd; every other KVM request (KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION,
+// KVM_SET_REGS, ...) or a request on the wrong fd kills the VMM.
+enum class KvmFdKind { Vm, Vcpu };
+struct KvmIoctlRule {
+  unsigned long request;
+  KvmFdKind fd;
+};
+std::span<const KvmIoctlRule> vmm_kvm_ioctls();
+
+// The fds those rules apply to (none: no KVM ioctl is allowed).
+struct KvmFds {
+  int vm = -1;
+  std::vector<int> vcpus;
+};
+
+// Installs the union of every role's table and the KVM ioctl rules for `kvm`
+// on all threads of the process (TSYNC). Needs no_new_privs or CAP_SYS_ADMIN.
+[[nodiscard]] Status install_vmm_seccomp_filter(const KvmFds& kvm = {});
 
 }  // namespace runvm::vmm::jail

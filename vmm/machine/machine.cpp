@@ -174,7 +174,9 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   }
 
   // 7. Confine the VMM before the guest runs a single instruction; still one thread.
-  if (auto s = jail::enter_jail(cfg.jail); !s) return s.error();
+  jail::KvmFds kvm_fds{vm->fd(), {}};
+  for (const auto& v : vcpus) kvm_fds.vcpus.push_back(v->fd());
+  if (auto s = jail::enter_jail(cfg.jail, kvm_fds); !s) return s.error();
   if (cfg.jail.test_forbidden_syscall) {
     jail::make_forbidden_syscall();
     return Error::from_errno("jail test: the forbidden syscall was not refused");
@@ -190,7 +192,8 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
     threads.emplace_back([&stop, &pio, &mmio, vc = v.get()] {
       pthread_setname_np(pthread_self(), ("vcpu" + std::to_string(vc->id())).c_str());
       auto exit = vc->run(pio, mmio);
-      if (exit.kind != kvm::VcpuExitKind::Stopped) stop.request(stop_reason(exit.kind), exit.detail);
+      if (exit.kind != kvm::VcpuExitKind::Stopped)
+        stop.request(stop_reason(exit.kind), exit.detail);
     });
   }
   MachineResult res;

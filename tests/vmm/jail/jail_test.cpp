@@ -2,8 +2,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <limits.h>
+#include <linux/kvm.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -252,6 +254,41 @@ TEST(Jail, AForbiddenSyscallKillsTheProcess) {
   });
   ASSERT_TRUE(WIFSIGNALED(st)) << "exit status " << WEXITSTATUS(st);
   EXPECT_EQ(WTERMSIG(st), SIGSYS);
+}
+
+// KVM ioctls are pinned to their fd: /dev/null stands in for the VM and vCPU fds
+// (the ioctl then fails with ENOTTY, which shows the filter let it through).
+int ioctl_in_jail(bool vm_fd, unsigned long request) {
+  return in_child([&] {
+    int vm = open("/dev/null", O_RDONLY), vcpu = open("/dev/null", O_RDONLY);
+    JailConfig cfg;
+    cfg.enabled = true;
+    if (!jail::enter_jail(cfg, jail::KvmFds{vm, {vcpu}})) return 10;
+    errno = 0;
+    int r = ioctl(vm_fd ? vm : vcpu, request, 0);
+    return r < 0 && errno == ENOTTY ? 0 : 11;
+  });
+}
+
+TEST(Jail, KvmIoctlsArePinnedToTheirFd) {
+  int st = ioctl_in_jail(false, KVM_RUN);
+  ASSERT_TRUE(WIFEXITED(st)) << "KVM_RUN on the vCPU fd: signal " << WTERMSIG(st);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  st = ioctl_in_jail(true, KVM_IRQFD);
+  ASSERT_TRUE(WIFEXITED(st)) << "KVM_IRQFD on the VM fd: signal " << WTERMSIG(st);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  // The wrong fd, or a request a running VM never makes.
+  const std::pair<bool, unsigned long> refused[] = {{true, KVM_RUN},
+                                                    {false, KVM_IRQFD},
+                                                    {true, KVM_CREATE_VCPU},
+                                                    {true, KVM_SET_USER_MEMORY_REGION},
+                                                    {false, KVM_SET_REGS}};
+  for (auto [vm_fd, request] : refused) {
+    st = ioctl_in_jail(vm_fd, request);
+    ASSERT_TRUE(WIFSIGNALED(st)) << "request 0x" << std::hex << request << " on the "
+                                 << (vm_fd ? "VM" : "vCPU") << " fd was let through";
+    EXPECT_EQ(WTERMSIG(st), SIGSYS);
+  }
 }
 
 TEST(Jail, ForkIsRefusedThreadsAreNot) {
