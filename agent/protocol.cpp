@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <iterator>
 #include <limits>
 #include <optional>
+#include <variant>
 
 namespace runvm::agent {
 namespace {
@@ -298,43 +300,180 @@ Result<ProcessSpec> parse_process_spec(const json& j) {
   return p;
 }
 
+namespace {
+
+// ---- one encoder and one decoder per request type ----
+// (Decoders get the whole request object; errors name fields relative to it.)
+
+void put_fields(json& j, const CreateReq& b) {
+  j["container_id"] = b.container_id;
+  j["config"] = b.config;
+  j["stdin"] = b.stdin;
+}
+void put_fields(json&, const StartReq&) {}
+void put_fields(json& j, const ExecReq& b) {
+  j["process_id"] = b.process_id;
+  j["process"] = b.process;
+  j["stdin"] = b.stdin;
+}
+void put_fields(json& j, const SignalReq& b) {
+  if (!b.all) j["process_id"] = b.process_id;
+  j["signal"] = b.signal;
+  j["all"] = b.all;
+}
+void put_fields(json& j, const CloseStdinReq& b) {
+  j["process_id"] = b.process_id;
+}
+void put_fields(json& j, const ResizeReq& b) {
+  j["process_id"] = b.process_id;
+  j["rows"] = b.rows;
+  j["cols"] = b.cols;
+}
+void put_fields(json&, const PsReq&) {}
+void put_fields(json& j, const WaitReq& b) {
+  j["process_id"] = b.process_id;
+}
+void put_fields(json&, const StatsReq&) {}
+void put_fields(json& j, const UpdateReq& b) {
+  j["resources"] = b.resources;
+}
+void put_fields(json& j, const NetworkReq& b) {
+  j["network"] = to_json(b.network);
+}
+
+Result<RequestBody> decode_create(const json& j) {
+  CreateReq c;
+  auto cid = get_process_id(j, "container_id");
+  if (!cid) return cid.error();
+  c.container_id = *cid;
+  auto cf = j.find("config");
+  if (cf == j.end() || !cf->is_object()) return Error("config: expected object");
+  auto pr = cf->find("process");
+  if (pr == cf->end()) return Error("config.process: missing");
+  auto ps = parse_process_spec(*pr);
+  if (!ps) return ps.error().wrap("config.process");
+  c.config = *cf;
+  auto in = get_bool(j, "stdin", false);
+  if (!in) return in.error();
+  c.stdin = *in;
+  return RequestBody(std::move(c));
+}
+
+Result<RequestBody> decode_start(const json&) {
+  return RequestBody(StartReq{});
+}
+
+Result<RequestBody> decode_exec(const json& j) {
+  ExecReq e;
+  auto pid = get_process_id(j, "process_id");
+  if (!pid) return pid.error();
+  if (*pid == kInitProcessId) return Error("process_id: \"init\" is reserved");
+  e.process_id = *pid;
+  auto pr = j.find("process");
+  if (pr == j.end()) return Error("process: missing");
+  auto ps = parse_process_spec(*pr);
+  if (!ps) return ps.error().wrap("process");
+  e.process = *pr;
+  auto in = get_bool(j, "stdin", false);
+  if (!in) return in.error();
+  e.stdin = *in;
+  return RequestBody(std::move(e));
+}
+
+Result<RequestBody> decode_signal(const json& j) {
+  SignalReq s;
+  auto all = get_bool(j, "all", false);
+  if (!all) return all.error();
+  s.all = *all;
+  if (!s.all) {
+    auto pid = get_process_id(j, "process_id");
+    if (!pid) return pid.error();
+    s.process_id = *pid;
+  }
+  auto sig = get_signal(j);
+  if (!sig) return sig.error();
+  s.signal = *sig;
+  return RequestBody(std::move(s));
+}
+
+Result<RequestBody> decode_close_stdin(const json& j) {
+  auto pid = get_process_id(j, "process_id");
+  if (!pid) return pid.error();
+  return RequestBody(CloseStdinReq{*pid});
+}
+
+Result<RequestBody> decode_resize(const json& j) {
+  ResizeReq z;
+  auto pid = get_process_id(j, "process_id");
+  if (!pid) return pid.error();
+  z.process_id = *pid;
+  auto rows = get_uint(j, "rows", UINT16_MAX);
+  if (!rows) return rows.error();
+  auto cols = get_uint(j, "cols", UINT16_MAX);
+  if (!cols) return cols.error();
+  z.rows = static_cast<uint16_t>(*rows);
+  z.cols = static_cast<uint16_t>(*cols);
+  return RequestBody(std::move(z));
+}
+
+Result<RequestBody> decode_ps(const json&) {
+  return RequestBody(PsReq{});
+}
+
+Result<RequestBody> decode_wait(const json& j) {
+  auto pid = get_process_id(j, "process_id");
+  if (!pid) return pid.error();
+  return RequestBody(WaitReq{*pid});
+}
+
+Result<RequestBody> decode_stats(const json&) {
+  return RequestBody(StatsReq{});
+}
+
+Result<RequestBody> decode_update(const json& j) {
+  auto res = j.find("resources");
+  if (res == j.end() || !res->is_object()) return Error("resources: expected object");
+  return RequestBody(UpdateReq{*res});
+}
+
+Result<RequestBody> decode_network(const json& j) {
+  auto net = j.find("network");
+  if (net == j.end()) return Error("network: missing");
+  auto cfg = network_config_from_json(*net);
+  if (!cfg) return cfg.error();
+  return RequestBody(NetworkReq{std::move(*cfg)});
+}
+
+// The wire name and decoder of each request type, in RequestBody's order
+// (decode_request checks that a decoder made the type its row stands for).
+struct RequestCodec {
+  std::string_view op;
+  Result<RequestBody> (*decode)(const json& j);
+};
+constexpr RequestCodec kRequestCodecs[] = {
+    {"create", decode_create},
+    {"start", decode_start},
+    {"exec", decode_exec},
+    {"signal", decode_signal},
+    {"close_stdin", decode_close_stdin},
+    {"resize", decode_resize},
+    {"ps", decode_ps},
+    {"wait", decode_wait},
+    {"stats", decode_stats},
+    {"update", decode_update},
+    {"network", decode_network},
+};
+static_assert(std::size(kRequestCodecs) == std::variant_size_v<RequestBody>);
+
+}  // namespace
+
 std::string_view op_name(const RequestBody& b) {
-  static constexpr std::string_view kNames[] = {"create",      "start",  "exec",   "signal",
-                                                "close_stdin", "resize", "ps",     "wait",
-                                                "stats",       "update", "network"};
-  return kNames[b.index()];
+  return kRequestCodecs[b.index()].op;
 }
 
 std::string encode_request(const Request& r) {
   json j{{"id", r.id}, {"op", op_name(r.body)}};
-  std::visit(
-      [&](const auto& b) {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, CreateReq>) {
-          j["container_id"] = b.container_id;
-          j["config"] = b.config;
-          j["stdin"] = b.stdin;
-        } else if constexpr (std::is_same_v<T, ExecReq>) {
-          j["process_id"] = b.process_id;
-          j["process"] = b.process;
-          j["stdin"] = b.stdin;
-        } else if constexpr (std::is_same_v<T, SignalReq>) {
-          if (!b.all) j["process_id"] = b.process_id;
-          j["signal"] = b.signal;
-          j["all"] = b.all;
-        } else if constexpr (std::is_same_v<T, CloseStdinReq> || std::is_same_v<T, WaitReq>) {
-          j["process_id"] = b.process_id;
-        } else if constexpr (std::is_same_v<T, ResizeReq>) {
-          j["process_id"] = b.process_id;
-          j["rows"] = b.rows;
-          j["cols"] = b.cols;
-        } else if constexpr (std::is_same_v<T, UpdateReq>) {
-          j["resources"] = b.resources;
-        } else if constexpr (std::is_same_v<T, NetworkReq>) {
-          j["network"] = to_json(b.network);
-        }
-      },
-      r.body);
+  std::visit([&](const auto& b) { put_fields(j, b); }, r.body);
   return j.dump();
 }
 
@@ -347,93 +486,14 @@ Result<Request> decode_request(std::string_view body, uint64_t* id_out) {
   if (id_out) *id_out = *id;
   auto op = get_string(j, "op", 32);
   if (!op) return op.error().wrap("request");
-  Request r;
-  r.id = *id;
-  auto fail = [&](const Error& e) { return e.wrap("request " + *op); };
-  if (*op == "create") {
-    CreateReq c;
-    auto cid = get_process_id(j, "container_id");
-    if (!cid) return fail(cid.error());
-    c.container_id = *cid;
-    auto cf = j.find("config");
-    if (cf == j.end() || !cf->is_object()) return fail(Error("config: expected object"));
-    auto pr = cf->find("process");
-    if (pr == cf->end()) return fail(Error("config.process: missing"));
-    auto ps = parse_process_spec(*pr);
-    if (!ps) return fail(ps.error().wrap("config.process"));
-    c.config = *cf;
-    auto in = get_bool(j, "stdin", false);
-    if (!in) return fail(in.error());
-    c.stdin = *in;
-    r.body = std::move(c);
-  } else if (*op == "start") {
-    r.body = StartReq{};
-  } else if (*op == "exec") {
-    ExecReq e;
-    auto pid = get_process_id(j, "process_id");
-    if (!pid) return fail(pid.error());
-    if (*pid == kInitProcessId) return fail(Error("process_id: \"init\" is reserved"));
-    e.process_id = *pid;
-    auto pr = j.find("process");
-    if (pr == j.end()) return fail(Error("process: missing"));
-    auto ps = parse_process_spec(*pr);
-    if (!ps) return fail(ps.error().wrap("process"));
-    e.process = *pr;
-    auto in = get_bool(j, "stdin", false);
-    if (!in) return fail(in.error());
-    e.stdin = *in;
-    r.body = std::move(e);
-  } else if (*op == "signal") {
-    SignalReq s;
-    auto all = get_bool(j, "all", false);
-    if (!all) return fail(all.error());
-    s.all = *all;
-    if (!s.all) {
-      auto pid = get_process_id(j, "process_id");
-      if (!pid) return fail(pid.error());
-      s.process_id = *pid;
-    }
-    auto sig = get_signal(j);
-    if (!sig) return fail(sig.error());
-    s.signal = *sig;
-    r.body = std::move(s);
-  } else if (*op == "close_stdin" || *op == "wait") {
-    auto pid = get_process_id(j, "process_id");
-    if (!pid) return fail(pid.error());
-    if (*op == "wait")
-      r.body = WaitReq{*pid};
-    else
-      r.body = CloseStdinReq{*pid};
-  } else if (*op == "resize") {
-    ResizeReq z;
-    auto pid = get_process_id(j, "process_id");
-    if (!pid) return fail(pid.error());
-    z.process_id = *pid;
-    auto rows = get_uint(j, "rows", UINT16_MAX);
-    if (!rows) return fail(rows.error());
-    auto cols = get_uint(j, "cols", UINT16_MAX);
-    if (!cols) return fail(cols.error());
-    z.rows = static_cast<uint16_t>(*rows);
-    z.cols = static_cast<uint16_t>(*cols);
-    r.body = std::move(z);
-  } else if (*op == "ps") {
-    r.body = PsReq{};
-  } else if (*op == "stats") {
-    r.body = StatsReq{};
-  } else if (*op == "update") {
-    auto res = j.find("resources");
-    if (res == j.end() || !res->is_object()) return fail(Error("resources: expected object"));
-    r.body = UpdateReq{*res};
-  } else if (*op == "network") {
-    auto net = j.find("network");
-    if (net == j.end()) return fail(Error("network: missing"));
-    auto cfg = network_config_from_json(*net);
-    if (!cfg) return fail(cfg.error());
-    r.body = NetworkReq{std::move(*cfg)};
-  } else {
-    return Error("request: unknown op \"" + *op + "\"");
+  for (size_t i = 0; i < std::size(kRequestCodecs); ++i) {
+    if (kRequestCodecs[i].op != *op) continue;
+    auto b = kRequestCodecs[i].decode(j);
+    if (!b) return b.error().wrap("request " + *op);
+    if (b->index() != i) return Error("request " + *op + ": decoded as another type (a bug)");
+    return Request{*id, std::move(*b)};
   }
-  return r;
+  return Error("request: unknown op \"" + *op + "\"");
 }
 
 std::string encode_response(const Response& r) {
