@@ -205,8 +205,8 @@ Status install_vmm_seccomp_filter(const KvmFds& kvm) {
     for (int fd : fds) {
       if (fd < 0) continue;
       int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-                                SCMP_A0(SCMP_CMP_EQ, static_cast<uint64_t>(fd)),
-                                SCMP_A1(SCMP_CMP_EQ, static_cast<uint64_t>(k.request)));
+                                SCMP_CMP(0, SCMP_CMP_EQ, static_cast<uint64_t>(fd), 0),
+                                SCMP_CMP(1, SCMP_CMP_EQ, static_cast<uint64_t>(k.request), 0));
       if (rc != 0 && rc != -EEXIST)
         return Error::from_errno("seccomp: KVM ioctl rule for fd " + std::to_string(fd), -rc);
     }
