@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/devices/virtio/fs/cache_policy.h"
 #include "vmm/devices/virtio/fs/share_policy.h"
 
 namespace runvm::vmm {
@@ -29,6 +30,8 @@ struct SharedDir {
   bool read_only = false;
   // What the guest may leave there (`:rootfs` marks a container's root).
   virtio::fs::ShareContent content = virtio::fs::ShareContent::Volume;
+  // What the guest may cache (`:cache=MODE`, `:writeback`; virtio-fs only).
+  virtio::fs::CachePolicy cache = {};
 };
 
 // The one virtio-net NIC (`--net`): a tap fd the VMM inherited, opened by the

@@ -86,6 +86,8 @@ fi
 if ((qemu)); then
   q=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing" >&2; exit 1; }
   install_binary "$root" "$q" /usr/bin/qemu-system-x86_64
+  # The C virtiofsd Debian ships with QEMU: the peer of runvm's virtio-fs (bench/fs-bench.sh).
+  [ -x /usr/lib/qemu/virtiofsd ] && install_binary "$root" /usr/lib/qemu/virtiofsd /usr/lib/qemu/virtiofsd
   # Firmware and option ROMs the q35 and microvm machines load (-nodefaults, no VGA/NIC).
   for f in /usr/share/qemu/{kvmvapic.bin,linuxboot.bin,linuxboot_dma.bin,qboot.rom,bios-microvm.bin,pvh.bin} \
            /usr/share/seabios/{bios-256k.bin,bios.bin,bios-microvm.bin}; do

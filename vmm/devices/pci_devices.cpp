@@ -52,7 +52,7 @@ Status add_pci_devices(DeviceManager& dm, const VmConfig& cfg) {
   for (const SharedDir& sd : cfg.shared_dirs) {
     std::string err;
     bool fs = sd.kind == SharedDir::Kind::VirtioFs;
-    const virtio::fs::ShareOptions opts{sd.read_only, sd.content};
+    const virtio::fs::ShareOptions opts{sd.read_only, sd.content, sd.cache};
     auto dev = fs ? virtio::fs::make_virtio_fs(sd.tag, sd.dir, opts, &err)
                   : virtio::p9::make_virtio_9p(sd.tag, sd.dir, opts, &err);
     std::string what = std::string(fs ? "virtio-fs " : "virtio-9p ") + sd.tag + "=" + sd.dir;

@@ -31,13 +31,18 @@ bool take_suffix(std::string* dir, std::string_view suffix) {
   return true;
 }
 
-// TAG=DIR[:ro][:rootfs] (the options in any order) as given to --fs / --9p.
-bool parse_shared_dir(const std::string& spec, SharedDir::Kind kind, SharedDir* out) {
+constexpr const char* kShareSyntax = "TAG=DIR[:ro][:rootfs][:cache=none|auto|always][:writeback]";
+
+// TAG=DIR plus kShareSyntax's options in any order, as given to --fs / --9p; an empty
+// string or what is wrong.
+std::string parse_shared_dir(const std::string& spec, SharedDir::Kind kind, SharedDir* out) {
   auto eq = spec.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) return false;
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    return std::string("expected ") + kShareSyntax;
   out->kind = kind;
   out->tag = spec.substr(0, eq);
   out->dir = spec.substr(eq + 1);
+  bool cache_given = false;
   for (bool more = true; more;) {
     more = false;
     if (!out->read_only && take_suffix(&out->dir, ":ro")) more = out->read_only = true;
@@ -46,8 +51,24 @@ bool parse_shared_dir(const std::string& spec, SharedDir::Kind kind, SharedDir* 
       out->content = virtio::fs::ShareContent::ContainerRoot;
       more = true;
     }
+    if (!out->cache.writeback && take_suffix(&out->dir, ":writeback"))
+      more = out->cache.writeback = true;
+    for (auto mode : {virtio::fs::CacheMode::None, virtio::fs::CacheMode::Auto,
+                      virtio::fs::CacheMode::Always}) {
+      if (!cache_given &&
+          take_suffix(&out->dir, std::string(":cache=") + virtio::fs::cache_mode_name(mode))) {
+        out->cache.mode = mode;
+        more = cache_given = true;
+      }
+    }
   }
-  return true;
+  auto colon = out->dir.rfind(':');
+  if (colon != std::string::npos && out->dir.compare(colon, 7, ":cache=") == 0)
+    return "unknown cache mode \"" + out->dir.substr(colon + 7) + "\" (none, auto or always)";
+  if (kind == SharedDir::Kind::P9 && (cache_given || out->cache.writeback))
+    return ":cache= and :writeback apply to --fs only (a 9p guest picks its cache at mount)";
+  if (out->read_only && out->cache.writeback) return ":writeback needs a writable share, not :ro";
+  return {};
 }
 
 int hex_digit(char c) {
@@ -148,8 +169,9 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   app.add_option("--console", console, "stdio | file:PATH | none")->capture_default_str();
   std::vector<std::string> fs_specs, p9_specs;
   app.add_option("--fs", fs_specs,
-                 "share DIR as virtio-fs TAG: TAG=DIR[:ro][:rootfs] (repeatable; :rootfs keeps "
-                 "set-uid bits and file capabilities the guest sets)");
+                 "share DIR as virtio-fs TAG: TAG=DIR[:ro][:rootfs][:cache=none|auto|always]"
+                 "[:writeback] (repeatable; :rootfs keeps set-uid bits and file capabilities the "
+                 "guest sets; cache=auto by default; vmm/devices/virtio/fs/README.md)");
   app.add_option("--9p", p9_specs,
                  "share DIR as virtio-9p TAG: TAG=DIR[:ro][:rootfs] (repeatable)");
   std::vector<std::string> net_specs;
@@ -223,8 +245,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     for (const auto& spec : *specs) {
       SharedDir sd;
       struct stat st;
-      if (!parse_shared_dir(spec, kind, &sd)) {
-        out.exit_code = fail(std::string(flag) + " " + spec, "expected TAG=DIR[:ro][:rootfs]");
+      if (std::string err = parse_shared_dir(spec, kind, &sd); !err.empty()) {
+        out.exit_code = fail(std::string(flag) + " " + spec, err);
         return out;
       }
       if (::stat(sd.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

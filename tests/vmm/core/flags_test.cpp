@@ -99,6 +99,47 @@ TEST_F(FlagsTest, SharesTakeReadOnlyAndRootfsInAnyOrder) {
   }
 }
 
+TEST_F(FlagsTest, VirtioFsSharesTakeACacheModeAndWriteback) {
+  auto f = parse({"--kernel", kernel, "--fs", "a=/tmp:writeback:rootfs:cache=always", "--fs",
+                  "b=/tmp:cache=none:ro", "--fs", "c=/tmp"});
+  ASSERT_TRUE(f.config);
+  ASSERT_EQ(f.config->shared_dirs.size(), 3u);
+  using virtio::fs::CacheMode;
+  const auto& a = f.config->shared_dirs[0];
+  EXPECT_EQ(a.dir, "/tmp");
+  EXPECT_EQ(a.cache.mode, CacheMode::Always);
+  EXPECT_TRUE(a.cache.writeback);
+  EXPECT_EQ(a.content, virtio::fs::ShareContent::ContainerRoot);
+  const auto& b = f.config->shared_dirs[1];
+  EXPECT_EQ(b.dir, "/tmp");
+  EXPECT_EQ(b.cache.mode, CacheMode::None);
+  EXPECT_FALSE(b.cache.writeback);
+  EXPECT_TRUE(b.read_only);
+  EXPECT_EQ(f.config->shared_dirs[2].cache.mode, CacheMode::Auto);  // the default
+}
+
+TEST_F(FlagsTest, BadCacheOptionsAreNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--fs", "a=/tmp:cache=sometimes"}, "unknown cache mode \"sometimes\""},
+           {{"--9p", "a=/tmp:cache=always"}, "apply to --fs only"},
+           {{"--9p", "a=/tmp:writeback"}, "apply to --fs only"},
+           {{"--fs", "a=/tmp:ro:writeback"}, "needs a writable share"},
+       }) {
+    auto args = c.args;
+    args.insert(args.begin(), {"--kernel", kernel});
+    ::testing::internal::CaptureStderr();
+    auto f = parse(args);
+    std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(f.config) << c.args[1];
+    EXPECT_EQ(f.exit_code, 1) << c.args[1];
+    EXPECT_NE(err.find(c.says), std::string::npos) << err;
+  }
+}
+
 TEST_F(FlagsTest, BadFlagsFailWithExitOne) {
   for (auto args : std::vector<std::vector<std::string>>{
            {},

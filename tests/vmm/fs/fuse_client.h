@@ -45,7 +45,8 @@ struct Reply {
 
 class FuseClient {
  public:
-  explicit FuseClient(std::shared_ptr<FileSystem> fs) : server_(std::move(fs)) {}
+  explicit FuseClient(std::shared_ptr<FileSystem> fs, FuseServerOptions opts = {})
+      : server_(std::move(fs), opts) {}
 
   FuseServer& server() { return server_; }
   uint32_t uid = 0, gid = 0;

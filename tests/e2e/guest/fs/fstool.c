@@ -25,9 +25,16 @@
 //   fstool bench-seq F MIB         sequential write then (after drop_caches) read, MiB/s
 //   fstool bench-rand F N          N random 4 KiB preads of F, IOPS
 //   fstool bench-meta D N          N x (create, fstat, close, stat, unlink), ops/s
+//   fstool mktree D N              N small files (200 B to 16 KiB) in D/dNNN/, 100 per
+//                                  directory: the source of the untar workload
+//   fstool timeit CMD ARGS...      run CMD, print "seconds=S rc=RC"
+//   fstool bench-build D ROUNDS    a compiler's file pattern over every file under D, ROUNDS
+//                                  times: stat a missing sibling (an include-path miss), then
+//                                  open, read to the end, close; opens/s
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -590,6 +597,97 @@ static int do_bench_meta(const char* d, long n) {
   return 0;
 }
 
+static int do_mktree(const char* d, long n) {
+  static unsigned char buf[16384];
+  char p[4096];
+  pattern(buf, sizeof buf, 11);
+  if (mkdir(d, 0755) && errno != EEXIST) {
+    printf("mktree mkdir %s\n", ename(errno));
+    return 1;
+  }
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  for (long i = 0; i < n; i++) {
+    snprintf(p, sizeof p, "%s/d%03ld", d, i / 100);
+    if (i % 100 == 0 && mkdir(p, 0755)) {
+      printf("mktree mkdir %s\n", ename(errno));
+      return 1;
+    }
+    snprintf(p, sizeof p, "%s/d%03ld/file-%05ld.h", d, i / 100, i);
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    size_t len = 200 + x % (sizeof buf - 200);
+    int fd = open(p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, buf, len)) {
+      printf("mktree %s %s\n", p, ename(errno));
+      return 1;
+    }
+    close(fd);
+  }
+  return 0;
+}
+
+static int do_timeit(char** argv) {
+  double t0 = now();
+  pid_t pid = fork();
+  if (pid < 0) return 1;
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  printf("seconds=%.3f rc=%d\n", now() - t0, WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+  return 0;
+}
+
+static char** tree_files;
+static size_t tree_count, tree_cap;
+static int add_tree_file(const char* p, const struct stat* st, int type, struct FTW* f) {
+  (void)st;
+  (void)f;
+  if (type != FTW_F) return 0;
+  if (tree_count == tree_cap) {
+    tree_cap = tree_cap ? tree_cap * 2 : 1024;
+    char** v = realloc(tree_files, tree_cap * sizeof *v);
+    if (!v) return 1;
+    tree_files = v;
+  }
+  tree_files[tree_count++] = strdup(p);
+  return 0;
+}
+
+static int do_bench_build(const char* d, long rounds) {
+  if (nftw(d, add_tree_file, 64, FTW_PHYS) || tree_count == 0) {
+    printf("bench-build walk %s\n", ename(errno));
+    return 1;
+  }
+  static unsigned char buf[65536];
+  char miss[4200];
+  struct stat st;
+  long opens = 0;
+  double t0 = now();
+  for (long r = 0; r < rounds; r++)
+    for (size_t i = 0; i < tree_count; i++) {
+      snprintf(miss, sizeof miss, "%s.missing", tree_files[i]);
+      if (stat(miss, &st) == 0 || errno != ENOENT) {
+        printf("bench-build stat-miss %s\n", ename(errno));
+        return 1;
+      }
+      int fd = open(tree_files[i], O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        printf("bench-build open %s\n", ename(errno));
+        return 1;
+      }
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+      close(fd);
+      opens++;
+    }
+  printf("build files=%zu rounds=%ld opens_per_s=%.0f\n", tree_count, rounds, opens / (now() - t0));
+  return 0;
+}
+
 static int run(int argc, char** argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: see fstool.c\n");
@@ -609,6 +707,9 @@ static int run(int argc, char** argv) {
   if (!strcmp(cmd, "bench-seq") && argc > 3) return do_bench_seq(argv[2], atol(argv[3]));
   if (!strcmp(cmd, "bench-rand") && argc > 3) return do_bench_rand(argv[2], atol(argv[3]));
   if (!strcmp(cmd, "bench-meta") && argc > 3) return do_bench_meta(argv[2], atol(argv[3]));
+  if (!strcmp(cmd, "mktree") && argc > 3) return do_mktree(argv[2], atol(argv[3]));
+  if (!strcmp(cmd, "timeit")) return do_timeit(argv + 2);
+  if (!strcmp(cmd, "bench-build") && argc > 3) return do_bench_build(argv[2], atol(argv[3]));
   if (!strcmp(cmd, "as") && argc > 4) {
     if (setgroups(0, NULL) || setgid((gid_t)atoi(argv[3])) || setuid((uid_t)atoi(argv[2]))) {
       perror("fstool as");

@@ -11,6 +11,7 @@
 #   fs.mib=N                   big-file size for conformance/bench (default 256)
 #   fs.noexchange=1            conformance without RENAME_EXCHANGE (9p cannot express it)
 #   fs.rand=N fs.meta=N        bench: 4 KiB random reads, create+stat+unlink rounds
+#   fs.tree=N                  bench: files of the untar/stat/build workloads (0: skip them)
 # Every output line is "<what> ..." ; the scenario on the test host parses them.
 what=${1:?}
 arg() {
@@ -48,6 +49,6 @@ if [ "$(arg fs.tmpfs 0)" = 1 ]; then
   mount -t tmpfs -o size=90% tmpfs /mnt/tmpfs && mnts="$mnts /mnt/tmpfs"
 fi
 export FS_MIB=$(arg fs.mib 256) FS_NO_EXCHANGE=$(arg fs.noexchange 0)
-export FS_RAND=$(arg fs.rand 4000) FS_META=$(arg fs.meta 1000)
+export FS_RAND=$(arg fs.rand 4000) FS_META=$(arg fs.meta 1000) FS_TREE=$(arg fs.tree 5000)
 sh "/fs/$what.sh" $mnts
 echo "finished rc=$?"

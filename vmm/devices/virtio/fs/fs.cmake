@@ -1,6 +1,7 @@
 # virtio-fs: FUSE server, filesystems and the device (owned by the fs area).
 # Paths are relative to vmm/.
 list(APPEND RUNVM_VMM_SOURCES
+  devices/virtio/fs/cache_policy.cpp
   devices/virtio/fs/fuse_server.cpp
   devices/virtio/fs/inode_table.cpp
   devices/virtio/fs/open_share.cpp

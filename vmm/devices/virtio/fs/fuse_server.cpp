@@ -420,6 +420,7 @@ size_t FuseServer::do_open(Request& r) {
   fuse_open_out o{};
   int rc = fs_->open(r.ctx, r.in.nodeid, in.flags, &o.fh, &o.open_flags);
   if (rc < 0) return r.reply(rc);
+  o.open_flags |= opts_.cache.open_flags();
   return r.reply_obj(o);
 }
 
@@ -550,6 +551,7 @@ size_t FuseServer::do_init(Request& r) {
   o.minor = std::min(in.minor, kMaxMinor);
   o.max_readahead = std::min(in.max_readahead, opts_.max_readahead);
   o.flags = in.flags & kSupportedInitFlags;
+  if (opts_.cache.writeback) o.flags |= in.flags & FUSE_WRITEBACK_CACHE;
   o.max_background = 64;
   o.congestion_threshold = 48;
   o.max_write = opts_.max_write;
@@ -568,6 +570,7 @@ size_t FuseServer::do_opendir(Request& r) {
   fuse_open_out o{};
   int rc = fs_->opendir(r.ctx, r.in.nodeid, in.flags, &o.fh);
   if (rc < 0) return r.reply(rc);
+  o.open_flags = opts_.cache.opendir_flags();
   return r.reply_obj(o);
 }
 
@@ -640,6 +643,7 @@ size_t FuseServer::do_create(Request& r) {
   int rc =
       fs_->create(r.ctx, r.in.nodeid, name, in.mode, in.flags, in.umask, &e, &o.fh, &o.open_flags);
   if (rc < 0) return r.reply(rc);
+  o.open_flags |= opts_.cache.open_flags();
   fuse_entry_out eo;
   to_entry_out(e, &eo);
   std::span<const uint8_t> parts[2] = {{reinterpret_cast<const uint8_t*>(&eo), sizeof(eo)},

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "vmm/devices/virtio/chain_buffers.h"
+#include "vmm/devices/virtio/fs/cache_policy.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 
 namespace runvm::vmm::virtio::fs {
@@ -24,6 +25,9 @@ namespace runvm::vmm::virtio::fs {
 struct FuseServerOptions {
   uint32_t max_write = 1u << 20;      // bytes per WRITE (and READ) request
   uint32_t max_readahead = 1u << 20;  // upper bound for the guest's readahead
+  // What the guest may cache (the open flags and FUSE_WRITEBACK_CACHE; the entry and
+  // attribute timeouts come from the FileSystem, which open_share sets from the same policy).
+  CachePolicy cache = {};
 };
 
 class FuseServer {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "vmm/devices/virtio/fs/cache_policy.h"
 #include "vmm/devices/virtio/fs/file_system.h"
 #include "vmm/devices/virtio/fs/share_policy.h"
 
@@ -13,11 +14,14 @@ namespace runvm::vmm::virtio::fs {
 struct ShareOptions {
   bool read_only = false;
   ShareContent content = ShareContent::Volume;
+  // virtio-fs only (a 9p guest picks its caching at mount time).
+  CachePolicy cache = {};
 };
 
 // A PassthroughFs over dir with the share's policy (wrapped in ReadOnlyFs when
-// read-only), after raising RLIMIT_NOFILE: every inode the guest holds is an
-// open O_PATH fd, and the usual soft limit of 1024 would be hit by any rootfs.
+// read-only; entry and attribute timeouts from opts.cache), after raising RLIMIT_NOFILE: every
+// inode the guest holds is an open O_PATH fd, and the usual soft limit of 1024 would be hit by any
+// rootfs.
 [[nodiscard]] Result<std::shared_ptr<FileSystem>> open_share(const std::string& dir,
                                                              const ShareOptions& opts);
 

@@ -16,6 +16,9 @@ struct PassthroughOptions {
   // How long the guest may cache names and attributes. The share may change
   // behind the guest's back (host side), so keep it short by default.
   uint64_t timeout_ns = 1'000'000'000;
+  // The guest uses FUSE_WRITEBACK_CACHE (cache_policy.h): files are opened readable
+  // for its read-around and without O_APPEND.
+  bool writeback = false;
   // Give created files the guest caller's uid/gid (needs CAP_CHOWN; without it
   // files keep the VMM's ids).
   bool chown_to_caller = true;

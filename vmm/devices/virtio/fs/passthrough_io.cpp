@@ -24,11 +24,18 @@ int neg_errno() {
   return errno > 0 ? -errno : -EIO;
 }
 
-int host_open_flags(uint32_t flags) {
+int host_open_flags(uint32_t flags, bool writeback) {
   // O_CREAT/O_EXCL/O_NOCTTY/O_PATH/O_TMPFILE/O_DIRECTORY are handled by us or
   // refused by omission; O_DIRECT and O_NOATIME are dropped (the host page
   // cache is fine; NOATIME needs ownership).
-  return static_cast<int>(flags & (O_ACCMODE | O_APPEND | O_TRUNC | O_SYNC | O_DSYNC)) | O_CLOEXEC;
+  flags &= O_ACCMODE | O_APPEND | O_TRUNC | O_SYNC | O_DSYNC;
+  if (writeback) {
+    // The guest's page cache reads around partial writes through any open handle, and
+    // it places appends itself (at the size it keeps): a host O_APPEND would move them.
+    if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
+    flags &= ~static_cast<uint32_t>(O_APPEND);
+  }
+  return static_cast<int>(flags) | O_CLOEXEC;
 }
 
 // Reads or writes a whole iovec list at `off`, IOV_MAX entries at a time.
@@ -92,7 +99,11 @@ int PassthroughFs::open(const Context&, uint64_t node, uint32_t flags, uint64_t*
     default:
       return -EACCES;  // device nodes, FIFOs, sockets are never opened on the host
   }
-  int fd = reopen(*in, host_open_flags(flags));
+  int fd = reopen(*in, host_open_flags(flags, opts_.writeback));
+  // A write-only file the VMM may not read (no CAP_DAC_OVERRIDE): open it as asked; the
+  // guest then only writes whole pages into it or gets EIO from its read-around.
+  if (fd < 0 && errno == EACCES && opts_.writeback && (flags & O_ACCMODE) == O_WRONLY)
+    fd = reopen(*in, host_open_flags(flags, false));
   if (fd < 0) return neg_errno();
   *fh = handles_.add(fd, false);
   if (*fh == 0) return -ENFILE;
@@ -108,7 +119,8 @@ int PassthroughFs::create(const Context& ctx, uint64_t parent, std::string_view 
   if ((flags & O_ACCMODE) == O_ACCMODE) return -EINVAL;
   mode = allowed_mode(opts_.content, S_IFREG, mode & 07777);
   std::string n(name);
-  int fd = ::openat(p->fd, n.c_str(), host_open_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  int fd = ::openat(p->fd, n.c_str(),
+                    host_open_flags(flags, opts_.writeback) | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   if (fd < 0 && errno == EEXIST && !(flags & O_EXCL)) {
     // The name exists: open it exactly as LOOKUP + OPEN would, so an existing
     // symlink, device node or FIFO is never opened on the host.

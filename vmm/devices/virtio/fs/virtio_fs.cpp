@@ -10,19 +10,21 @@
 namespace runvm::vmm::virtio::fs {
 
 Result<std::shared_ptr<VirtioFs>> VirtioFs::create(const std::string& tag,
-                                                   std::shared_ptr<FileSystem> fs,
-                                                   unsigned workers) {
+                                                   std::shared_ptr<FileSystem> fs, unsigned workers,
+                                                   FuseServerOptions server) {
   if (tag.empty() || tag.size() > kTagSize || tag.find('\0') != std::string::npos)
     return Error("virtio-fs: tag \"" + tag + "\" must be 1 to 36 bytes without NUL");
   if (!fs) return Error("virtio-fs: no filesystem");
-  return std::shared_ptr<VirtioFs>(new VirtioFs(tag, std::move(fs), std::max(workers, 1u)));
+  return std::shared_ptr<VirtioFs>(new VirtioFs(tag, std::move(fs), std::max(workers, 1u), server));
 }
 
-VirtioFs::VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers)
+VirtioFs::VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers,
+                   FuseServerOptions server)
     : tag_(std::move(tag)),
       fs_(std::move(fs)),
       nworkers_(workers),
-      server_(std::make_shared<FuseServer>(fs_)) {}
+      server_opts_(server),
+      server_(std::make_shared<FuseServer>(fs_, server_opts_)) {}
 
 VirtioFs::~VirtioFs() {
   workers_.stop();
@@ -65,7 +67,7 @@ void VirtioFs::reset() {
   workers_.stop();
   // The guest starts a new FUSE session (INIT) after a reset: drop the old one.
   fs_->destroy();
-  server_ = std::make_shared<FuseServer>(fs_);
+  server_ = std::make_shared<FuseServer>(fs_, server_opts_);
 }
 
 std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
@@ -75,7 +77,10 @@ std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::
     if (error) *error = fs.error().what();
     return nullptr;
   }
-  auto dev = VirtioFs::create(tag, std::move(*fs));
+  FuseServerOptions server;
+  server.cache = opts.cache;
+  server.cache.writeback = opts.cache.writeback && !opts.read_only;
+  auto dev = VirtioFs::create(tag, std::move(*fs), VirtioFs::kDefaultWorkers, server);
   if (!dev) {
     if (error) *error = dev.error().what();
     return nullptr;

@@ -32,7 +32,8 @@ class VirtioFs final : public VirtioDevice {
   // tag: 1..36 bytes, no NUL (what the guest mounts: `mount -t virtiofs TAG dir`).
   [[nodiscard]] static Result<std::shared_ptr<VirtioFs>> create(const std::string& tag,
                                                                 std::shared_ptr<FileSystem> fs,
-                                                                unsigned workers = kDefaultWorkers);
+                                                                unsigned workers = kDefaultWorkers,
+                                                                FuseServerOptions server = {});
   ~VirtioFs() override;
 
   std::string name() const override { return "fs"; }
@@ -49,19 +50,21 @@ class VirtioFs final : public VirtioDevice {
   const std::string& tag() const { return tag_; }
 
  private:
-  VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers);
+  VirtioFs(std::string tag, std::shared_ptr<FileSystem> fs, unsigned workers,
+           FuseServerOptions server);
 
   const std::string tag_;
   const std::shared_ptr<FileSystem> fs_;
   const unsigned nworkers_;
+  const FuseServerOptions server_opts_;
   std::mutex mu_;                       // serialises activate/reset
   std::shared_ptr<FuseServer> server_;  // GUARDED_BY(mu_); replaced on reset (new session)
   RequestWorkers workers_;
 };
 
-// Builds the virtio-fs device for `--fs TAG=DIR[:ro][:rootfs]` over
-// open_share(dir, opts). Returns nullptr and sets *error (when error is not
-// null) on failure.
+// Builds the virtio-fs device for `--fs TAG=DIR[:ro][:rootfs][:cache=MODE][:writeback]`
+// over open_share(dir, opts), with opts.cache's open flags and writeback. Returns nullptr and sets
+// *error (when error is not null) on failure.
 std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::string& dir,
                                              const ShareOptions& opts, std::string* error);
 
