@@ -87,10 +87,12 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
       std::string(agent::kRootfsTag) + "=" + plan.rootfs + (plan.rootfs_readonly ? ":ro" : "")};
   // The image's set-uid binaries and file capabilities are kept in the rootfs;
   // volumes get the strict share policy (docs/security.md).
-  args.back() += ":rootfs";
+  args.back() += ":rootfs:cache=" + s.rootfs_cache;
+  if (s.rootfs_writeback && !plan.rootfs_readonly) args.back() += ":writeback";
   for (const auto& v : shared.volumes) {
     args.push_back("--fs");
-    args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : ""));
+    args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : "") +
+                   ":cache=" + s.volume_cache);
   }
   if (!s.vmm_seccomp) args.push_back("--no-seccomp");
   if (tap) {

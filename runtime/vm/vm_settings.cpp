@@ -170,9 +170,19 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
                        : s.image_dir) = path;
     return {};
   }
-  if (key == "vmm_seccomp") {
-    if (!v.is_boolean()) return bad("must be true or false");
-    s.vmm_seccomp = v.get<bool>();
+  if (key == "vmm_seccomp" || key == "rootfs_writeback") {
+    // Annotations are strings: "true"/"false" count as booleans.
+    bool b = false;
+    if (v.is_boolean()) b = v.get<bool>();
+    else if (v.is_string() && (v == "true" || v == "false")) b = v == "true";
+    else return bad("must be true or false");
+    (key == "vmm_seccomp" ? s.vmm_seccomp : s.rootfs_writeback) = b;
+    return {};
+  }
+  if (key == "rootfs_cache" || key == "volume_cache") {
+    if (!v.is_string() || (v != "none" && v != "auto" && v != "always"))
+      return bad("must be \"none\", \"auto\" or \"always\"");
+    (key == "rootfs_cache" ? s.rootfs_cache : s.volume_cache) = v.get<std::string>();
     return {};
   }
   uint64_t n = 0;
@@ -252,7 +262,10 @@ nlohmann::json VmSettings::to_json() const {
                       {"boot_timeout_s", boot_timeout_s},
                       {"max_memory_mib", max_memory_mib},
                       {"max_vcpus", max_vcpus},
-                      {"vmm_seccomp", vmm_seccomp}};
+                      {"vmm_seccomp", vmm_seccomp},
+                      {"rootfs_cache", rootfs_cache},
+                      {"rootfs_writeback", rootfs_writeback},
+                      {"volume_cache", volume_cache}};
   if (!image_dir.empty()) j["image_dir"] = image_dir;
   return j;
 }

@@ -1,7 +1,8 @@
 // What a container's microVM is started with: the runvm-vmm binary, guest
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
 // ({"vmm","kernel","initrd","image_dir","memory_mib","vcpus","boot_timeout_s",
-// "max_memory_mib","max_vcpus","vmm_seccomp","annotation_dirs"}; "kernel" may be a
+// "max_memory_mib","max_vcpus","vmm_seccomp","annotation_dirs","rootfs_cache",
+// "rootfs_writeback","volume_cache"}; "kernel" may be a
 // glob: the newest match), then the bundle's `io.runvm.vm.<key>`
 // annotations, later ones winning. Annotations may not choose the VMM or the
 // maxima, may not ask for more memory or vCPUs than the maxima (default: the
@@ -32,6 +33,9 @@ inline constexpr const char* kDefaultKernelGlob = "/boot/vmlinuz-*-cloud-amd64";
 // Where runvm-update-image writes guest images (searched before <prefix>/lib/runvm).
 inline constexpr const char* kVarImageDir = "/var/lib/runvm";
 
+inline constexpr const char* kDefaultRootfsCache = "always";
+inline constexpr bool kDefaultRootfsWriteback = true;
+
 struct VmSettings {
   std::string vmm;     // runvm-vmm binary
   std::string kernel;  // guest kernel
@@ -43,6 +47,12 @@ struct VmSettings {
   unsigned max_vcpus = 64;
   bool vmm_seccomp = true;  // false: runvm-vmm --no-seccomp (vmm/jail/README.md)
   std::string image_dir;     // searched first for runvm-initrd-<kernel release>.img
+  // virtio-fs caching (`--fs ...:cache=MODE[:writeback]`, vmm/devices/virtio/fs/README.md):
+  // the rootfs is written by this container alone, so the guest may keep what it read and
+  // wrote; volumes are shared with the host and see its changes within a second.
+  std::string rootfs_cache = kDefaultRootfsCache;  // none | auto | always
+  bool rootfs_writeback = kDefaultRootfsWriteback;
+  std::string volume_cache = "auto";
 
   [[nodiscard]] nlohmann::json to_json() const;
   [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);

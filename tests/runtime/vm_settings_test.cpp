@@ -117,6 +117,25 @@ TEST_F(VmSettingsTest, AnnotationsStayWithinTheHostMaxima) {
   auto off = resolve_vm_settings({{"io.runvm.vm.vmm_seccomp", "false"}}, config(max));
   ASSERT_FALSE(off);
   EXPECT_EQ(off.error().err, EPERM);
+  // virtio-fs caching: the config's, then the bundle's (it only changes what its own guest
+  // keeps); only the three modes, named in the error.
+  auto cache = resolve_vm_settings(
+      {{"io.runvm.vm.volume_cache", "none"}, {"io.runvm.vm.rootfs_writeback", "false"}},
+      config(max + R"(,"rootfs_cache":"auto","volume_cache":"always")"));
+  ASSERT_TRUE(cache) << cache.error().message;
+  EXPECT_EQ(cache->rootfs_cache, "auto");
+  EXPECT_FALSE(cache->rootfs_writeback);
+  EXPECT_EQ(cache->volume_cache, "none");
+  auto dflt = resolve_vm_settings({}, config());
+  EXPECT_EQ(dflt->rootfs_cache, kDefaultRootfsCache);
+  EXPECT_EQ(dflt->rootfs_writeback, kDefaultRootfsWriteback);
+  EXPECT_EQ(dflt->volume_cache, "auto");
+  auto bad_cache = resolve_vm_settings({{"io.runvm.vm.rootfs_cache", "sometimes"}}, config(max));
+  ASSERT_FALSE(bad_cache);
+  EXPECT_NE(bad_cache.error().message.find(
+                "annotation io.runvm.vm.rootfs_cache: rootfs_cache: must be \"none\""),
+            std::string::npos)
+      << bad_cache.error().message;
   // The maxima are the host's: a bundle cannot raise them.
   auto raise = resolve_vm_settings(
       {{"io.runvm.vm.max_memory_mib", "4096"}, {"io.runvm.vm.memory_mib", "2048"}}, config(max));

@@ -76,6 +76,33 @@ TEST_F(CachePolicyTest, EachModeSetsTimeoutsAndOpenFlags) {
   }
 }
 
+TEST_F(CachePolicyTest, MissingNamesAreCachedAsLongAsNames) {
+  // none: ENOENT, asked again every time; auto/always: a negative entry (node id 0) with the
+  // mode's timeout.
+  EXPECT_EQ(serve({CacheMode::None, false})->lookup(FUSE_ROOT_ID, "nope").error(), -ENOENT);
+  for (auto [mode, valid_s] : {std::pair{CacheMode::Auto, 1u}, {CacheMode::Always, 86400u}}) {
+    Reply r = serve({mode, false})->lookup(FUSE_ROOT_ID, "nope");
+    ASSERT_EQ(r.error(), 0) << cache_mode_name(mode);
+    EXPECT_EQ(r.as<fuse_entry_out>().nodeid, 0u);
+    EXPECT_EQ(r.as<fuse_entry_out>().entry_valid, valid_s);
+    EXPECT_EQ(r.as<fuse_entry_out>().attr_valid, 0u);
+  }
+}
+
+TEST_F(CachePolicyTest, OnlyNoneAsksForAFlushAtEveryClose) {
+  for (auto [mode, want] :
+       {std::pair{CacheMode::None, 0}, {CacheMode::Auto, -ENOSYS}, {CacheMode::Always, -ENOSYS}}) {
+    auto c = serve({mode, false});
+    uint64_t fh = open_fh(*c, "file", O_RDONLY);
+    fuse_flush_in in{};
+    in.fh = fh;
+    Bytes b;
+    put(&b, in);
+    EXPECT_EQ(c->call(FUSE_FLUSH, c->node_of(FUSE_ROOT_ID, "file"), b).error(), want)
+        << cache_mode_name(mode);
+  }
+}
+
 TEST_F(CachePolicyTest, WritebackIsOfferedOnlyWhenConfiguredAndAsked) {
   serve({CacheMode::Auto, true});
   EXPECT_TRUE(init_.as<fuse_init_out>().flags & FUSE_WRITEBACK_CACHE);

@@ -101,6 +101,10 @@ class FuseClient {
     put_str(&b, name);
     return call(FUSE_LOOKUP, parent, b);
   }
+  // A LOOKUP's "no such name": ENOENT, or a negative entry (node id 0) the guest may cache.
+  static bool missing(const Reply& r) {
+    return r.error() == -ENOENT || (r.error() == 0 && r.as<fuse_entry_out>().nodeid == 0);
+  }
   // Node id of a successful lookup, 0 otherwise.
   uint64_t node_of(uint64_t parent, const std::string& name) {
     Reply r = lookup(parent, name);

@@ -3,6 +3,10 @@
 # Mounts the shares named on the kernel command line, then runs /fs/<what>.sh with the list
 # of mount points. Command line words:
 #   fs.vfs=TAG fs.vfs_ro=TAG   virtio-fs shares, mounted at /mnt/vfs and /mnt/vfs_ro
+#   fs.vfs_always=TAG fs.vfs_none=TAG  more virtio-fs shares (/mnt/vfs_always, /mnt/vfs_none:
+#                              the fs_virtiofs scenario serves them with other cache modes)
+#   fs.coherence=1             after the script: coherence.sh on the virtio-fs mounts (how soon
+#                              a change the test host makes shows in the guest)
 #   fs.p9=TAG fs.p9_ro=TAG     virtio-9p shares (9P2000.L), mounted at /mnt/p9 and /mnt/p9_ro
 #   fs.p9cache=MODE            9p cache mode (default none; loose caches lookups and attributes)
 #   fs.ra_kb=N                 readahead of the virtio-fs mounts (bdi read_ahead_kb; default:
@@ -22,7 +26,8 @@ arg() {
 }
 export PATH=/fs:$PATH
 mnts=""
-for k in vfs vfs_ro p9 p9_ro; do
+vfs_mnts=""
+for k in vfs vfs_ro vfs_always vfs_none p9 p9_ro; do
   tag=$(arg fs.$k "")
   [ -n "$tag" ] || continue
   mkdir -p /mnt/$k
@@ -42,6 +47,7 @@ for k in vfs vfs_ro p9 p9_ro; do
   echo "mount $k tag=$tag rc=$rc $(grep " /mnt/$k " /proc/mounts | cut -d' ' -f3,4)"
   [ $rc = 0 ] || continue
   mnts="$mnts /mnt/$k"
+  case $k in vfs | vfs_always | vfs_none) vfs_mnts="$vfs_mnts /mnt/$k" ;; esac
   echo "probe $k: $(stat -c '%F mode=%a owner=%u:%g' /mnt/$k) $(fstool try mkdir /mnt/$k/.probe) $(fstool try rmdir /mnt/$k/.probe)"
 done
 if [ "$(arg fs.tmpfs 0)" = 1 ]; then
@@ -51,4 +57,6 @@ fi
 export FS_MIB=$(arg fs.mib 256) FS_NO_EXCHANGE=$(arg fs.noexchange 0)
 export FS_RAND=$(arg fs.rand 4000) FS_META=$(arg fs.meta 1000) FS_TREE=$(arg fs.tree 5000)
 sh "/fs/$what.sh" $mnts
-echo "finished rc=$?"
+rc=$?
+[ "$(arg fs.coherence 0)" = 1 ] && sh /fs/coherence.sh $vfs_mnts
+echo "finished rc=$rc"

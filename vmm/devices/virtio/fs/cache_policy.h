@@ -11,9 +11,9 @@
 namespace runvm::vmm::virtio::fs {
 
 enum class CacheMode {
-  None,    // nothing cached: names and attributes revalidated every time, file data
-           // read and written through the share (FOPEN_DIRECT_IO)
-  Auto,    // names and attributes for 1 s; file data until the next open
+  None,    // nothing cached: names (missing ones too) and attributes revalidated every time, file
+           // data read and written through the share (FOPEN_DIRECT_IO)
+  Auto,    // names (missing ones too) and attributes for 1 s; file data until the next open
   Always,  // names, attributes, file data and directory listings kept until the guest
            // drops them (for shares only this guest changes)
 };
@@ -24,8 +24,13 @@ struct CachePolicy {
   // it keeps the file size and mtime itself meanwhile, so only for shares only it writes.
   bool writeback = false;
 
-  // How long the guest may trust a LOOKUP's entry and attributes.
+  // How long the guest may trust a LOOKUP's entry and attributes, and a missing name.
   uint64_t timeout_ns() const;
+  // Whether the guest sends FLUSH at each close(2). Only `none` wants it: a FLUSH reports
+  // an error the host file system defers to close(2) (NFS-style; a local one reports at
+  // write(2)). Otherwise the first FLUSH answers ENOSYS and the guest stops sending them;
+  // with writeback it still writes its dirty pages back at close.
+  bool flush_on_close() const { return mode == CacheMode::None; }
   // FOPEN_* for a regular file's OPEN/CREATE reply, and for OPENDIR's.
   uint32_t open_flags() const;
   uint32_t opendir_flags() const;

@@ -311,7 +311,16 @@ size_t FuseServer::do_lookup(Request& r) {
   std::string_view name;
   if (int e = take_name(r.body, NameKind::Lookup, &name)) return r.reply_err(e);
   Entry e;
-  return r.reply_entry(fs_->lookup(r.ctx, r.in.nodeid, name, &e), e);
+  int rc = fs_->lookup(r.ctx, r.in.nodeid, name, &e);
+  if (rc == -ENOENT && opts_.cache.timeout_ns() > 0) {
+    // A negative entry (node id 0): the guest remembers the miss as long as it trusts
+    // names, so a compiler's include-path probes or a shell's PATH walk cost one request.
+    fuse_entry_out o{};
+    o.entry_valid = opts_.cache.timeout_ns() / 1'000'000'000;
+    o.entry_valid_nsec = opts_.cache.timeout_ns() % 1'000'000'000;
+    return r.reply_obj(o);
+  }
+  return r.reply_entry(rc, e);
 }
 
 size_t FuseServer::do_forget(Request& r) {
@@ -532,6 +541,8 @@ size_t FuseServer::do_removexattr(Request& r) {
 size_t FuseServer::do_flush(Request& r) {
   fuse_flush_in in{};
   if (!r.body.obj(&in)) return r.reply_err(EINVAL);
+  // ENOSYS makes the guest stop sending FLUSH: one request less per close(2) (cache_policy.h).
+  if (!opts_.cache.flush_on_close()) return r.reply_err(ENOSYS);
   return r.reply(fs_->flush(r.ctx, r.in.nodeid, in.fh));
 }
 
