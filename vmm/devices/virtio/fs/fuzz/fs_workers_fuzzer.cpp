@@ -70,9 +70,16 @@ void clamp(std::vector<uint8_t>& msg) {
 class Harness {
  public:
   Harness() : g_(kGuestBytes) {
-    auto pfs = fs::PassthroughFs::create(runvm::fuzz::share_top() + "/share");
+    // Served as runvm serves a container's rootfs: cache=always with writeback.
+    fs::PassthroughOptions po;
+    po.content = fs::ShareContent::ContainerRoot;
+    po.timeout_ns = fs::CachePolicy{fs::CacheMode::Always, true}.timeout_ns();
+    po.writeback = true;
+    auto pfs = fs::PassthroughFs::create(runvm::fuzz::share_top() + "/share", po);
     FUZZ_CHECK(pfs.ok());
-    auto dev = fs::VirtioFs::create("fz", *pfs, 3);
+    fs::FuseServerOptions so;
+    so.cache = {fs::CacheMode::Always, true};
+    auto dev = fs::VirtioFs::create("fz", *pfs, 3, so);
     FUZZ_CHECK(dev.ok());
     dev_ = *dev;
   }
