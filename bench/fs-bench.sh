@@ -38,22 +38,25 @@ grep -a '^E2E-BENCH fs peer=' "$log" | tr -d '\r' | awk '
   }
   function ratio(a, b) { return (b > 0 && a != "") ? sprintf("%.3f", a / b) : "-" }
   function row(label, p, q,   k) {
-    printf "%-38s", label
+    printf "%-60s", label
     for (k = 1; k <= nk; k++) printf " %12s", q == "" ? (v[p, k] == "" ? "-" : v[p, k]) : ratio(v[p, k], v[q, k])
     printf "\n"
   }
-  # The peer a runvm share is compared with: virtio-fs with virtiofsd, 9p with QEMU 9p.
-  function kind(p) { return p ~ /9p$/ ? "9p" : (p ~ /virtiofs/ ? "virtiofs" : "") }
+  # The peer a runvm share is compared with: the same cache mode of virtiofsd (the VMM
+  # default is auto), 9p with QEMU 9p.
+  function peer_of(p,   m) {
+    if (p == "runvm-9p") return "qemu-9p"
+    if (p == "runvm-virtiofs") return "qemu-virtiofsd-auto"
+    if (p ~ /^runvm-virtiofs-/) { m = p; sub(/^runvm-virtiofs-/, "", m); return "qemu-virtiofsd-" m }
+    return ""
+  }
   END {
-    printf "%-38s", "peer"; for (k = 1; k <= nk; k++) printf " %12s", head[k]; printf "\n"
-    for (i = 1; i <= np; i++) { p = order[i]; if (failed[p]) printf "%-38s failed\n", p; else row(p, p, "") }
+    printf "%-60s", "peer"; for (k = 1; k <= nk; k++) printf " %12s", head[k]; printf "\n"
+    for (i = 1; i <= np; i++) { p = order[i]; if (failed[p]) printf "%-60s failed\n", p; else row(p, p, "") }
     print "ratios to native:"
     for (i = 1; i <= np; i++) { p = order[i]; if (p != "native" && !failed[p]) row(p, p, "native") }
-    print "runvm / QEMU peer of the same kind:"
-    for (i = 1; i <= np; i++) for (j = 1; j <= np; j++) {
-      p = order[i]; q = order[j]
-      if (p ~ /^runvm-/ && q ~ /^qemu-/ && kind(p) == kind(q) && !failed[p] && !failed[q])
-        row(p "/" q, p, q)
-    }
+    print "runvm / its QEMU peer (same cache mode):"
+    for (i = 1; i <= np; i++) { p = order[i]; q = peer_of(p)
+      if (q != "" && (q in failed) && !failed[p] && !failed[q]) row(p "/" q, p, q) }
     print "(inside the QEMU TCG test host with nested KVM; native = the test host itself on tmpfs)"
   }'

@@ -34,7 +34,7 @@ inline constexpr const char* kDefaultKernelGlob = "/boot/vmlinuz-*-cloud-amd64";
 inline constexpr const char* kVarImageDir = "/var/lib/runvm";
 
 inline constexpr const char* kDefaultRootfsCache = "always";
-inline constexpr bool kDefaultRootfsWriteback = true;
+inline constexpr bool kDefaultRootfsWriteback = false;
 
 struct VmSettings {
   std::string vmm;     // runvm-vmm binary

@@ -13,8 +13,8 @@ fs_native native.txt || fail "native tmpfs run failed"
 note "native tmpfs transcript: $(wc -l <native.txt) lines in ${NATIVE_S} s"
 # :rootfs: the share policy of a container's root (set-gid files and file capabilities kept),
 # the one whose semantics must match a local filesystem; volumes are stricter (fs_escape).
-# One guest, three shares: the VMM's default cache mode (auto), what runvm gives a container's
-# rootfs (always + writeback) and none (vmm/devices/virtio/fs/README.md, "Cache modes").
+# One guest, three shares: the VMM's default cache mode (auto), always (what runvm gives a
+# container's rootfs) with writeback, and none (vmm/devices/virtio/fs/README.md, "Cache modes").
 mkdir -p share_always share_none
 # coherence.sh: when the guest creates DIR/coherence/ready, the test host rewrites
 # DIR/coherence/data in place and adds DIR/coherence/new.
