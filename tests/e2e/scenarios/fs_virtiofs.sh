@@ -40,8 +40,12 @@ done
 fs_transcript tmpfs tmpfs.txt
 grep -q '^== end' tmpfs.txt || fail "guest tmpfs transcript incomplete"
 fs_compare tmpfs.txt native.txt || fail "guest tmpfs transcript differs from the test host's"
+# Under cache=none (FOPEN_DIRECT_IO) the 6.1 guest kernel refuses a shared mmap with ENODEV,
+# as it does with virtiofsd; that is the one line allowed to differ.
+sed '/^== 17 mmap read/,/^== 18/ s/^hash size=.*/hash mmap ENODEV/' tmpfs.txt >tmpfs-none.txt
 for m in vfs vfs_always vfs_none; do
-  fs_compare $m.txt tmpfs.txt || fail "virtio-fs $m transcript differs from tmpfs: $(grep -c '^[-+][^-+]' diff.out) changed lines"
+  want=tmpfs.txt; [ $m = vfs_none ] && want=tmpfs-none.txt
+  fs_compare $m.txt $want || fail "virtio-fs $m transcript differs from $want: $(grep -c '^[-+][^-+]' diff.out) changed lines"
 done
 for d in share share_always share_none; do
   [ -z "$(ls -A $d)" ] || fail "$d not empty after the run: $(ls -A $d | head -n 3)"

@@ -139,5 +139,21 @@ TEST_F(CachePolicyTest, WritebackWritesLandAtTheGuestsOffsetDespiteOAppend) {
   EXPECT_EQ(read_file(share_ + "/file"), "Jello!");
 }
 
+TEST_F(CachePolicyTest, StatsCountRequestsByOpcode) {
+  // The per-opcode counts show what a cache mode saves (docs/performance.md).
+  auto c = serve({CacheMode::Auto, false});
+  c->lookup(FUSE_ROOT_ID, "file");
+  c->lookup(FUSE_ROOT_ID, "nope");
+  c->getattr(c->node_of(FUSE_ROOT_ID, "dir"));
+  std::string s = c->server().stats().summary();
+  EXPECT_NE(s.find("LOOKUP=3/"), std::string::npos) << s;
+  EXPECT_NE(s.find("GETATTR=1/"), std::string::npos) << s;
+  EXPECT_NE(s.find("INIT=1/"), std::string::npos) << s;
+  EXPECT_EQ(s.find("WRITE"), std::string::npos) << s;
+  EXPECT_EQ(RequestStats().summary(), "");
+  EXPECT_EQ(fuse_opcode_name(FUSE_READDIRPLUS), "READDIRPLUS");
+  EXPECT_EQ(fuse_opcode_name(63), "OP63");
+}
+
 }  // namespace
 }  // namespace runvm::vmm::virtio::fs::testing

@@ -25,6 +25,7 @@ constexpr int kIntxGsi = 17;
 class RecordingDevice : public VirtioDevice {
  public:
   std::string name() const override { return "recording"; }
+  std::string debug_state() const override { return "recorded state"; }
   uint32_t device_type() const override { return 19; }
   uint64_t device_features() const override { return 1ull << 0 | 1ull << 40; }
   void ack_features(uint64_t f) override { acked = f; }
@@ -466,6 +467,7 @@ TEST_F(VirtioPciTest, DebugStateShowsRingIndicesAndVectorBits) {
             std::string::npos)
       << s;
   EXPECT_NE(s.find("q1 size=32 avail_idx=0"), std::string::npos) << s;
+  EXPECT_NE(s.find(" | recorded state"), std::string::npos) << s;  // the device's own line
 }
 
 TEST_F(VirtioPciTest, IntxAndIsrWithoutMsix) {

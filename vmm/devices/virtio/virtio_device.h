@@ -82,6 +82,9 @@ class VirtioDevice {
   // Drops the queues and interrupt handed over by activate() and returns to the
   // initial state.
   virtual void reset() = 0;
+  // Anything the device can tell about its work for a stuck-or-slow post-mortem (SIGUSR1,
+  // vmm/main/README.md), on one line; "" for nothing.
+  virtual std::string debug_state() const { return {}; }
 };
 
 }  // namespace runvm::vmm::virtio

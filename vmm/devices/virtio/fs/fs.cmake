@@ -8,6 +8,7 @@ list(APPEND RUNVM_VMM_SOURCES
   devices/virtio/fs/passthrough_fs.cpp
   devices/virtio/fs/passthrough_io.cpp
   devices/virtio/fs/read_only_fs.cpp
+  devices/virtio/fs/request_stats.cpp
   devices/virtio/fs/request_workers.cpp
   devices/virtio/fs/share_policy.cpp
   devices/virtio/fs/virtio_fs.cpp

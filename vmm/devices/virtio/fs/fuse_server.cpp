@@ -5,6 +5,7 @@
 #include <linux/limits.h>
 #include <stdio.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -234,6 +235,18 @@ FuseServer::FuseServer(std::shared_ptr<FileSystem> fs, FuseServerOptions opts)
 }
 
 size_t FuseServer::handle(ChainReader& in, ChainWriter& out) {
+  timespec t0{}, t1{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t0);
+  uint32_t op = UINT32_MAX;
+  size_t n = serve(in, out, &op);
+  ::clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (op != UINT32_MAX)
+    stats_.record(op, static_cast<uint64_t>((t1.tv_sec - t0.tv_sec) * 1'000'000'000LL +
+                                            (t1.tv_nsec - t0.tv_nsec)));
+  return n;
+}
+
+size_t FuseServer::serve(ChainReader& in, ChainWriter& out, uint32_t* op_out) {
   Request r;
   r.reader = &in;
   r.out = &out;
@@ -245,6 +258,7 @@ size_t FuseServer::handle(ChainReader& in, ChainWriter& out) {
   r.ctx = Context{r.in.uid, r.in.gid, r.in.pid};
 
   const uint32_t op = r.in.opcode;
+  *op_out = op;
   if (op == FUSE_FORGET || op == FUSE_BATCH_FORGET) {
     // No reply for these (the guest sends them on the hiprio queue).
   } else if (out.remaining() < min_reply(op)) {

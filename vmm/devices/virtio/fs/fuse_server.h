@@ -19,6 +19,7 @@
 #include "vmm/devices/virtio/chain_buffers.h"
 #include "vmm/devices/virtio/fs/cache_policy.h"
 #include "vmm/devices/virtio/fs/file_system.h"
+#include "vmm/devices/virtio/fs/request_stats.h"
 
 namespace runvm::vmm::virtio::fs {
 
@@ -47,10 +48,13 @@ class FuseServer {
   size_t handle(ChainReader& in, ChainWriter& out);
 
   bool initialized() const { return initialized_.load(); }
+  // Requests served so far, by opcode, with the time spent on them.
+  const RequestStats& stats() const { return stats_; }
   uint32_t negotiated_minor() const { return minor_.load(); }
 
  private:
   struct Request;
+  size_t serve(ChainReader& in, ChainWriter& out, uint32_t* op);  // handle() minus the stats
   size_t dispatch(Request& r);
   // One method per FUSE opcode, in opcode order; each decodes and checks its own
   // body and writes the reply.
@@ -95,6 +99,7 @@ class FuseServer {
   FuseServerOptions opts_;
   std::atomic<bool> initialized_{false};
   std::atomic<uint32_t> minor_{0};
+  RequestStats stats_;
 };
 
 }  // namespace runvm::vmm::virtio::fs

@@ -58,6 +58,11 @@ Status VirtioFs::activate(const GuestMemory&, std::vector<std::optional<Queue>> 
   return {};
 }
 
+std::string VirtioFs::debug_state() const {
+  std::lock_guard lk(mu_);
+  return "fuse: " + server_->stats().summary();
+}
+
 void VirtioFs::queue_notify(uint16_t) {
   workers_.kick();
 }

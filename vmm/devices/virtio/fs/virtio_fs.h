@@ -46,6 +46,8 @@ class VirtioFs final : public VirtioDevice {
                                 std::shared_ptr<VirtioInterrupt> interrupt) override;
   void queue_notify(uint16_t index) override;
   void reset() override;
+  // "fuse: LOOKUP=n/ms ..." of the current session (RequestStats).
+  std::string debug_state() const override;
 
   const std::string& tag() const { return tag_; }
 
@@ -57,7 +59,7 @@ class VirtioFs final : public VirtioDevice {
   const std::shared_ptr<FileSystem> fs_;
   const unsigned nworkers_;
   const FuseServerOptions server_opts_;
-  std::mutex mu_;                       // serialises activate/reset
+  mutable std::mutex mu_;               // serialises activate/reset
   std::shared_ptr<FuseServer> server_;  // GUARDED_BY(mu_); replaced on reset (new session)
   RequestWorkers workers_;
 };

@@ -331,6 +331,7 @@ std::string VirtioPciDevice::debug_state() const {
                   msix_->masked(q.msix_vector) ? 1 : 0, msix_->pending(q.msix_vector) ? 1 : 0);
     out += buf;
   }
+  if (std::string d = device_->debug_state(); !d.empty()) out += " | " + d;
   return out;
 }
 
