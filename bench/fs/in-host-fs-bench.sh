@@ -30,11 +30,22 @@ mkdir -p $top/native
 FS_NAME=x FS_MIB=$MIB FS_RAND=$RAND FS_META=$META FS_TREE=$TREE sh $top/fsbin/fs/bench.sh $top/native |
   sed 's/^bench x /E2E-BENCH fs peer=native /'
 rm -f /tmp/fsbench-tree.tar
-words="fs.mib=$MIB fs.rand=$RAND fs.meta=$META fs.tree=$TREE${RA:+ fs.ra_kb=$RA}"
+words="fs.mib=$MIB fs.rand=$RAND fs.meta=$META fs.tree=$TREE fs.hold_s=3${RA:+ fs.ra_kb=$RA}"
+# For runvm-vmm peers: SIGUSR1 once the guest printed its results (it then waits 3 s), so
+# vmm.log gets the FUSE requests the whole run made, by opcode (RequestStats).
+ask_stats() {
+  (i=0
+   while [ $i -lt 36000 ]; do
+     grep -q 'E2E-GUEST-FS bench ' console.log 2>/dev/null && break
+     sleep 0.1; i=$((i + 1))
+   done
+   kill -USR1 $(pidof runvm-vmm) 2>/dev/null) &
+}
 for peer in $PEERS; do
   d=$top/$peer
   mkdir -p $d/share
   cd $d
+  case $peer in runvm-virtiofs*) ask_stats ;; esac
   case $peer in
     runvm-virtiofs) run_runvm cloud 1 "$MEM" fs-bench --fs "share=$d/share" -- fs.vfs=share $words >run.out 2>&1 ;;
     runvm-virtiofs-*)
@@ -67,6 +78,7 @@ for peer in $PEERS; do
   line=$(tr -d '\r' <console.log | grep '^E2E-GUEST-FS bench ' | tail -n 1 | cut -d' ' -f4-)
   if [ -n "$line" ]; then
     echo "E2E-BENCH fs peer=$peer $line"
+    grep -o 'fuse: .*' vmm.log | head -n 1 | sed "s/^fuse: /E2E-BENCH-LOG $peer requests: /"
   else
     echo "E2E-BENCH fs peer=$peer failed status=$STATUS"
     tail -n 15 console.log | tr -d '\r' | sed "s/^/E2E-BENCH-LOG $peer console: /"

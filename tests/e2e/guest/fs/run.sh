@@ -5,6 +5,8 @@
 #   fs.vfs=TAG fs.vfs_ro=TAG   virtio-fs shares, mounted at /mnt/vfs and /mnt/vfs_ro
 #   fs.vfs_always=TAG fs.vfs_none=TAG  more virtio-fs shares (/mnt/vfs_always, /mnt/vfs_none:
 #                              the fs_virtiofs scenario serves them with other cache modes)
+#   fs.hold_s=N                wait N seconds after the script (the benchmark asks the VMM
+#                              for its request counts then)
 #   fs.coherence=1             after the script: coherence.sh on the virtio-fs mounts (how soon
 #                              a change the test host makes shows in the guest)
 #   fs.p9=TAG fs.p9_ro=TAG     virtio-9p shares (9P2000.L), mounted at /mnt/p9 and /mnt/p9_ro
@@ -59,4 +61,5 @@ export FS_RAND=$(arg fs.rand 4000) FS_META=$(arg fs.meta 1000) FS_TREE=$(arg fs.
 sh "/fs/$what.sh" $mnts
 rc=$?
 [ "$(arg fs.coherence 0)" = 1 ] && sh /fs/coherence.sh $vfs_mnts
+sleep "$(arg fs.hold_s 0)"
 echo "finished rc=$rc"
