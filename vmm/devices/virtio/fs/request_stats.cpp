@@ -61,7 +61,7 @@ std::string fuse_opcode_name(uint32_t op) {
     case FUSE_NOTIFY_REPLY: return "NOTIFY_REPLY"; case FUSE_BATCH_FORGET: return "BATCH_FORGET";
     case FUSE_FALLOCATE: return "FALLOCATE";     case FUSE_READDIRPLUS: return "READDIRPLUS";
     case FUSE_RENAME2: return "RENAME2";         case FUSE_LSEEK: return "LSEEK";
-    case FUSE_COPY_FILE_RANGE: return "COPY_FILE_RANGE";
+    case FUSE_COPY_FILE_RANGE: return "COPY_FILE_RANGE"; case FUSE_SYNCFS: return "SYNCFS";
     // clang-format on
     default:
       return "OP" + std::to_string(op);

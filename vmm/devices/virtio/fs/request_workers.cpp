@@ -56,7 +56,11 @@ void RequestWorkers::run() {
       kicked_ = false;
       continue;
     }
-    cv_.notify_one();  // there may be more: wake a peer
+    // Wake a peer only for work that is there: a spurious wake-up per request costs a
+    // context switch and the lock, which a single-stream guest pays on every request.
+    if (std::any_of(queues_.begin(), queues_.end(),
+                    [](const std::optional<Queue>& q) { return q && q->has_available(); }))
+      cv_.notify_one();
     lk.unlock();
 
     ChainReader reader(*chain);
