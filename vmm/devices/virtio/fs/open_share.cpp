@@ -10,8 +10,8 @@ Result<std::shared_ptr<FileSystem>> open_share(const std::string& dir, const Sha
   jail::raise_nofile_limit();
   PassthroughOptions po;
   po.content = opts.content;
-  po.timeout_ns = opts.cache.timeout_ns();
-  po.writeback = opts.cache.writeback && !opts.read_only;
+  po.timeout_ns = opts.served_cache().timeout_ns();
+  po.writeback = opts.served_cache().writeback;
   auto pfs = PassthroughFs::create(dir, po);
   if (!pfs) return pfs.error();
   std::shared_ptr<FileSystem> fs = *pfs;

@@ -16,6 +16,13 @@ struct ShareOptions {
   ShareContent content = ShareContent::Volume;
   // virtio-fs only (a 9p guest picks its caching at mount time).
   CachePolicy cache = {};
+
+  // `cache` as served: a read-only share never takes writeback (nothing to write back).
+  CachePolicy served_cache() const {
+    CachePolicy c = cache;
+    c.writeback = c.writeback && !read_only;
+    return c;
+  }
 };
 
 // A PassthroughFs over dir with the share's policy (wrapped in ReadOnlyFs when

@@ -83,8 +83,7 @@ std::shared_ptr<VirtioDevice> make_virtio_fs(const std::string& tag, const std::
     return nullptr;
   }
   FuseServerOptions server;
-  server.cache = opts.cache;
-  server.cache.writeback = opts.cache.writeback && !opts.read_only;
+  server.cache = opts.served_cache();
   auto dev = VirtioFs::create(tag, std::move(*fs), VirtioFs::kDefaultWorkers, server);
   if (!dev) {
     if (error) *error = dev.error().what();
