@@ -40,11 +40,13 @@ ask_stats() {
      sleep 0.1; i=$((i + 1))
    done
    kill -USR1 $(pidof runvm-vmm) 2>/dev/null) &
+  stats_pid=$!
 }
 for peer in $PEERS; do
   d=$top/$peer
   mkdir -p $d/share
   cd $d
+  stats_pid=""
   case $peer in runvm-virtiofs*) ask_stats ;; esac
   case $peer in
     runvm-virtiofs) run_runvm cloud 1 "$MEM" fs-bench --fs "share=$d/share" -- fs.vfs=share $words >run.out 2>&1 ;;
@@ -74,6 +76,9 @@ for peer in $PEERS; do
       -virtfs "local,path=$d/share,mount_tag=share,security_model=passthrough,id=p9" \
       -- fs.p9=share $words >run.out 2>&1 ;;
   esac
+  # A guest that never printed its results leaves the watcher waiting: it must not signal
+  # the next peer's VMM.
+  [ -z "$stats_pid" ] || kill "$stats_pid" 2>/dev/null
   tr -d '\r' <console.log | grep '^E2E-GUEST-FS readahead ' | sed "s/^/E2E-BENCH-LOG $peer /"
   line=$(tr -d '\r' <console.log | grep '^E2E-GUEST-FS bench ' | tail -n 1 | cut -d' ' -f4-)
   if [ -n "$line" ]; then
