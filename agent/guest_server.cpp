@@ -21,6 +21,7 @@
 #include <variant>
 
 #include "agent/spawn.h"
+#include "base/monotonic.h"
 
 namespace runvm::agent {
 namespace {
@@ -333,8 +334,9 @@ struct Server::Impl {
         return Error("no common protocol version (agent speaks " +
                      std::to_string(kProtocolVersion) + ")");
       c.hello = true;
-      send(cid, MsgType::kHelloReply,
-           encode_hello_reply(HelloReply{kProtocolVersion, opts.agent_name}));
+      HelloReply reply{kProtocolVersion, opts.agent_name, opts.boot};
+      if (reply.boot) reply.boot->now = monotonic_ns();
+      send(cid, MsgType::kHelloReply, encode_hello_reply(reply));
       return {};
     }
     switch (f.type) {

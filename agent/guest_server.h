@@ -8,9 +8,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/launcher.h"
+#include "agent/protocol.h"
 #include "base/result.h"
 
 namespace runvm::agent {
@@ -23,6 +25,8 @@ struct ServerOptions {
   // When the container's init process exits, SIGKILL every other process of the
   // container (runc's semantics: the container stops with its init).
   bool kill_all_on_init_exit = true;
+  // The guest's boot steps, sent with every HelloReply (its `now` filled in then).
+  std::optional<GuestBootTimes> boot;
 };
 
 class Server {

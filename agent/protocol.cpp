@@ -226,7 +226,16 @@ Result<Hello> decode_hello(std::string_view body) {
 }
 
 std::string encode_hello_reply(const HelloReply& h) {
-  return json{{"version", h.version}, {"agent", h.agent}}.dump();
+  json j{{"version", h.version}, {"agent", h.agent}};
+  if (h.boot) {
+    const auto& b = *h.boot;
+    j["boot"] = {{"now", b.now},
+                 {"init", b.init},
+                 {"modules", b.modules},
+                 {"rootfs", b.rootfs},
+                 {"listen", b.listen}};
+  }
+  return j.dump();
 }
 
 Result<HelloReply> decode_hello_reply(std::string_view body) {
@@ -236,7 +245,27 @@ Result<HelloReply> decode_hello_reply(std::string_view body) {
   if (!v) return v.error().wrap("hello reply");
   auto a = get_string(*j, "agent", kMaxIdLen, true);
   if (!a) return a.error().wrap("hello reply");
-  return HelloReply{static_cast<uint32_t>(*v), std::move(*a)};
+  HelloReply r{static_cast<uint32_t>(*v), std::move(*a), std::nullopt};
+  auto boot = field(*j, "boot", true);
+  if (!boot) return boot.error().wrap("hello reply");
+  if (*boot) {
+    const json& b = **boot;
+    if (!b.is_object()) return Error("hello reply: boot: expected object");
+    GuestBootTimes t;
+    const std::pair<const char*, uint64_t*> keys[] = {{"now", &t.now},
+                                                      {"init", &t.init},
+                                                      {"modules", &t.modules},
+                                                      {"rootfs", &t.rootfs},
+                                                      {"listen", &t.listen}};
+    for (auto [key, out] : keys) {
+      // Times in ns below 2^62: a guest's bogus value cannot overflow the host's sums.
+      auto n = get_uint(b, key, uint64_t{1} << 62, true);
+      if (!n) return n.error().wrap("hello reply: boot");
+      *out = *n;
+    }
+    r.boot = t;
+  }
+  return r;
 }
 
 Result<ProcessSpec> parse_process_spec(const json& j) {

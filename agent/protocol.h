@@ -93,9 +93,21 @@ struct Hello {
   uint32_t min_version = kProtocolVersion;
   uint32_t max_version = kProtocolVersion;
 };
+// When the guest reached each step of its boot, on its own CLOCK_MONOTONIC (ns since the
+// guest kernel started its clock). `now` is taken as the reply is sent, so the host can
+// place the other steps on its own clock (runtime/vm/start_trace.h). 0 = not recorded.
+struct GuestBootTimes {
+  uint64_t now = 0;
+  uint64_t init = 0;     // PID 1 started
+  uint64_t modules = 0;  // kernel modules loaded
+  uint64_t rootfs = 0;   // shares and the container's root mounted
+  uint64_t listen = 0;   // agent listening
+  bool operator==(const GuestBootTimes&) const = default;
+};
 struct HelloReply {
   uint32_t version = 0;
   std::string agent;  // free text, e.g. "runvm-agent 0.1.0"
+  std::optional<GuestBootTimes> boot;
 };
 [[nodiscard]] std::string encode_hello(const Hello& h);
 [[nodiscard]] Result<Hello> decode_hello(std::string_view body);
@@ -230,11 +242,11 @@ struct ExitEvent {
 
 // The host side's reader (the guest is not trusted to finish what it starts):
 // waits at most `first_byte_ms` for the frame's first byte (-1: no limit), then
-// at most `rest_ms` (kFrameCompletionMs by default) for the rest. Errors: no first byte in time, ETIMEDOUT;
-// an incomplete frame at the deadline, EPROTO (the peer broke the protocol).
+// at most `rest_ms` (kFrameCompletionMs by default) for the rest. Errors: no first byte in time,
+// ETIMEDOUT; an incomplete frame at the deadline, EPROTO (the peer broke the protocol).
 inline constexpr int kFrameCompletionMs = 10000;
 [[nodiscard]] Result<Frame> read_frame_within(int fd, int first_byte_ms,
-                                             int rest_ms = kFrameCompletionMs);
+                                              int rest_ms = kFrameCompletionMs);
 
 // Frame bodies nest JSON at most this deep; deeper is a decoding error.
 inline constexpr int kMaxJsonDepth = 32;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "agent/guest_server.h"
+#include "base/monotonic.h"
 #include "guest-init/boot.h"
 #include "guest-init/container_setup.h"
 
@@ -32,6 +33,9 @@ std::string read_file(const char* path) {
 
 int main() {
   using namespace runvm;
+  // Sent to the host with the agent's hello: where the guest's part of a start goes.
+  agent::GuestBootTimes times;
+  times.init = monotonic_ns();
   if (auto s = guest::mount_early_filesystems(); !s) die(s.error().wrap("early mounts"));
   auto cfg = guest::parse_cmdline(read_file("/proc/cmdline"));
   if (!cfg) die(cfg.error().wrap("kernel command line"));
@@ -43,6 +47,7 @@ int main() {
   guest::GuestLauncher launcher(cfg->rootfs_target);
   agent::ServerOptions opts;
   opts.agent_name = "runvm-init";
+  opts.boot = times;
   agent::Server server(launcher, opts);
   server.set_listener(*listener);
   if (!cfg->agent_serial.empty()) {

@@ -75,6 +75,10 @@ struct VmConfig {
   std::optional<NetConfig> net;
   JailConfig jail;
 
+  // When runvm-vmm's main() began (CLOCK_MONOTONIC ns; 0: unknown). With it the VMM prints
+  // one "start trace" line as the guest is entered, read by the runtime (runtime/vm/start_trace.h).
+  uint64_t started_ns = 0;
+
   static constexpr unsigned kMaxCpus = 64;
 };
 

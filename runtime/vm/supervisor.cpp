@@ -27,6 +27,7 @@
 
 #include "agent/guest_contract.h"
 #include "agent/host_client.h"
+#include "base/monotonic.h"
 #include "base/new_pid_namespace.h"
 #include "base/unique_fd.h"
 #include "oci/parse.h"
@@ -37,6 +38,7 @@
 #include "runtime/vm/mountpoints.h"
 #include "runtime/vm/net_cleanup.h"
 #include "runtime/vm/oom_score_adj.h"
+#include "runtime/vm/start_trace.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
 #include "runtime/vm/volumes.h"
@@ -157,6 +159,14 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
   return pid;
 }
 
+std::string head_of(const std::string& path, size_t max) {
+  std::ifstream in(path, std::ios::binary);
+  std::string out(max, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(max));
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
+}
+
 std::string tail_of(const std::string& path, size_t max) {
   std::ifstream in(path);
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -190,6 +200,7 @@ class Supervisor {
     if (auto s = open_nic(); !s) return s;
     if (::mkdir(l_.vm_dir().c_str(), 0700) != 0 && errno != EEXIST)
       return Error::from_errno("mkdir " + l_.vm_dir());
+    trace_.vmm_spawn = monotonic_ns();
     auto pid = spawn_vmm(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
     if (!pid) return pid.error();
     vmm_ = *pid;
@@ -214,9 +225,15 @@ class Supervisor {
     }
     agent_fd_ = *fd;
     client_.emplace(agent_fd_);
-    if (auto h = client_->hello(); !h) return h.error().wrap("agent hello");
+    auto hello = client_->hello();
+    if (!hello) return hello.error().wrap("agent hello");
+    trace_.agent_ready = monotonic_ns();
+    if (hello->boot) place_guest_times(*hello->boot, trace_.agent_ready, trace_);
+    // The VMM prints its line before the guest runs: the log's head holds it.
+    (void)parse_vmm_start_line(head_of(l_.vmm_log(), 64 << 10), trace_);
     auto info = client_->create(plan_.id, config, /*stdin=*/true);
     if (!info) return info.error().wrap("agent create");
+    trace_.created = monotonic_ns();
     // From now on a guest that stops answering fails the request (within the control
     // socket's own 120 s) instead of holding the supervisor, and with it kill and delete.
     client_->set_call_timeout(kAgentCallTimeoutMs);
@@ -367,9 +384,18 @@ class Supervisor {
           (void)write_all(fd, d->bytes);  // a closed reader must not stop the container
         }
       } else if (auto* e = std::get_if<agent::ExitEvent>(&*ev)) {
-        if (e->process_id == "init") exit_ = e->status;
+        if (e->process_id == "init") {
+          exit_ = e->status;
+          trace_.exited = monotonic_ns();
+          save_trace();
+        }
       }
     }
+  }
+
+  // Best effort: the trace only serves `runvm --debug run` and the start benchmark.
+  void save_trace() {
+    (void)write_file_atomic(l_.start_trace(), to_json(trace_).dump() + "\n", 0644);
   }
 
   // The guest pty follows our terminal's size (polled: a console-socket pty's
@@ -455,6 +481,8 @@ class Supervisor {
     if (auto ok = attach_network(false); !ok) return ok.error();
     if (auto ok = client_->start(); !ok) return ok.error();
     started_ = true;
+    trace_.started = monotonic_ns();
+    save_trace();
     return Json::object();
   }
 
@@ -571,6 +599,7 @@ class Supervisor {
   bool stdin_open_ = true;
   int out_eof_ = 0;
   std::optional<agent::ExitStatus> exit_;
+  StartTrace trace_;
   std::optional<net::Tap> tap_;
   std::string guest_mac_;
   std::optional<net::NetAttachment> attachment_;

@@ -12,6 +12,7 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mountpoints.cpp
   ${CMAKE_CURRENT_LIST_DIR}/net_cleanup.cpp
   ${CMAKE_CURRENT_LIST_DIR}/oom_score_adj.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/start_trace.cpp
   ${CMAKE_CURRENT_LIST_DIR}/supervisor.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_layout.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_settings.cpp

@@ -24,6 +24,7 @@ class VmLayout {
   std::string vsock_socket() const { return vm_dir() + "/vsock.sock"; }
   std::string console_log() const { return vm_dir() + "/console.log"; }
   std::string vmm_log() const { return dir_ + "/vmm.log"; }
+  std::string start_trace() const { return dir_ + "/start-trace.json"; }  // start_trace.h
   // Placeholders the bind-mounted files are bound onto (volumes.h).
   std::string files_dir() const { return dir_ + "/files"; }
   // The ifindex of the link the guest NIC is attached to (net_cleanup.h).

@@ -52,6 +52,7 @@ class AgentServer : public ::testing::Test {
       HostLauncher launcher;
       ServerOptions o;
       o.keep_running = false;
+      o.boot = GuestBootTimes{.now = 0, .init = 10, .modules = 20, .rootfs = 30, .listen = 40};
       Server s(launcher, o);
       s.add_connection(sv[1]);
       s.add_connection(sv2[1]);
@@ -65,6 +66,11 @@ class AgentServer : public ::testing::Test {
     auto h = client_->hello();
     ASSERT_TRUE(h) << h.error().message;
     EXPECT_EQ(h->version, kProtocolVersion);
+    // The boot steps come with the hello, stamped with the agent's clock as it answered.
+    ASSERT_TRUE(h->boot);
+    EXPECT_EQ(h->boot->listen, 40u);
+    EXPECT_EQ(h->boot->init, 10u);
+    EXPECT_GT(h->boot->now, 1000u);
   }
   void TearDown() override {
     client_.reset();

@@ -117,9 +117,30 @@ TEST(Hello, ValidatesVersions) {
   EXPECT_FALSE(decode_hello(R"({"max_version":1})"));
   EXPECT_FALSE(decode_hello("[1,2]"));
   EXPECT_FALSE(decode_hello("{not json"));
-  auto r = decode_hello_reply(encode_hello_reply(HelloReply{1, "runvm-agent"}));
+  auto r = decode_hello_reply(encode_hello_reply(HelloReply{1, "runvm-agent", std::nullopt}));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->agent, "runvm-agent");
+  EXPECT_FALSE(r->boot);
+}
+
+TEST(Hello, ReplyCarriesTheGuestsBootSteps) {
+  GuestBootTimes t{.now = 900, .init = 100, .modules = 300, .rootfs = 500, .listen = 700};
+  auto r = decode_hello_reply(encode_hello_reply(HelloReply{1, "runvm-init", t}));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->boot);
+  EXPECT_EQ(*r->boot, t);
+  // Steps left out are 0 (not reached); anything but an object of small unsigned numbers
+  // is refused, naming the field.
+  auto partial = decode_hello_reply(R"({"version":1,"agent":"a","boot":{"now":5,"init":1}})");
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->boot->modules, 0u);
+  auto neg = decode_hello_reply(R"({"version":1,"agent":"a","boot":{"now":-5}})");
+  ASSERT_FALSE(neg);
+  EXPECT_NE(neg.error().message.find("boot"), std::string::npos) << neg.error().message;
+  EXPECT_FALSE(decode_hello_reply(R"({"version":1,"agent":"a","boot":[1]})"));
+  EXPECT_FALSE(decode_hello_reply(R"({"version":1,"agent":"a","boot":{"now":"1"}})"));
+  EXPECT_FALSE(
+      decode_hello_reply(R"({"version":1,"agent":"a","boot":{"now":18446744073709551615}})"));
 }
 
 TEST(ProcessSpec, ParsesTheOciFields) {

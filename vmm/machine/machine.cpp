@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/monotonic.h"
 #include "vmm/arch/x86_64/cpu_setup.h"
 #include "vmm/arch/x86_64/cpuid.h"
 #include "vmm/boot/kernel_image.h"
@@ -183,6 +184,10 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   }
 
   // 8. Run: one thread per vCPU plus the event loop thread; wait for the end.
+  if (cfg.started_ns != 0)
+    std::fprintf(stderr, "runvm-vmm: start trace: main=%llu guest_entry=%llu\n",
+                 static_cast<unsigned long long>(cfg.started_ns),
+                 static_cast<unsigned long long>(monotonic_ns()));
   std::thread loop_thread([&] {
     pthread_setname_np(pthread_self(), "vmm-loop");
     if (!loop.run()) stop.request(StopReason::VmmError, "event loop failed");

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/monotonic.h"
 #include "vmm/devices/pci_devices.h"
 #include "vmm/jail/fd_limits.h"
 #include "vmm/machine/machine.h"
@@ -19,9 +20,11 @@
 
 int main(int argc, char** argv) {
   using namespace runvm::vmm;
+  const uint64_t started_ns = runvm::monotonic_ns();
   ensure_std_fds_open();
   auto cfg = parse_flags(argc, argv);
   if (!cfg.config) return cfg.exit_code;
+  cfg.config->started_ns = started_ns;
   // Nothing the caller left open reaches the guest-facing code but the tap.
   std::vector<int> keep;
   if (cfg.config->net) keep.push_back(cfg.config->net->tap_fd);
