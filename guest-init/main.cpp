@@ -41,9 +41,12 @@ int main() {
   if (!cfg) die(cfg.error().wrap("kernel command line"));
   if (access(cfg->modules_list.c_str(), F_OK) == 0)
     if (auto s = guest::load_modules(cfg->modules_list); !s) die(s.error().wrap("modules"));
+  times.modules = monotonic_ns();
   if (auto s = guest::mount_shared_rootfs(*cfg); !s) die(s.error().wrap("shared rootfs"));
+  times.rootfs = monotonic_ns();
   auto listener = guest::listen_vsock(cfg->agent_port);
   if (!listener) die(listener.error().wrap("agent"));
+  times.listen = monotonic_ns();
   guest::GuestLauncher launcher(cfg->rootfs_target);
   agent::ServerOptions opts;
   opts.agent_name = "runvm-init";

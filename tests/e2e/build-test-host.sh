@@ -48,7 +48,7 @@ for t in ip tc; do
   install_binary "$root" "$(command -v $t)" "/bin/$t"
 done
 cp "$out/vmrun" "$out/console_recv" "$out/guest/vsock_tool" "$out/guest/nettool" "$root/e2e/bin/"
-cp "$out"/guest/vmlinuz-* "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
+cp "$out"/guest/vmlinuz-* "$out"/guest/vmlinux-cloud "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
 cp "$here"/scenarios/*.sh "$root/e2e/scenarios/"
 cp "$here/host/lib.sh" "$root/e2e/lib.sh"
 install -m 755 "$here/host/init.sh" "$root/init"

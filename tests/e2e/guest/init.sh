@@ -7,6 +7,9 @@
 #   e2e=panic        trigger a kernel panic through sysrq
 #   e2e=pci-garbage  write random bytes into the virtio/pvpanic PCI registers, power off
 #   e2e=fs-<what>    mount the fs.* shares and run /fs/<what>.sh (tests/e2e/guest/fs)
+#   e2e=start        bench/start-bench.sh's QEMU peer: mount the virtio-fs share "rootfs",
+#                    run start.cmd (commas for spaces; default /bin/echo
+#                    hello-from-start-bench) chrooted in it, power off
 #   e2e=net-serve    bring up the first NIC as e2e.ip/32 with a link route to e2e.gw (and
 #                    e2e.mtu), then serve nettool on port 5001 until told to quit
 # Every line the scenarios look for starts with "E2E-G".
@@ -77,6 +80,13 @@ case $mode in
   pci-garbage)
     vsock_tool pci-garbage "$(arg e2e.seed 1)" "$(arg e2e.rounds 2000)" 2>&1 | prefix E2E-GUEST-PCI
     ;;
+  start) # bench/start-bench.sh: what a minimal virtio-fs container start does (the host
+    # stamps each line as it arrives)
+    mkdir -p /mnt/root && mount -t virtiofs rootfs /mnt/root || echo "E2E-GUEST-START mount failed"
+    echo "E2E-GUEST-START rootfs mounted"
+    chroot /mnt/root $(arg start.cmd /bin/echo,hello-from-start-bench | tr , ' ')
+    echo "E2E-GUEST-START exited status=$?"
+    ;;
   fs-*) # shared-filesystem tests: tests/e2e/guest/fs/run.sh
     sh /fs/run.sh "${mode#fs-}" 2>&1 | prefix E2E-GUEST-FS
     ;;
@@ -100,7 +110,12 @@ case $mode in
   *) echo "E2E-GUEST unknown mode $mode" ;;
 esac
 [ -n "${vtrace:-}" ] && grep -v '^#' /sys/kernel/tracing/trace | tail -n 16 | sed 's/^ */E2E-GUEST-VTRACE /'
-case $mode in boot) ;; *) dmesg | tail -n 12 | sed 's/^/E2E-GUEST-DMESG /' ;; esac
+# e2e.dmesg=all: the whole kernel log (with initcall_debug, where the kernel's boot goes).
+if [ "$(arg e2e.dmesg tail)" = all ]; then
+  dmesg | sed 's/^/E2E-GUEST-DMESG /'
+else
+  case $mode in boot | start) ;; *) dmesg | tail -n 12 | sed 's/^/E2E-GUEST-DMESG /' ;; esac
+fi
 echo "E2E-GUEST-DONE mode=$mode"
 reboot -f
 sleep 10

@@ -5,13 +5,15 @@
 //     process exit is measured with CLOCK_MONOTONIC,
 //   - a timeout sends SIGUSR1 (runvm-vmm dumps its device state), prints every thread's
 //     wait channel, then SIGTERM 1 s later and SIGKILL 5 s after that (status=timeout),
-//   - the child's peak RSS comes from wait4()'s rusage.
+//   - the child's peak RSS comes from wait4()'s rusage,
+//   - with -s, every output line is also written to STAMPS as "<ms since spawn> <line>"
+//     (bench/start-bench.sh places a guest's steps with it).
 // It prints exactly one summary line on stdout:
 //   VMRUN status=exit:N|signal:N|timeout:<exit:N|signal:N> first_byte_ms=X marker_ms=Y exit_ms=Z
 //   maxrss_kb=K
 // (-1 for a value that was never reached) and exits 0 whenever the child could be run.
 //
-// usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] -- CMD ARGS...
+// usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] [-s STAMPS] -- CMD ARGS...
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +36,8 @@ static double now_ms(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] -- CMD ARGS...\n");
+  fprintf(stderr,
+          "usage: vmrun [-t TIMEOUT_S] [-m MARKER] [-o CONSOLE_LOG] [-s STAMPS] -- CMD ARGS...\n");
   exit(2);
 }
 
@@ -90,8 +93,9 @@ int main(int argc, char** argv) {
   double timeout_s = 120;
   const char* marker = NULL;
   const char* out_path = NULL;
+  const char* stamps_path = NULL;
   int opt;
-  while ((opt = getopt(argc, argv, "+t:m:o:")) != -1) {
+  while ((opt = getopt(argc, argv, "+t:m:o:s:")) != -1) {
     switch (opt) {
       case 't':
         timeout_s = atof(optarg);
@@ -101,6 +105,9 @@ int main(int argc, char** argv) {
         break;
       case 'o':
         out_path = optarg;
+        break;
+      case 's':
+        stamps_path = optarg;
         break;
       default:
         usage();
@@ -114,6 +121,11 @@ int main(int argc, char** argv) {
       fprintf(stderr, "vmrun: open %s: %s\n", out_path, strerror(errno));
       return 2;
     }
+  }
+  FILE* stamps = NULL;
+  if (stamps_path && !(stamps = fopen(stamps_path, "w"))) {
+    fprintf(stderr, "vmrun: open %s: %s\n", stamps_path, strerror(errno));
+    return 2;
   }
   // A SIGTERM to vmrun (an outer timeout) is passed on to the VMM.
   signal(SIGTERM, on_term);
@@ -139,8 +151,8 @@ int main(int argc, char** argv) {
   fcntl(p[0], F_SETFL, O_NONBLOCK);
 
   double first_byte = -1, marker_at = -1, exit_at = -1;
-  char line[4096];
-  size_t line_len = 0;
+  char line[4096], sline[4096];
+  size_t line_len = 0, sline_len = 0;
   int pipe_open = 1, timed_out = 0, status = 0, reaped = 0;
   double kill_at = -1, term_at = -1;
   struct rusage ru;
@@ -203,6 +215,17 @@ int main(int argc, char** argv) {
       if (w <= 0) break;
       off += w;
     }
+    // Stamped lines: the time a line's last byte arrived.
+    for (ssize_t i = 0; stamps && i < got; i++) {
+      char c = buf[i];
+      if (c == '\n' || sline_len + 1 >= sizeof sline) {
+        sline[sline_len] = 0;
+        fprintf(stamps, "%.1f %s\n", ts, sline);
+        sline_len = 0;
+      } else if (c != '\r') {
+        sline[sline_len++] = c;
+      }
+    }
     if (marker && marker_at < 0) {
       for (ssize_t i = 0; i < got; i++) {
         char c = buf[i];
@@ -223,6 +246,10 @@ int main(int argc, char** argv) {
         if (strstr(line, marker)) marker_at = ts;
       }
     }
+  }
+  if (stamps) {
+    if (sline_len > 0) fprintf(stamps, "%.1f %.*s\n", exit_at, (int)sline_len, sline);
+    fclose(stamps);
   }
   char how[32], st[64];
   if (!reaped)
