@@ -13,6 +13,7 @@ list(APPEND RUNVM_VMM_SOURCES
   arch/x86_64/cpuid.cpp
   arch/x86_64/cpu_setup.cpp
   boot/kernel_image.cpp
+  boot/mapped_file.cpp
   boot/linux_boot.cpp
   pci/pci_root.cpp
   pci/pci_config_space.cpp

@@ -10,6 +10,9 @@
 #   --modules-dir  that kernel's modules tree (default /lib/modules/VERSION)
 #   --output       initramfs file, gzip'd newc cpio (default runvm-initrd.img)
 #   --release-out  also write the kernel release the image was built for to this file
+#   --vmlinux-dir  also extract that kernel's bzImage (/boot/vmlinuz-VERSION beside the
+#                  modules tree) uncompressed into DIR/runvm-vmlinux-VERSION, which runvm
+#                  boots instead (extract-vmlinux.sh; a failure only warns)
 set -euo pipefail
 
 # Wanted modules, by name; their dependencies are added automatically. Modules
@@ -18,7 +21,7 @@ set -euo pipefail
 # pvpanic_pci: a guest panic (such as the agent, PID 1, dying) makes the VMM exit at once.
 WANTED="virtio_pci vsock vmw_vsock_virtio_transport fuse virtiofs 9pnet_virtio 9p overlay virtio_blk virtio_net virtio_rng virtio_console pvpanic_pci"
 
-init="" kver="" moddir="" output="runvm-initrd.img" extra="" release_out=""
+init="" kver="" moddir="" output="runvm-initrd.img" extra="" release_out="" vmlinux_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --init) init=$2; shift 2 ;;
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
     --output) output=$2; shift 2 ;;
     --extra-modules) extra=$2; shift 2 ;;
     --release-out) release_out=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --vmlinux-dir) vmlinux_dir=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "build-initramfs: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -98,3 +102,11 @@ find "$work" -mindepth 1 -exec touch -h -d @0 {} +
 mv "$output.tmp" "$output"
 [ -z "$release_out" ] || echo "$kver" > "$release_out"
 echo "build-initramfs: $output ($kver, ${#order[@]} modules)"
+if [ -n "$vmlinux_dir" ]; then
+  bz="${basedir%/}/boot/vmlinuz-$kver"
+  if sh "$(dirname "$0")/extract-vmlinux.sh" "$bz" "$vmlinux_dir/runvm-vmlinux-$kver"; then
+    echo "build-initramfs: $vmlinux_dir/runvm-vmlinux-$kver (uncompressed $bz)"
+  else
+    echo "build-initramfs: warning: no uncompressed kernel from $bz; runvm boots the bzImage" >&2
+  fi
+fi

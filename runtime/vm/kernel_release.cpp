@@ -23,7 +23,7 @@ bool read_at(int fd, void* buf, size_t len, off_t off) {
 
 }  // namespace
 
-Result<std::string> kernel_release(const std::string& path) {
+Result<std::string> kernel_version(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Error::from_errno("open " + path);
   char magic[4];
@@ -37,10 +37,15 @@ Result<std::string> kernel_release(const std::string& path) {
   char buf[kMaxVersion] = {};
   ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, static_cast<off_t>(rel) + 0x200);
   if (n <= 0) return Error(path + ": version string past the end of the file", ENOEXEC);
-  std::string version(buf, ::strnlen(buf, static_cast<size_t>(n)));
+  return std::string(buf, ::strnlen(buf, static_cast<size_t>(n)));
+}
+
+Result<std::string> kernel_release(const std::string& path) {
+  auto version = kernel_version(path);
+  if (!version) return version.error();
   // "6.1.0-27-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP ...": the release
   // is the first word.
-  std::string release = version.substr(0, version.find(' '));
+  std::string release = version->substr(0, version->find(' '));
   if (release.empty() || release.find('/') != std::string::npos)
     return Error(path + ": unreadable version string in the bzImage header", ENOEXEC);
   return release;
@@ -56,6 +61,10 @@ std::string image_release(std::string_view name) {
 
 std::string image_name_for(std::string_view release) {
   return "runvm-initrd-" + std::string(release) + ".img";
+}
+
+std::string vmlinux_name_for(std::string_view release) {
+  return "runvm-vmlinux-" + std::string(release);
 }
 
 }  // namespace runvm::runtime::vm

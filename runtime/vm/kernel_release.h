@@ -12,6 +12,11 @@
 
 namespace runvm::runtime::vm {
 
+// The whole version string of the bzImage at `path` ("6.1.0-27-cloud-amd64
+// (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 (2024-11-01)"):
+// two builds of one release differ in it. Errors as kernel_release().
+[[nodiscard]] Result<std::string> kernel_version(const std::string& path);
+
 // The release of the bzImage at `path`. ENOEXEC when the file is not a bzImage
 // with a version string (an ELF vmlinux has none), ENOENT/EACCES as open(2).
 [[nodiscard]] Result<std::string> kernel_release(const std::string& path);
@@ -21,5 +26,9 @@ namespace runvm::runtime::vm {
 
 // The versioned guest image name for a kernel release.
 [[nodiscard]] std::string image_name_for(std::string_view release);
+
+// "runvm-vmlinux-<release>": that kernel uncompressed, beside its guest image
+// (uncompressed_kernel.h).
+[[nodiscard]] std::string vmlinux_name_for(std::string_view release);
 
 }  // namespace runvm::runtime::vm

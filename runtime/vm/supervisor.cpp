@@ -69,7 +69,7 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
   std::vector<std::string> args = {
       s.vmm,
       "--kernel",
-      s.kernel,
+      s.boot_kernel.empty() ? s.kernel : s.boot_kernel,
       "--initrd",
       s.initrd,
       "--cmdline",

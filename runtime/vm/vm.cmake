@@ -14,6 +14,7 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/oom_score_adj.cpp
   ${CMAKE_CURRENT_LIST_DIR}/start_trace.cpp
   ${CMAKE_CURRENT_LIST_DIR}/supervisor.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/uncompressed_kernel.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_layout.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_settings.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_sizing.cpp

@@ -1,6 +1,7 @@
 #include "runtime/vm/vm_settings.h"
 
 #include "runtime/vm/kernel_release.h"
+#include "runtime/vm/uncompressed_kernel.h"
 
 #include <limits.h>
 #include <sys/stat.h>
@@ -170,13 +171,18 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
                        : s.image_dir) = path;
     return {};
   }
-  if (key == "vmm_seccomp" || key == "rootfs_writeback") {
+  if (key == "vmm_seccomp" || key == "rootfs_writeback" || key == "uncompressed_kernel") {
     // Annotations are strings: "true"/"false" count as booleans.
     bool b = false;
-    if (v.is_boolean()) b = v.get<bool>();
-    else if (v.is_string() && (v == "true" || v == "false")) b = v == "true";
-    else return bad("must be true or false");
-    (key == "vmm_seccomp" ? s.vmm_seccomp : s.rootfs_writeback) = b;
+    if (v.is_boolean())
+      b = v.get<bool>();
+    else if (v.is_string() && (v == "true" || v == "false"))
+      b = v == "true";
+    else
+      return bad("must be true or false");
+    (key == "vmm_seccomp"        ? s.vmm_seccomp
+     : key == "rootfs_writeback" ? s.rootfs_writeback
+                                 : s.uncompressed_kernel) = b;
     return {};
   }
   if (key == "rootfs_cache" || key == "volume_cache") {
@@ -265,8 +271,10 @@ nlohmann::json VmSettings::to_json() const {
                       {"vmm_seccomp", vmm_seccomp},
                       {"rootfs_cache", rootfs_cache},
                       {"rootfs_writeback", rootfs_writeback},
-                      {"volume_cache", volume_cache}};
+                      {"volume_cache", volume_cache},
+                      {"uncompressed_kernel", uncompressed_kernel}};
   if (!image_dir.empty()) j["image_dir"] = image_dir;
+  if (!boot_kernel.empty()) j["boot_kernel"] = boot_kernel;
   return j;
 }
 
@@ -275,6 +283,9 @@ Result<VmSettings> VmSettings::from_json(const nlohmann::json& j) {
   if (!j.is_object()) return Error("VM settings: not an object", EINVAL);
   for (const auto& [k, v] : j.items())
     if (auto ok = apply(s, k, v, "VM settings"); !ok) return ok.error();
+  // Only ever derived (resolve_vm_settings), never taken from a config or an annotation.
+  if (auto it = j.find("boot_kernel"); it != j.end() && it->is_string())
+    s.boot_kernel = it->get<std::string>();
   return s;
 }
 
@@ -354,6 +365,10 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
   if (!s.initrd.empty() && !is_file(s.initrd))
     return Error("guest image " + s.initrd + ": no such file", ENOENT);
   if (auto ok = resolve_image(s, images, system_config); !ok) return ok.error();
+  s.boot_kernel = s.kernel;
+  if (s.uncompressed_kernel && !s.initrd.empty())
+    if (auto copy = uncompressed_kernel_for(s.kernel, fs::path(s.initrd).parent_path().string()))
+      s.boot_kernel = *copy;
   if (!is_file(s.vmm))
     return Error("runvm-vmm " + s.vmm + ": no such file (<prefix>/libexec/runvm/runvm-vmm, " +
                      "or \"vmm\" in " + system_config + ")",

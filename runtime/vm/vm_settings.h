@@ -2,7 +2,7 @@
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
 // ({"vmm","kernel","initrd","image_dir","memory_mib","vcpus","boot_timeout_s",
 // "max_memory_mib","max_vcpus","vmm_seccomp","annotation_dirs","rootfs_cache",
-// "rootfs_writeback","volume_cache"}; "kernel" may be a
+// "rootfs_writeback","volume_cache","uncompressed_kernel"}; "kernel" may be a
 // glob: the newest match), then the bundle's `io.runvm.vm.<key>`
 // annotations, later ones winning. Annotations may not choose the VMM or the
 // maxima, may not ask for more memory or vCPUs than the maxima (default: the
@@ -12,7 +12,8 @@
 // such as an initramfs in /boot, into guest memory, where the guest reads it).
 // Without "initrd", the guest image is runvm-initrd-<release>.img for the kernel's
 // release (kernel_release.h) from "image_dir", /var/lib/runvm or <prefix>/lib/runvm;
-// an image named for another release is refused.
+// an image named for another release is refused. When that image's directory holds the
+// kernel's extracted ELF copy (uncompressed_kernel.h), runvm-vmm boots the copy.
 #pragma once
 
 #include <cstdint>
@@ -46,13 +47,18 @@ struct VmSettings {
   uint64_t max_memory_mib = 1u << 20;  // what annotations and sizing may reach
   unsigned max_vcpus = 64;
   bool vmm_seccomp = true;  // false: runvm-vmm --no-seccomp (vmm/jail/README.md)
-  std::string image_dir;     // searched first for runvm-initrd-<kernel release>.img
+  std::string image_dir;    // searched first for runvm-initrd-<kernel release>.img
   // virtio-fs caching (`--fs ...:cache=MODE[:writeback]`, vmm/devices/virtio/fs/README.md):
   // the rootfs is written by this container alone, so the guest may keep what it read and
   // wrote; volumes are shared with the host and see its changes within a second.
   std::string rootfs_cache = kDefaultRootfsCache;  // none | auto | always
   bool rootfs_writeback = kDefaultRootfsWriteback;
   std::string volume_cache = "auto";
+  // Boot the kernel's extracted ELF copy when the guest image's directory has a current one
+  // (uncompressed_kernel.h); false boots the bzImage itself.
+  bool uncompressed_kernel = true;
+  // What runvm-vmm boots: `kernel` or that copy (set by resolve_vm_settings only).
+  std::string boot_kernel;
 
   [[nodiscard]] nlohmann::json to_json() const;
   [[nodiscard]] static Result<VmSettings> from_json(const nlohmann::json& j);

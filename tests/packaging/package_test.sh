@@ -67,6 +67,14 @@ if [ -d "/lib/modules/$rel" ]; then
   else
     fail "the hook's image differs from the package's (or is missing): $(ls -l "$tmp/var" 2>&1) $(cat "$tmp/hook.log")"
   fi
+  # With it, the kernel uncompressed and its stamp (runtime/vm/uncompressed_kernel.h).
+  if [ -f "/boot/vmlinuz-$rel" ]; then
+    [ "$(head -c 4 "$tmp/var/runvm-vmlinux-$rel" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] ||
+      fail "the hook extracted no ELF kernel runvm-vmlinux-$rel: $(cat "$tmp/hook.log")"
+    [ "$(head -n 1 "$tmp/var/runvm-vmlinux-$rel.source")" = "$(wc -c <"/boot/vmlinuz-$rel")" ] ||
+      fail "runvm-vmlinux-$rel.source does not give the bzImage's size: $(cat "$tmp/var/runvm-vmlinux-$rel.source")"
+    ok "kernel postinst hook extracted runvm-vmlinux-$rel ($(wc -c <"$tmp/var/runvm-vmlinux-$rel") bytes)"
+  fi
   # The package's postinst (configure) builds an image for every installed cloud kernel.
   dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst >"$tmp/postinst"
   RUNVM_IMAGE_DIR=$tmp/var-postinst PATH=$root/usr/sbin:$PATH sh "$tmp/postinst" configure \
@@ -77,6 +85,7 @@ if [ -d "/lib/modules/$rel" ]; then
   ok "postinst configure built $(ls "$tmp/var-postinst" | wc -l) image(s)"
   PATH=$root/usr/sbin:$PATH "$root/etc/kernel/postrm.d/runvm" "$rel"
   [ -e "$tmp/var/runvm-initrd-$rel.img" ] && fail "postrm.d hook left the image"
+  [ -e "$tmp/var/runvm-vmlinux-$rel" ] && fail "postrm.d hook left the uncompressed kernel"
   "$root/usr/sbin/runvm-update-image" --dir "$tmp/var" no-such-kernel >/dev/null 2>&1 &&
     fail "runvm-update-image accepted a kernel that is not installed"
   unset RUNVM_IMAGE_DIR

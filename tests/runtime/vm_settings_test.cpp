@@ -242,6 +242,56 @@ TEST_F(VmSettingsTest, GuestImageFollowsTheKernelRelease) {
   EXPECT_NE(none.error().message.find("no file matches"), std::string::npos);
 }
 
+// runvm-vmm boots the kernel's extracted ELF copy beside the guest image only while the
+// copy's stamp names this very bzImage (size and whole version string).
+TEST_F(VmSettingsTest, BootsTheUncompressedCopyOnlyWhileItMatches) {
+  fs::create_directories(dir_ + "/boot");
+  fs::create_directories(dir_ + "/var");
+  const std::string version =
+      "6.1.0-10-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP "
+      "PREEMPT_DYNAMIC Debian 6.1.190-1 (2026-10-01)";
+  const std::string bz = dir_ + "/boot/vmlinuz-6.1.0-10-cloud-amd64";
+  write_bzimage(bz, version);
+  std::ofstream(dir_ + "/var/runvm-initrd-6.1.0-10-cloud-amd64.img") << "img";
+  const std::string copy = dir_ + "/var/runvm-vmlinux-6.1.0-10-cloud-amd64";
+  std::ofstream(copy) << "\x7f"
+                         "ELF";
+  const std::string path = dir_ + "/uk-config.json";
+  std::ofstream(path) << R"({"vmm":")" << dir_ << R"(/images/runvm-vmm","kernel":")" << bz
+                      << R"(","image_dir":")" << dir_ << R"(/var"})";
+  auto stamp = [&](uint64_t size, const std::string& v) {
+    std::ofstream(copy + ".source") << size << "\n" << v << "\n";
+  };
+  const uint64_t size = fs::file_size(bz);
+  // No stamp: the bzImage.
+  auto none = resolve_vm_settings({}, path);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(none->boot_kernel, bz);
+  stamp(size, version);
+  auto fresh = resolve_vm_settings({}, path);
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  EXPECT_EQ(fresh->kernel, bz);  // still what the release and the image follow
+  EXPECT_EQ(fresh->boot_kernel, copy);
+  // The plan keeps it across the supervisor's exec.
+  auto back = VmSettings::from_json(fresh->to_json());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->boot_kernel, copy);
+  // Turned off by the host or the bundle.
+  auto off = resolve_vm_settings({{"io.runvm.vm.uncompressed_kernel", "false"}}, path);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_EQ(off->boot_kernel, bz);
+  // The same release rebuilt (another version string or size): the copy is stale.
+  stamp(size, "6.1.0-10-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP Debian 6.1.191-1");
+  EXPECT_EQ(resolve_vm_settings({}, path)->boot_kernel, bz);
+  stamp(size + 1, version);
+  EXPECT_EQ(resolve_vm_settings({}, path)->boot_kernel, bz);
+  // A bundle cannot name the file runvm-vmm boots.
+  stamp(size, version);
+  auto named = resolve_vm_settings({{"io.runvm.vm.boot_kernel", "/etc/shadow"}}, path);
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(named->boot_kernel, copy);
+}
+
 TEST_F(VmSettingsTest, SizingStaysWithinTheHostMaxima) {
   VmSettings s;
   s.memory_mib = 512;

@@ -126,25 +126,4 @@ Result<LoadedKernel> load_kernel(const GuestMemory& mem, std::span<const uint8_t
   return load_bzimage(mem, image);
 }
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error::from_errno("open " + path);
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return Error::from_errno("stat " + path);
-  if (!S_ISREG(st.st_mode)) return Error(path + ": not a regular file");
-  std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = ::read(fd.get(), buf.data() + got, buf.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::from_errno("read " + path);
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  buf.resize(got);
-  return buf;
-}
-
 }  // namespace runvm::vmm::boot

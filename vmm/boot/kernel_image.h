@@ -36,7 +36,4 @@ struct LoadedKernel {
 [[nodiscard]] Result<LoadedKernel> load_kernel(const GuestMemory& mem,
                                                std::span<const uint8_t> image);
 
-// Reads a whole file (kernel, initrd).
-[[nodiscard]] Result<std::vector<uint8_t>> read_file(const std::string& path);
-
 }  // namespace runvm::vmm::boot

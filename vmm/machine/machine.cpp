@@ -15,6 +15,7 @@
 #include "vmm/arch/x86_64/cpuid.h"
 #include "vmm/boot/kernel_image.h"
 #include "vmm/boot/linux_boot.h"
+#include "vmm/boot/mapped_file.h"
 #include "vmm/event/event_loop.h"
 #include "vmm/jail/fd_limits.h"
 #include "vmm/jail/jail.h"
@@ -90,11 +91,11 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   kvm::Vcpu::install_kick_handler();
 
   // 2. Kernel and initrd files, before anything is created.
-  auto kernel = boot::read_file(cfg.kernel);
+  auto kernel = boot::MappedFile::open(cfg.kernel);
   if (!kernel) return std::move(kernel).error().wrap("kernel");
-  std::vector<uint8_t> initrd;
+  boot::MappedFile initrd;
   if (!cfg.initrd.empty()) {
-    auto r = boot::read_file(cfg.initrd);
+    auto r = boot::MappedFile::open(cfg.initrd);
     if (!r) return std::move(r).error().wrap("initrd");
     initrd = std::move(*r);
   }
@@ -149,8 +150,8 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
 
   // 5. Boot tables and kernel in guest memory.
   boot::LinuxBootInput in;
-  in.kernel = *kernel;
-  in.initrd = initrd;
+  in.kernel = kernel->bytes();
+  in.initrd = initrd.bytes();
   in.cmdline = cfg.cmdline;
   in.cpus = cfg.cpus;
   in.pci_intx = devices.pci_root().intx_routes();
@@ -161,8 +162,8 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   if (!boot) return std::move(boot).error();
   // The images now live in guest memory; keep the VMM's own RSS small.
   in = {};
-  std::vector<uint8_t>().swap(*kernel);
-  std::vector<uint8_t>().swap(initrd);
+  kernel->reset();
+  initrd.reset();
 
   // 6. vCPUs.
   std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
