@@ -6,6 +6,8 @@
 # line appeared, exit = the command exited. Steps:
 #   runvm                  `runvm --debug run`'s start trace (runtime/vm/start_trace.h), whose
 #                          origin is the run command's start, a few ms after the spawn
+#   runvm-bzimage          the same, booting the compressed bzImage rather than the
+#                          uncompressed copy beside the guest image (uncompressed_kernel=false)
 #   qemu-microvm-virtiofsd QEMU -M microvm,pcie=on or q35, with vhost-user-fs-pci
 #   qemu-q35-virtiofsd     (1024-entry queue), each with Debian's virtiofsd started first,
 #                          booting the same cloud kernel with the e2e guest's init (e2e=start):
@@ -19,18 +21,20 @@
 . /e2e/lib.sh
 N=$(arg start.n 5)
 MEM=$(arg start.mem 256)
-PEERS=$(arg start.peers runvm,qemu-microvm-virtiofsd,qemu-q35-virtiofsd | tr , ' ')
+PEERS=$(arg start.peers runvm,runvm-bzimage,qemu-microvm-virtiofsd,qemu-q35-virtiofsd | tr , ' ')
 T=${E2E_TIMEOUT:-300}
 top=/tmp/startbench
 mkdir -p $top
 echo "E2E-BENCH start config n=$N mem=$MEM cpus=1 peers=$(echo $PEERS | tr ' ' ,)"
-# size_vm BUNDLE: the same memory and one vCPU as the QEMU peers.
+# size_vm BUNDLE ["more annotations"]: the same memory and one vCPU as the QEMU peers.
 size_vm() {
-  sed -i 's|"ociVersion": "\([^"]*\)",|"ociVersion": "\1", "annotations": {"io.runvm.vm.memory_mib": "'"$MEM"'", "io.runvm.vm.vcpus": "1"},|' "$1/config.json"
+  sed -i 's|"ociVersion": "\([^"]*\)",|"ociVersion": "\1", "annotations": {"io.runvm.vm.memory_mib": "'"$MEM"'", "io.runvm.vm.vcpus": "1"'"${2:-}"'},|' "$1/config.json"
   grep -q memory_mib "$1/config.json" || fail "could not size the VM in $1/config.json"
 }
 make_bundle $top/hello '["/bin/echo","hello-from-start-bench"]'
 size_vm $top/hello
+make_bundle $top/hello-bz '["/bin/echo","hello-from-start-bench"]'
+size_vm $top/hello-bz ', "io.runvm.vm.uncompressed_kernel": "false"'
 make_bundle $top/idle '["/bin/sleep","600"]'
 size_vm $top/idle
 
@@ -73,9 +77,11 @@ while [ $i -le "$N" ]; do
     cd "$d"
     steps=""
     case $p in
-      runvm)
+      runvm | runvm-bzimage)
+        b=$top/hello
+        [ $p = runvm ] || b=$top/hello-bz
         vmrun -t "$T" -m hello-from-start-bench -o console.log -- \
-          runvm --debug --log "$d/runvm.log" --root "$ROOT" run -b $top/hello "s$i" \
+          runvm --debug --log "$d/runvm.log" --root "$ROOT" run -b $b "s$i" \
           >vmrun.out 2>run.err
         vmrun_parse
         steps=$(grep -a -o 'start trace (ms): [^"]*' runvm.log | tail -n 1 | sed 's/^start trace (ms): //')
@@ -104,6 +110,7 @@ done
 
 # Memory of one idle container per peer.
 for p in $PEERS; do
+  [ $p != runvm-bzimage ] || continue
   d=$top/$p-mem
   mkdir -p "$d"
   cd "$d"

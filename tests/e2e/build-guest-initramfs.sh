@@ -2,8 +2,7 @@
 # Builds the e2e guest initramfs for each Debian guest kernel flavour:
 #   OUTDIR/guest-cloud.cpio.gz   (linux-image-cloud-amd64's modules)
 #   OUTDIR/guest-generic.cpio.gz (linux-image-amd64's modules)
-# plus OUTDIR/vmlinuz-cloud and OUTDIR/vmlinuz-generic (copies of the matching kernels) and
-# OUTDIR/vmlinux-cloud and -generic (those kernels uncompressed, packaging/guest/extract-vmlinux.sh).
+# plus OUTDIR/vmlinuz-cloud and OUTDIR/vmlinuz-generic (copies of the matching kernels).
 # Contents: busybox-static, the virtio-pci/vsock/rng/pvpanic/net modules (dependency order),
 # tests/e2e/guest/vsock_tool and nettool (static) and tests/e2e/guest/init.sh as /init.
 # usage: build-guest-initramfs.sh OUTDIR [cloud|generic ...]
@@ -16,8 +15,7 @@ flavours=("$@")
 ((${#flavours[@]})) || flavours=(cloud generic)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-# virtio_mmio: QEMU -M microvm's devices (bench/start-bench.sh).
-GUEST_MODULES=(virtio_pci virtio_mmio vmw_vsock_virtio_transport virtio_rng pvpanic_pci virtio_net)
+GUEST_MODULES=(virtio_pci vmw_vsock_virtio_transport virtio_rng pvpanic_pci virtio_net)
 # Shared-filesystem tests (tests/e2e/guest/fs): virtio-fs in both kernels, 9p only in generic.
 FS_MODULES_cloud=(virtiofs)
 FS_MODULES_generic=(virtiofs 9pnet_virtio 9p)
@@ -47,8 +45,6 @@ for fl in "${flavours[@]}"; do
   install -m 755 "$here/guest/init.sh" "$root/init"
   make_cpio "$root" "$out/guest-$fl.cpio.gz"
   cp "$kernel" "$out/vmlinuz-$fl"
-  # The same kernel uncompressed (ELF), as runvm boots it when the image has it.
-  sh "$here/../../packaging/guest/extract-vmlinux.sh" "$kernel" "$out/vmlinux-$fl"
   rm -rf "$root"
   trap - EXIT
   echo "guest initramfs: $out/guest-$fl.cpio.gz ($kver)"

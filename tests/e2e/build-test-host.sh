@@ -8,6 +8,7 @@
 #   scripts; /init from tests/e2e/host/init.sh; with runvm, containerd + its runc shim + ctr
 #   and a busybox OCI image archive (tests/e2e/lib/make-oci-image.sh).
 # usage: build-test-host.sh OUTDIR [--vmm PATH] [--runvm PATH] [--runvm-initrd IMG] [--deb DEB]
+#   (--runvm-initrd: IMG's runvm-vmlinux-<release> for the test host's kernel comes along)
 #                           [--bench SCRIPT] [--no-qemu]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,7 +49,7 @@ for t in ip tc; do
   install_binary "$root" "$(command -v $t)" "/bin/$t"
 done
 cp "$out/vmrun" "$out/console_recv" "$out/guest/vsock_tool" "$out/guest/nettool" "$root/e2e/bin/"
-cp "$out"/guest/vmlinuz-* "$out"/guest/vmlinux-cloud "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
+cp "$out"/guest/vmlinuz-* "$out"/guest/guest-*.cpio.gz "$root/e2e/guest/"
 cp "$here"/scenarios/*.sh "$root/e2e/scenarios/"
 cp "$here/host/lib.sh" "$root/e2e/lib.sh"
 install -m 755 "$here/host/init.sh" "$root/init"
@@ -56,6 +57,12 @@ install -m 755 "$here/host/init.sh" "$root/init"
 [ -z "$vmm" ] || install_binary "$root" "$vmm" /e2e/bin/runvm-vmm
 [ -z "$runvm" ] || install_binary "$root" "$runvm" /e2e/bin/runvm
 [ -z "$initrd" ] || cp "$initrd" "$root/e2e/bin/runvm-initrd.img"
+# The test host's kernel uncompressed, when the build extracted it beside the image: runvm
+# boots it instead of /boot's bzImage (runtime/vm/uncompressed_kernel.h).
+if [ -n "$initrd" ] && [ -f "$(dirname "$initrd")/runvm-vmlinux-$host_kver.source" ]; then
+  cp "$(dirname "$initrd")/runvm-vmlinux-$host_kver" "$(dirname "$initrd")/runvm-vmlinux-$host_kver.source" \
+    "$root/e2e/bin/"
+fi
 # The package as dpkg would unpack it (maintainer scripts aside: the guest image it ships is
 # the one for this kernel), with the shared libraries its runvm links.
 if [ -n "$deb" ]; then
