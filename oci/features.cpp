@@ -15,16 +15,26 @@ namespace {
 
 constexpr VmKnob kKnobs[] = {
     {kAnnotationMemoryMib, KnobType::kPositiveInt, "",
-     "guest memory in MiB (integer, 64..1048576; default 256)"},
-    {kAnnotationVcpus, KnobType::kPositiveInt, "", "number of vCPUs (integer, 1..255; default 1)"},
+     "guest memory in MiB (64..1048576; default 512 plus the container's memory limit), up to "
+     "the host's max_memory_mib"},
+    {kAnnotationVcpus, KnobType::kPositiveInt, "",
+     "vCPUs (1..64; default 1 plus ceil(cpu quota/period)), up to the host's max_vcpus"},
     {kAnnotationKernel, KnobType::kAbsolutePath, "",
-     "guest kernel image (absolute path; default: the installed runvm guest kernel)"},
+     "guest kernel: a file in the guest image's directory or the host's annotation_dirs, or a "
+     "vmlinuz*/vmlinux* next to the configured kernel"},
     {kAnnotationInitrd, KnobType::kAbsolutePath, "",
-     "guest initramfs (absolute path; default: the installed runvm guest initramfs)"},
-    {kAnnotationKernelParams, KnobType::kString, "",
-     "extra guest kernel command line parameters, appended to runvm's"},
-    {kAnnotationSharedFs, KnobType::kEnum, "virtiofs|9p",
-     "how the rootfs is shared into the guest (virtiofs or 9p; default virtiofs)"},
+     "guest image: a file in the guest image's directory or the host's annotation_dirs"},
+    {kAnnotationBootTimeout, KnobType::kPositiveInt, "",
+     "seconds the guest agent has to answer after the VM starts (1..3600; default 180)"},
+    {kAnnotationRootfsCache, KnobType::kEnum, "none|auto|always",
+     "virtio-fs cache mode of the rootfs (default always)"},
+    {kAnnotationRootfsWriteback, KnobType::kEnum, "true|false",
+     "virtio-fs writeback caching of the rootfs (default false)"},
+    {kAnnotationVolumeCache, KnobType::kEnum, "none|auto|always",
+     "virtio-fs cache mode of bind-mounted host directories (default auto)"},
+    {kAnnotationUncompressedKernel, KnobType::kEnum, "true|false",
+     "boot the kernel's uncompressed copy beside the guest image when it is current "
+     "(default true)"},
 };
 
 struct IntRange {
@@ -33,7 +43,8 @@ struct IntRange {
 
 IntRange int_range(std::string_view name) {
   if (name == kAnnotationMemoryMib) return {64, 1048576};
-  if (name == kAnnotationVcpus) return {1, 255};
+  if (name == kAnnotationVcpus) return {1, 64};
+  if (name == kAnnotationBootTimeout) return {1, 3600};
   return {1, UINT64_MAX};
 }
 

@@ -21,8 +21,11 @@ inline constexpr std::string_view kAnnotationMemoryMib = "io.runvm.vm.memory_mib
 inline constexpr std::string_view kAnnotationVcpus = "io.runvm.vm.vcpus";
 inline constexpr std::string_view kAnnotationKernel = "io.runvm.vm.kernel";
 inline constexpr std::string_view kAnnotationInitrd = "io.runvm.vm.initrd";
-inline constexpr std::string_view kAnnotationKernelParams = "io.runvm.vm.kernel_params";
-inline constexpr std::string_view kAnnotationSharedFs = "io.runvm.vm.shared_fs";
+inline constexpr std::string_view kAnnotationBootTimeout = "io.runvm.vm.boot_timeout_s";
+inline constexpr std::string_view kAnnotationRootfsCache = "io.runvm.vm.rootfs_cache";
+inline constexpr std::string_view kAnnotationRootfsWriteback = "io.runvm.vm.rootfs_writeback";
+inline constexpr std::string_view kAnnotationVolumeCache = "io.runvm.vm.volume_cache";
+inline constexpr std::string_view kAnnotationUncompressedKernel = "io.runvm.vm.uncompressed_kernel";
 
 enum class KnobType { kPositiveInt, kAbsolutePath, kString, kEnum };
 
@@ -33,8 +36,10 @@ struct VmKnob {
   std::string_view description;  // one line, shown by `runvm features`
 };
 
-// Every io.runvm.vm.* annotation runvm accepts. validate() reports any other
-// io.runvm.vm.* key as unknown, and values that do not fit the knob's type.
+// Every io.runvm.vm.* annotation runvm accepts, exactly the keys runtime/vm/vm_settings.h
+// takes from a bundle (tests/runtime/vm_settings_test.cpp holds the two together).
+// validate() reports any other io.runvm.vm.* key as unknown, and values that do not fit
+// the knob's type.
 [[nodiscard]] std::span<const VmKnob> vm_knobs();
 [[nodiscard]] const VmKnob* find_vm_knob(std::string_view name);
 // nullopt if `value` fits the knob, else the reason ("must be a positive integer").

@@ -48,7 +48,7 @@ TEST(Features, VmKnobsAreListed) {
   json knobs = features()["org.runvm"]["vmAnnotations"];
   ASSERT_TRUE(knobs.is_object());
   for (auto name : {kAnnotationMemoryMib, kAnnotationVcpus, kAnnotationKernel, kAnnotationInitrd,
-                    kAnnotationKernelParams}) {
+                    kAnnotationRootfsCache, kAnnotationUncompressedKernel}) {
     ASSERT_TRUE(knobs.contains(std::string(name))) << name;
     EXPECT_FALSE(knobs[std::string(name)].get<std::string>().empty());
   }
@@ -73,15 +73,18 @@ TEST(Features, KnobValues) {
   EXPECT_TRUE(check_vm_knob(*mem, "").has_value());
   const VmKnob* cpus = find_vm_knob(kAnnotationVcpus);
   ASSERT_NE(cpus, nullptr);
-  EXPECT_EQ(check_vm_knob(*cpus, "256").value_or(""),
-            "must be an integer in [1, 255], got \"256\"");
+  EXPECT_EQ(check_vm_knob(*cpus, "65").value_or(""), "must be an integer in [1, 64], got \"65\"");
   const VmKnob* kernel = find_vm_knob(kAnnotationKernel);
   ASSERT_NE(kernel, nullptr);
   EXPECT_EQ(check_vm_knob(*kernel, "vmlinuz").value_or(""), "must be an absolute path");
-  const VmKnob* fs = find_vm_knob(kAnnotationSharedFs);
-  ASSERT_NE(fs, nullptr);
-  EXPECT_FALSE(check_vm_knob(*fs, "virtiofs").has_value());
-  EXPECT_EQ(check_vm_knob(*fs, "nfs").value_or(""), "must be one of virtiofs,9p, got \"nfs\"");
+  const VmKnob* cache = find_vm_knob(kAnnotationRootfsCache);
+  ASSERT_NE(cache, nullptr);
+  EXPECT_FALSE(check_vm_knob(*cache, "auto").has_value());
+  EXPECT_EQ(check_vm_knob(*cache, "lots").value_or(""),
+            "must be one of none,auto,always, got \"lots\"");
+  // Knobs the runtime never read are gone: a bundle naming them is told so.
+  EXPECT_EQ(find_vm_knob("io.runvm.vm.kernel_params"), nullptr);
+  EXPECT_EQ(find_vm_knob("io.runvm.vm.shared_fs"), nullptr);
   EXPECT_EQ(find_vm_knob("io.runvm.vm.nope"), nullptr);
 }
 

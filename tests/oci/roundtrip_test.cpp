@@ -60,8 +60,8 @@ constexpr const char* kEveryField = R"JSON({
   },
   "annotations": {"com.example.key1": "value1", "io.runvm.vm.memory_mib": "512",
                   "io.runvm.vm.vcpus": "2", "io.runvm.vm.kernel": "/boot/vmlinuz",
-                  "io.runvm.vm.initrd": "/boot/initrd.img", "io.runvm.vm.kernel_params": "quiet",
-                  "io.runvm.vm.shared_fs": "9p"},
+                  "io.runvm.vm.initrd": "/boot/initrd.img", "io.runvm.vm.rootfs_cache": "auto",
+                  "io.runvm.vm.uncompressed_kernel": "false"},
   "linux": {
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 32000}],
     "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 32000}],

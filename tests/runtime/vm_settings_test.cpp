@@ -6,11 +6,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "tests/runtime/test_support.h"
 
+#include "oci/features.h"
 #include "runtime/vm/kernel_release.h"
 #include "runtime/vm/vm_sizing.h"
 
@@ -290,6 +293,37 @@ TEST_F(VmSettingsTest, BootsTheUncompressedCopyOnlyWhileItMatches) {
   auto named = resolve_vm_settings({{"io.runvm.vm.boot_kernel", "/etc/shadow"}}, path);
   ASSERT_TRUE(named) << named.error().message;
   EXPECT_EQ(named->boot_kernel, copy);
+}
+
+// `runvm features` and validate() (oci/features.h) list exactly the annotations this file
+// honours: every knob changes a setting, and every setting a bundle may choose is a knob.
+TEST_F(VmSettingsTest, EveryAdvertisedAnnotationIsHonoured) {
+  const std::string path = config(R"(,"max_memory_mib":4096,"max_vcpus":4)");
+  auto base = resolve_vm_settings({}, path);
+  ASSERT_TRUE(base) << base.error().message;
+  const std::map<std::string, std::string> samples = {{"memory_mib", "1024"},
+                                                      {"vcpus", "3"},
+                                                      {"kernel", dir_ + "/images/other-kernel"},
+                                                      {"initrd", dir_ + "/images/other-kernel"},
+                                                      {"boot_timeout_s", "60"},
+                                                      {"rootfs_cache", "none"},
+                                                      {"rootfs_writeback", "true"},
+                                                      {"volume_cache", "always"},
+                                                      {"uncompressed_kernel", "false"}};
+  for (const auto& knob : oci::vm_knobs()) {
+    const std::string key(knob.name.substr(oci::kVmAnnotationPrefix.size()));
+    ASSERT_TRUE(samples.count(key)) << "no sample value for " << knob.name;
+    EXPECT_FALSE(oci::check_vm_knob(knob, samples.at(key)).has_value()) << knob.name;
+    auto s = resolve_vm_settings({{std::string(knob.name), samples.at(key)}}, path);
+    ASSERT_TRUE(s) << knob.name << ": " << s.error().message;
+    EXPECT_NE(s->to_json()[key], base->to_json()[key]) << knob.name << " changed nothing";
+  }
+  const std::set<std::string> host_only = {"vmm",         "max_memory_mib", "max_vcpus",
+                                           "vmm_seccomp", "image_dir",      "boot_kernel"};
+  const nlohmann::json all = base->to_json();
+  for (const auto& [key, value] : all.items())
+    EXPECT_TRUE(host_only.count(key) || oci::find_vm_knob("io.runvm.vm." + key))
+        << key << " is a setting but not an annotation runvm advertises";
 }
 
 TEST_F(VmSettingsTest, SizingStaysWithinTheHostMaxima) {
