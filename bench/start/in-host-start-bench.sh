@@ -124,6 +124,10 @@ for p in $PEERS; do
       set -- $(rss_split "$vmm")
       helper=$(rss_split "$sup" | cut -d' ' -f1)
       echo "E2E-BENCH start-mem peer=$p vmm_rss_kb=$1 guest_ram_rss_kb=$2 overhead_kb=$(($1 - $2)) helper_kb=$helper"
+      # Where the VMM's own memory is: its largest mappings but the guest RAM, by RSS.
+      awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6; if (name == "") name = "[anon]" }
+           /^Size:/ { size = $2 } /^Rss:/ { print $2 " kB of " size " kB " name }' \
+        "/proc/$vmm/smaps" | sort -rn | sed -n '2,9p' | sed "s/^/E2E-BENCH-LOG $p vmm mapping: /"
       runvm --root "$ROOT" kill idle KILL >/dev/null 2>&1
       sleep 1
       runvm --root "$ROOT" delete -f idle >/dev/null 2>&1
