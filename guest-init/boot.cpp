@@ -117,24 +117,68 @@ Status mount_early_filesystems() {
   return {};
 }
 
-std::vector<std::string> parse_module_list(std::string_view text) {
-  std::vector<std::string> out;
+std::vector<ModuleEntry> parse_module_list(std::string_view text) {
+  std::vector<ModuleEntry> out;
   std::istringstream in{std::string(text)};
   std::string line;
   while (std::getline(in, line)) {
-    size_t b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos || line[b] == '#') continue;
-    size_t e = line.find_last_not_of(" \t\r");
-    out.push_back(line.substr(b, e - b + 1));
+    std::istringstream words(line);
+    ModuleEntry m;
+    if (!(words >> m.path) || m.path[0] == '#') continue;
+    std::string word;
+    while (words >> word) {
+      if (word.rfind("pci=", 0) != 0) continue;  // words of later versions
+      std::istringstream ids(word.substr(4));
+      std::string id;
+      while (std::getline(ids, id, ','))
+        if (!id.empty()) {
+          for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          m.pci.push_back(id);
+        }
+    }
+    out.push_back(std::move(m));
   }
   return out;
 }
 
-Status load_modules(const std::string& list_path) {
+std::set<std::string> present_pci_ids(const std::string& sysfs_dir) {
+  std::set<std::string> ids;
+  DIR* d = opendir(sysfs_dir.c_str());
+  if (!d) return ids;
+  auto hex = [](const std::string& file) {
+    std::ifstream f(file);
+    std::string v;
+    f >> v;  // "0x1af4"
+    if (v.rfind("0x", 0) == 0) v = v.substr(2);
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string dev = sysfs_dir + "/" + e->d_name;
+    std::string vendor = hex(dev + "/vendor"), device = hex(dev + "/device");
+    if (!vendor.empty() && !device.empty()) ids.insert(vendor + ":" + device);
+  }
+  closedir(d);
+  return ids;
+}
+
+bool module_wanted(const ModuleEntry& m, const std::set<std::string>& present) {
+  if (m.pci.empty()) return true;
+  for (const auto& id : m.pci)
+    if (present.count(id)) return true;
+  return false;
+}
+
+Status load_modules(const std::string& list_path, const std::string& pci_sysfs) {
   std::ifstream f(list_path);
   if (!f) return Error::from_errno("open module list " + list_path);
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  for (const auto& path : parse_module_list(text)) {
+  // PCI enumeration is done before the kernel runs init: the devices are all there.
+  const std::set<std::string> present = present_pci_ids(pci_sysfs);
+  for (const auto& m : parse_module_list(text)) {
+    if (!module_wanted(m, present)) continue;
+    const std::string& path = m.path;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno("open module " + path);
     unsigned flags = 0;

@@ -74,6 +74,21 @@ visit() {
 }
 for m in $WANTED $extra; do visit "$m"; done
 
+# Device drivers carry the PCI ids of their devices: runvm-init loads one only when its
+# device exists (guest-init/boot.h), so a VM without a NIC skips virtio_net and its
+# failover modules. Modern virtio-pci ids are 0x1040 + the device type; the transitional
+# ones are listed too.
+pci_of() {
+  case $1 in
+    virtio_net | net_failover | failover) echo " pci=1af4:1041,1af4:1000" ;;
+    virtio_blk) echo " pci=1af4:1042,1af4:1001" ;;
+    virtio_console) echo " pci=1af4:1043,1af4:1003" ;;
+    virtio_rng) echo " pci=1af4:1044,1af4:1005" ;;
+    9pnet_virtio | 9pnet | 9p) echo " pci=1af4:1049,1af4:1009" ;;
+    pvpanic_pci | pvpanic) echo " pci=1b36:0011" ;;
+  esac
+}
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{proc,sys,dev,run,tmp,lib/modules/"$kver"}
@@ -90,7 +105,7 @@ for entry in "${order[@]}"; do
     *.ko.gz) gzip -dc "$src" > "$dst" ;;
     *) cp "$src" "$dst" ;;
   esac
-  echo "/lib/modules/$kver/$name.ko" >> "$list"
+  echo "/lib/modules/$kver/$name.ko$(pci_of "$name")" >> "$list"
 done
 
 # newc cpio, sorted and with fixed owners/times so equal inputs give equal bytes

@@ -21,6 +21,7 @@ void each_step(Trace& t, Fn fn) {
   fn("agent_listen", t.agent_listen);
   fn("agent_ready", t.agent_ready);
   fn("created", t.created);
+  fn("start_asked", t.start_asked);
   fn("started", t.started);
   fn("exited", t.exited);
 }

@@ -30,6 +30,7 @@ struct StartTrace {
   uint64_t agent_listen = 0;   // agent listening on vsock
   uint64_t agent_ready = 0;    // the supervisor has the agent's hello reply
   uint64_t created = 0;        // agent created the container
+  uint64_t start_asked = 0;    // the supervisor got `start` (runvm's create work is done)
   uint64_t started = 0;        // agent started its process
   uint64_t exited = 0;         // the supervisor has the process's exit
   bool operator==(const StartTrace&) const = default;

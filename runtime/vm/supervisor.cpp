@@ -485,6 +485,7 @@ class Supervisor {
 
   OpResult op_start(const Json&) {
     if (started_) return Error("container already started", EBUSY);
+    trace_.start_asked = monotonic_ns();
     if (auto ok = attach_network(false); !ok) return ok.error();
     if (auto ok = client_->start(); !ok) return ok.error();
     started_ = true;

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
+#include <tuple>
 
 #include "guest-init/boot.h"
+#include "tests/support/temp_dir.h"
 
 namespace runvm::guest {
 namespace {
@@ -44,8 +48,32 @@ TEST(Modules, ListKeepsOrderAndSkipsCommentsAndBlanks) {
   auto l = parse_module_list(
       "# virtio first\n/lib/modules/a/virtio.ko\n\n  /lib/modules/a/virtio_pci.ko  \r\n#x\n"
       "/lib/modules/a/vsock.ko");
-  EXPECT_EQ(l, (std::vector<std::string>{"/lib/modules/a/virtio.ko", "/lib/modules/a/virtio_pci.ko",
-                                         "/lib/modules/a/vsock.ko"}));
+  EXPECT_EQ(l, (std::vector<ModuleEntry>{{"/lib/modules/a/virtio.ko", {}},
+                                         {"/lib/modules/a/virtio_pci.ko", {}},
+                                         {"/lib/modules/a/vsock.ko", {}}}));
+}
+
+TEST(Modules, DeviceDriversLoadOnlyForTheirDevices) {
+  auto l = parse_module_list(
+      "/m/virtio_net.ko pci=1AF4:1041,1af4:1000\n/m/fuse.ko\n/m/x.ko later=1 pci=1b36:0011\n");
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].pci, (std::vector<std::string>{"1af4:1041", "1af4:1000"}));
+  EXPECT_TRUE(l[1].pci.empty());
+  EXPECT_EQ(l[2].pci, (std::vector<std::string>{"1b36:0011"}));
+  // A fake sysfs with one virtio-rng function (modern id) and a bridge.
+  testing::TempDir tmp;
+  for (auto [dev, vendor, device] : {std::tuple{"0000:00:00.0", "0x8086", "0x0d57"},
+                                     std::tuple{"0000:00:01.0", "0x1af4", "0x1044"}}) {
+    std::filesystem::create_directories(tmp.path() + "/" + dev);
+    std::ofstream(tmp.path() + "/" + dev + "/vendor") << vendor << "\n";
+    std::ofstream(tmp.path() + "/" + dev + "/device") << device << "\n";
+  }
+  auto present = present_pci_ids(tmp.path());
+  EXPECT_EQ(present, (std::set<std::string>{"8086:0d57", "1af4:1044"}));
+  EXPECT_FALSE(module_wanted(l[0], present));  // no NIC: no virtio_net
+  EXPECT_TRUE(module_wanted(l[1], present));
+  EXPECT_TRUE(module_wanted(ModuleEntry{"/m/virtio_rng.ko", {"1af4:1044", "1af4:1005"}}, present));
+  EXPECT_TRUE(present_pci_ids(tmp.path() + "/missing").empty());
 }
 
 TEST(Modules, LoadingFailsWithTheFileName) {
