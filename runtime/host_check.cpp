@@ -51,6 +51,12 @@ CheckResult check_guest(const std::string& config) {
   auto release = vm::kernel_release(s->kernel);
   std::string detail = "kernel " + s->kernel + (release ? " (" + *release + ")" : "") + ", image " +
                        s->initrd + ", runvm-vmm " + s->vmm;
+  // Which file runvm-vmm boots: the uncompressed copy starts faster (uncompressed_kernel.h).
+  if (!s->boot_kernel.empty() && s->boot_kernel != s->kernel)
+    detail += ", booted uncompressed from " + s->boot_kernel;
+  else if (s->uncompressed_kernel && release)
+    detail += "; no current uncompressed copy (runvm-update-image " + *release +
+              " makes one: faster starts)";
   if (!release || vm::image_release(s->initrd.substr(s->initrd.rfind('/') + 1)).empty())
     detail += "; the image's kernel release is not in its name, so it is not checked";
   return ok("guest", detail);

@@ -23,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Metadata: the guest kernel and the libraries are declared.
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in linux-image-cloud-amd64 libseccomp2 libcap2 cpio kmod; do
+for d in linux-image-cloud-amd64 libseccomp2 libcap2 cpio kmod lz4; do
   case ", $depends," in *", $d"[\ ,]*) ;; *) fail "Depends lacks $d: $depends" ;; esac
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/runvm/config.json ||
@@ -82,7 +82,7 @@ if [ -d "/lib/modules/$rel" ]; then
   for k in $(ls /lib/modules | grep -- '-cloud-amd64$'); do
     [ -f "$tmp/var-postinst/runvm-initrd-$k.img" ] || fail "postinst built no image for $k: $(cat "$tmp/postinst.log")"
   done
-  ok "postinst configure built $(ls "$tmp/var-postinst" | wc -l) image(s)"
+  ok "postinst configure built $(ls "$tmp/var-postinst" | grep -c "^runvm-initrd-") image(s)"
   PATH=$root/usr/sbin:$PATH "$root/etc/kernel/postrm.d/runvm" "$rel"
   [ -e "$tmp/var/runvm-initrd-$rel.img" ] && fail "postrm.d hook left the image"
   [ -e "$tmp/var/runvm-vmlinux-$rel" ] && fail "postrm.d hook left the uncompressed kernel"
