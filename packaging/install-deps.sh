@@ -11,6 +11,8 @@ PKGS=(
   dpkg-dev help2man
   # guest kernels (default: cloud; generic has 9p) and the QEMU TCG test host
   linux-image-cloud-amd64 linux-image-amd64 qemu-system-x86 busybox-static cpio kmod iproute2
+  # extracting the uncompressed guest kernel (packaging/guest/extract-vmlinux.sh)
+  lz4 xz-utils
   # peers for side-by-side tests
   runc containerd docker.io
 )
