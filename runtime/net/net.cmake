@@ -7,4 +7,4 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/tap_device.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tc_redirect.cpp
 )
-target_link_libraries(runvm_runtime PRIVATE PkgConfig::LIBNL)
+# libnl: headers via runtime/CMakeLists.txt, the library with each binary (runvm_runtime_libs).
