@@ -31,10 +31,8 @@ list(APPEND RUNVM_VMM_SOURCES
   main/flags.cpp
   main/terminal.cpp
 )
-# The jail's libseccomp and libcap as archives: the binary links statically and
-# the imported pkg-config targets name the .so files.
-find_library(RUNVM_LIBSECCOMP_A NAMES libseccomp.a REQUIRED)
-find_library(RUNVM_LIBCAP_A NAMES libcap.a REQUIRED)
+# The jail's libseccomp and libcap as archives (found in the top CMakeLists.txt): the
+# binary links statically.
 list(APPEND RUNVM_VMM_LIBS CLI11::CLI11 ${RUNVM_LIBSECCOMP_A} ${RUNVM_LIBCAP_A})
 
 # Static by default so the e2e test host needs no shared libraries; sanitizer
