@@ -55,6 +55,9 @@ struct JailConfig {
   bool mount_namespace = true;
   // Test of the jail: make a forbidden syscall right after entering it.
   bool test_forbidden_syscall = false;
+  // Test of the per-thread filters: a vCPU thread makes a syscall the main
+  // thread may make (eventfd2) but its own filter refuses.
+  bool test_vcpu_forbidden_syscall = false;
 };
 
 struct VmConfig {

@@ -74,13 +74,16 @@ void DeviceManager::watch_stdin() {
   stdin_flags_ = fcntl(STDIN_FILENO, F_GETFL);
   if (stdin_flags_ >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags_ | O_NONBLOCK);
   // Called on a vCPU thread (outside the UART's lock) when the guest frees
-  // FIFO space after it was full.
+  // FIFO space after it was full; the watch is added back on the loop thread
+  // (a vCPU's seccomp filter has no epoll_ctl).
   serial_->set_space_callback([this] {
-    std::lock_guard lk(stdin_mu_);
-    if (stdin_paused_) {
-      stdin_paused_ = false;
-      (void)add_stdin_handler();
-    }
+    loop_.call([this] {
+      std::lock_guard lk(stdin_mu_);
+      if (stdin_paused_) {
+        stdin_paused_ = false;
+        (void)add_stdin_handler();
+      }
+    });
   });
 }
 

@@ -49,10 +49,80 @@ bool EventLoop::remove(int fd) {
   return handlers_.erase(fd) > 0;
 }
 
+struct EventLoop::Call {
+  const std::function<void()>* fn;
+  bool done = false;
+  bool ran = false;
+};
+
 bool EventLoop::run() {
-  while (!stop_.load())
-    if (run_once(-1) < 0) return false;
-  return true;
+  {
+    std::lock_guard lk(calls_mu_);
+    loop_thread_ = std::this_thread::get_id();
+  }
+  bool ok = true;
+  while (!stop_.load()) {
+    if (run_once(-1) < 0) {
+      ok = false;
+      break;
+    }
+  }
+  end_calls();
+  return ok;
+}
+
+void EventLoop::use_loop_thread_for_calls() {
+  std::lock_guard lk(calls_mu_);
+  calls_to_thread_ = true;
+}
+
+bool EventLoop::call(const std::function<void()>& fn) {
+  Call c{&fn};
+  {
+    std::unique_lock lk(calls_mu_);
+    if (calls_ended_) return false;
+    if (!calls_to_thread_ || loop_thread_ == std::this_thread::get_id()) {
+      lk.unlock();
+      fn();
+      return true;
+    }
+    calls_.push_back(&c);
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] auto r = write(wakefd_, &one, sizeof one);
+  std::unique_lock lk(calls_mu_);
+  calls_done_.wait(lk, [&] { return c.done; });
+  return c.ran;
+}
+
+void EventLoop::run_calls() {
+  for (;;) {
+    Call* c = nullptr;
+    {
+      std::lock_guard lk(calls_mu_);
+      if (calls_.empty()) return;
+      c = calls_.front();
+      calls_.pop_front();
+    }
+    (*c->fn)();
+    {
+      std::lock_guard lk(calls_mu_);
+      c->ran = true;
+      c->done = true;
+    }
+    calls_done_.notify_all();
+  }
+}
+
+// After the last iteration: waiting callers return false instead of hanging.
+void EventLoop::end_calls() {
+  {
+    std::lock_guard lk(calls_mu_);
+    calls_ended_ = true;
+    for (Call* c : calls_) c->done = true;
+    calls_.clear();
+  }
+  calls_done_.notify_all();
 }
 
 int EventLoop::run_once(int timeout_ms) {
@@ -65,6 +135,7 @@ int EventLoop::run_once(int timeout_ms) {
     if (fd == wakefd_) {
       uint64_t v;
       [[maybe_unused]] auto r = read(wakefd_, &v, sizeof v);
+      run_calls();
       continue;
     }
     std::shared_ptr<Handler> h;

@@ -3,16 +3,22 @@
 // Handlers run on the loop thread only. add/modify/remove may be called from
 // any thread; a handler removed from another thread may still run once if its
 // event was already collected in the current iteration.
+// call() runs a function on the loop thread and waits for it: device work a
+// vCPU exit triggers (activation, reset, interrupt set-up) runs there, so a vCPU
+// thread's seccomp filter needs none of its syscalls (vmm/jail/README.md).
 #pragma once
 
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 namespace runvm::vmm {
@@ -43,12 +49,32 @@ class EventLoop {
   void stop();
   bool stopped() const { return stop_.load(); }
 
+  // From now on call() hands work to the thread that runs run() (the VMM's loop
+  // thread). Until then (tests, fuzzers driving run_once) call() runs inline.
+  void use_loop_thread_for_calls();
+  // Runs `fn` on the loop thread and returns once it has run; on the loop thread
+  // itself, or before use_loop_thread_for_calls(), inline. Returns false without
+  // running it once run() has ended (the VM is stopping).
+  bool call(const std::function<void()>& fn);
+
  private:
   int epfd_ = -1;
   int wakefd_ = -1;
   std::atomic<bool> stop_{false};
+  struct Call;
+  void run_calls();
+  void end_calls();
+
   std::mutex mu_;
   std::unordered_map<int, std::shared_ptr<Handler>> handlers_;
+
+  // Cross-thread calls (GUARDED_BY calls_mu_).
+  std::mutex calls_mu_;
+  std::condition_variable calls_done_;
+  std::deque<Call*> calls_;
+  bool calls_to_thread_ = false;
+  bool calls_ended_ = false;
+  std::thread::id loop_thread_;
 };
 
 }  // namespace runvm::vmm

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -67,6 +68,11 @@ void make_forbidden_syscall() {
   char* argv[] = {sh, dash_c, exit0, nullptr};
   char* envp[] = {nullptr};
   ::execve(sh, argv, envp);
+}
+
+void make_vcpu_forbidden_syscall() {
+  int fd = ::eventfd(0, EFD_CLOEXEC);
+  if (fd >= 0) ::close(fd);
 }
 
 }  // namespace runvm::vmm::jail

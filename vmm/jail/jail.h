@@ -17,5 +17,8 @@ namespace runvm::vmm::jail {
 // For tests of the jail: a syscall the allow-list refuses (execve of /bin/sh,
 // which would exit 0 if it were let through). Returns only if it failed.
 void make_forbidden_syscall();
+// For tests of the per-thread filters: eventfd2, which the main thread's filter
+// allows and a vCPU thread's refuses. Returns only if it was let through.
+void make_vcpu_forbidden_syscall();
 
 }  // namespace runvm::vmm::jail

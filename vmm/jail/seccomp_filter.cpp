@@ -1,6 +1,7 @@
 #include "vmm/jail/seccomp_filter.h"
 
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -59,14 +60,7 @@ constexpr SyscallRule kCommon[] = {
     {SCMP_SYS(clock_nanosleep)},
     {SCMP_SYS(nanosleep)},
     {SCMP_SYS(getrandom)},
-    // Threads only (device workers start when the guest activates a device);
-    // clone3 cannot be checked and answers ENOSYS, so glibc falls back to clone.
-    {SCMP_SYS(clone), 0, CLONE_THREAD, CLONE_THREAD},
     {SCMP_SYS(set_robust_list)},
-    // glibc's own thread signals (SIGCANCEL, SIGSETXID: SIGRTMIN and +1), whose
-    // handlers it installs at the first pthread_create; no other handler changes.
-    {SCMP_SYS(rt_sigaction), 0, kAll, 32},
-    {SCMP_SYS(rt_sigaction), 0, kAll, 33},
     {SCMP_SYS(rseq)},
     {SCMP_SYS(prctl), 0, kAll, PR_SET_NAME},
     {SCMP_SYS(prlimit64), 2, kAll, 0},  // getrlimit only
@@ -74,18 +68,34 @@ constexpr SyscallRule kCommon[] = {
     {SCMP_SYS(exit_group)},
 };
 
-// vCPU threads: KVM_RUN (kKvmIoctls) and the device emulation that runs on
-// MMIO/PIO exits (notify kicks, activation on DRIVER_OK, irqfd set-up at MSI-X
-// unmask).
+// The main thread: it starts every other thread (threads only: no fork;
+// clone3 cannot be checked and answers ENOSYS, so glibc falls back to clone),
+// waits for the VM to stop and tears the machine down. Its filter is the union
+// of all tables; every other thread adds its own role's filter on top.
+constexpr SyscallRule kMain[] = {
+    {SCMP_SYS(clone), 0, CLONE_THREAD, CLONE_THREAD},
+    // glibc's own thread signals (SIGCANCEL, SIGSETXID: SIGRTMIN and +1), whose
+    // handlers it installs at the first pthread_create; no other handler changes.
+    {SCMP_SYS(rt_sigaction), 0, kAll, 32},
+    {SCMP_SYS(rt_sigaction), 0, kAll, 33},
+    // Each new thread adds its role's filter (filters only ever narrow).
+    {SCMP_SYS(seccomp), 0, kAll, SECCOMP_SET_MODE_FILTER},
+};
+
+// vCPU threads: KVM_RUN on their own fd and interrupt lines (kKvmIoctls); the
+// register emulation of MMIO/PIO exits needs nothing else (common). Exits with
+// side effects (activation, kicks, MSI-X set-up) run on the event loop.
 constexpr SyscallRule kVcpu[] = {
-    {SCMP_SYS(eventfd2)},
-    {SCMP_SYS(epoll_ctl)},
-    {SCMP_SYS(ioctl), 1, kAll, TUNSETOFFLOAD},  // virtio-net feature negotiation
+    // COM1's console log is rotated by the vCPU whose byte crosses its limit
+    // (vmm/devices/legacy/console_log.h): the log's own path, in the VMM's root.
+    {SCMP_SYS(rename)},
 };
 
 // The event loop: epoll, eventfds, the vsock muxer's unix sockets, the tap,
-// the console, signals and the terminal.
+// the console, signals and the terminal; the device work of vCPU exits
+// (activation, reset, irqfds and MSI routes, virtio-net's offloads).
 constexpr SyscallRule kEventLoop[] = {
+    {SCMP_SYS(ioctl), 1, kAll, TUNSETOFFLOAD},  // virtio-net feature negotiation
     {SCMP_SYS(epoll_wait)},
     {SCMP_SYS(epoll_pwait)},
     {SCMP_SYS(epoll_ctl)},
@@ -139,6 +149,7 @@ constexpr SyscallRule kSanitizerRuntime[] = {{SCMP_SYS(pipe2)}, {SCMP_SYS(sigalt
 
 constexpr RoleFilter kRoles[] = {
     {"common", kCommon},
+    {"main", kMain},
     {"vcpu", kVcpu},
     {"event-loop", kEventLoop},
     {"fs-worker", kFsWorker},
@@ -150,11 +161,30 @@ constexpr RoleFilter kRoles[] = {
 // KVM requests once the guest runs: the vCPU loop, and the VM-fd plumbing the
 // devices use for interrupts (irqfd, MSI routes, direct MSI, the legacy lines)
 // and doorbells (ioeventfd).
+// Which roles make each: interrupts are raised from every guest-facing thread,
+// the plumbing is set up on the loop only.
+constexpr unsigned kAnyRole =
+    role_bit(ThreadRole::Vcpu) | role_bit(ThreadRole::EventLoop) | role_bit(ThreadRole::FsWorker);
 constexpr KvmIoctlRule kKvmIoctls[] = {
-    {KVM_RUN, KvmFdKind::Vcpu},     {KVM_IRQFD, KvmFdKind::Vm},
-    {KVM_IOEVENTFD, KvmFdKind::Vm}, {KVM_SIGNAL_MSI, KvmFdKind::Vm},
-    {KVM_IRQ_LINE, KvmFdKind::Vm},  {kvm::kSetGsiRouting, KvmFdKind::Vm},
+    {KVM_RUN, KvmFdKind::Vcpu, role_bit(ThreadRole::Vcpu)},
+    {KVM_IRQFD, KvmFdKind::Vm, role_bit(ThreadRole::EventLoop)},
+    {KVM_IOEVENTFD, KvmFdKind::Vm, role_bit(ThreadRole::EventLoop)},
+    {kvm::kSetGsiRouting, KvmFdKind::Vm, role_bit(ThreadRole::EventLoop)},
+    {KVM_SIGNAL_MSI, KvmFdKind::Vm, kAnyRole},
+    {KVM_IRQ_LINE, KvmFdKind::Vm, kAnyRole},
 };
+
+const char* role_table(ThreadRole r) {
+  switch (r) {
+    case ThreadRole::Vcpu:
+      return "vcpu";
+    case ThreadRole::EventLoop:
+      return "event-loop";
+    case ThreadRole::FsWorker:
+      return "fs-worker";
+  }
+  return "";
+}
 
 struct CtxDeleter {
   void operator()(scmp_filter_ctx c) const { seccomp_release(c); }
@@ -170,11 +200,65 @@ std::span<const KvmIoctlRule> vmm_kvm_ioctls() {
   return kKvmIoctls;
 }
 
-Status install_vmm_seccomp_filter(const KvmFds& kvm) {
-  std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
+namespace {
+
+using Ctx = std::unique_ptr<void, CtxDeleter>;
+
+Status add_rule(scmp_filter_ctx ctx, std::string_view role, const SyscallRule& r) {
+  int rc = r.arg < 0 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r.nr, 0)
+                     : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r.nr, 1,
+                                        SCMP_CMP(static_cast<unsigned>(r.arg), SCMP_CMP_MASKED_EQ,
+                                                 r.mask, r.value));
+  // The same unconditional rule in two roles is EEXIST: the union keeps one.
+  if (rc == 0 || rc == -EEXIST) return {};
+  char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r.nr);
+  std::string what =
+      "seccomp: " + std::string(role) + " rule for " + (name ? name : std::to_string(r.nr));
+  free(name);
+  return Error::from_errno(what, -rc);
+}
+
+Status add_role(scmp_filter_ctx ctx, std::string_view role) {
+  for (const auto& t : kRoles) {
+    if (t.role != role) continue;
+    for (const auto& r : t.rules) {
+      if (auto s = add_rule(ctx, t.role, r); !s) return s;
+    }
+  }
+  return {};
+}
+
+// The KVM ioctls whose roles intersect `roles`, pinned to their fds.
+Status add_kvm_rules(scmp_filter_ctx ctx, const KvmFds& kvm, unsigned roles) {
+  for (const KvmIoctlRule& k : kKvmIoctls) {
+    if (!(k.roles & roles)) continue;
+    std::vector<int> fds = k.fd == KvmFdKind::Vm ? std::vector<int>{kvm.vm} : kvm.vcpus;
+    for (int fd : fds) {
+      if (fd < 0) continue;
+      int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
+                                SCMP_CMP(0, SCMP_CMP_EQ, static_cast<uint64_t>(fd), 0),
+                                SCMP_CMP(1, SCMP_CMP_EQ, static_cast<uint64_t>(k.request), 0));
+      if (rc != 0 && rc != -EEXIST)
+        return Error::from_errno("seccomp: KVM ioctl rule for fd " + std::to_string(fd), -rc);
+    }
+  }
+  return {};
+}
+
+// A new filter context: kill on anything not allowed, clone3 refused cleanly,
+// no forced speculation mitigations.
+Result<Ctx> new_filter(bool all_threads) {
+  Ctx ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
   if (!ctx) return Error("seccomp: cannot create a filter");
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0)
-    return Error::from_errno("seccomp: TSYNC", -rc);
+  if (all_threads) {
+    if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0)
+      return Error::from_errno("seccomp: TSYNC", -rc);
+  } else {
+    // A thread's own filter comes on top of the process's, under which libseccomp's
+    // prctl(PR_SET_NO_NEW_PRIVS) would be refused; the thread has it already.
+    if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc != 0)
+      return Error::from_errno("seccomp: NNP attribute", -rc);
+  }
   // SECCOMP_FILTER_FLAG_SPEC_ALLOW: the filter does not also force the kernel's
   // speculative store bypass / indirect branch mitigations onto the VMM's threads
   // (their MSR toggling on every switch of a vCPU thread froze the nested test host
@@ -184,34 +268,35 @@ Status install_vmm_seccomp_filter(const KvmFds& kvm) {
   // clone3's flags live in memory a filter cannot read: refuse it cleanly.
   if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); rc != 0)
     return Error::from_errno("seccomp: clone3 rule", -rc);
+  return ctx;
+}
+
+}  // namespace
+
+Status install_vmm_seccomp_filter(const KvmFds& kvm) {
+  auto ctx = new_filter(true);
+  if (!ctx) return std::move(ctx).error();
   for (const auto& role : kRoles) {
-    for (const auto& r : role.rules) {
-      int rc = r.arg < 0 ? seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, r.nr, 0)
-                         : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, r.nr, 1,
-                                            SCMP_CMP(static_cast<unsigned>(r.arg),
-                                                     SCMP_CMP_MASKED_EQ, r.mask, r.value));
-      // The same unconditional rule in two roles is EEXIST: the union keeps one.
-      if (rc != 0 && rc != -EEXIST) {
-        char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r.nr);
-        std::string what = "seccomp: " + std::string(role.role) + " rule for " +
-                           (name ? name : std::to_string(r.nr));
-        free(name);
-        return Error::from_errno(what, -rc);
-      }
-    }
+    if (auto s = add_role(ctx->get(), role.role); !s) return s;
   }
-  for (const KvmIoctlRule& k : kKvmIoctls) {
-    std::vector<int> fds = k.fd == KvmFdKind::Vm ? std::vector<int>{kvm.vm} : kvm.vcpus;
-    for (int fd : fds) {
-      if (fd < 0) continue;
-      int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-                                SCMP_CMP(0, SCMP_CMP_EQ, static_cast<uint64_t>(fd), 0),
-                                SCMP_CMP(1, SCMP_CMP_EQ, static_cast<uint64_t>(k.request), 0));
-      if (rc != 0 && rc != -EEXIST)
-        return Error::from_errno("seccomp: KVM ioctl rule for fd " + std::to_string(fd), -rc);
-    }
+  if (auto s = add_kvm_rules(ctx->get(), kvm, ~0u); !s) return s;
+  if (int rc = seccomp_load(ctx->get()); rc != 0) return Error::from_errno("seccomp: load", -rc);
+  return {};
+}
+
+Status install_thread_role_filter(ThreadRole role, const KvmFds& kvm) {
+  auto ctx = new_filter(false);
+  if (!ctx) return std::move(ctx).error();
+  const std::string_view table = role_table(role);
+  for (std::string_view t : {std::string_view("common"), table}) {
+    if (auto s = add_role(ctx->get(), t); !s) return s;
   }
-  if (int rc = seccomp_load(ctx.get()); rc != 0) return Error::from_errno("seccomp: load", -rc);
+#if defined(__SANITIZE_ADDRESS__)
+  if (auto s = add_role(ctx->get(), "sanitizer-runtime"); !s) return s;
+#endif
+  if (auto s = add_kvm_rules(ctx->get(), kvm, role_bit(role)); !s) return s;
+  if (int rc = seccomp_load(ctx->get()); rc != 0)
+    return Error::from_errno("seccomp: load the " + std::string(table) + " filter", -rc);
   return {};
 }
 

@@ -21,7 +21,7 @@ struct SyscallRule {
 };
 
 struct RoleFilter {
-  std::string_view role;  // "common", "vcpu", "event-loop", "fs-worker"
+  std::string_view role;  // "common", "main", "vcpu", "event-loop", "fs-worker"
   std::span<const SyscallRule> rules;
 };
 
@@ -34,9 +34,18 @@ std::span<const RoleFilter> vmm_role_filters();
 // fd; every other KVM request (KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION,
 // KVM_SET_REGS, ...) or a request on the wrong fd kills the VMM.
 enum class KvmFdKind { Vm, Vcpu };
+
+// The threads that handle guest data, each with its own filter on top of the
+// process's: vCPUs, the event loop, the filesystem servers' workers.
+enum class ThreadRole { Vcpu, EventLoop, FsWorker };
+constexpr unsigned role_bit(ThreadRole r) {
+  return 1u << static_cast<unsigned>(r);
+}
+
 struct KvmIoctlRule {
   unsigned long request;
   KvmFdKind fd;
+  unsigned roles;  // role_bit()s of the threads that make it
 };
 std::span<const KvmIoctlRule> vmm_kvm_ioctls();
 
@@ -47,7 +56,13 @@ struct KvmFds {
 };
 
 // Installs the union of every role's table and the KVM ioctl rules for `kvm`
-// on all threads of the process (TSYNC). Needs no_new_privs or CAP_SYS_ADMIN.
+// on all threads of the process (TSYNC): the main thread's filter, which every
+// thread inherits. Needs no_new_privs or CAP_SYS_ADMIN.
 [[nodiscard]] Status install_vmm_seccomp_filter(const KvmFds& kvm = {});
+
+// Adds the calling thread's own filter on top: from then on it may make only
+// `common` and `role`'s syscalls, and the KVM ioctls of its role on `kvm`'s fds
+// (a vCPU thread passes only its own fd). A thread can never widen it again.
+[[nodiscard]] Status install_thread_role_filter(ThreadRole role, const KvmFds& kvm);
 
 }  // namespace runvm::vmm::jail

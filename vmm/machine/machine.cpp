@@ -184,19 +184,48 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
     return Error::from_errno("jail test: the forbidden syscall was not refused");
   }
 
-  // 8. Run: one thread per vCPU plus the event loop thread; wait for the end.
+  // 8. Run: the devices' threads, the event loop thread and one thread per
+  // vCPU, each under its own role's seccomp filter (added to the main thread's)
+  // before it touches guest data; then wait for the end.
+  const bool role_filters = cfg.jail.enabled && cfg.jail.seccomp;
+  auto role_filter = [role_filters](jail::ThreadRole role, jail::KvmFds fds) -> Status {
+    return role_filters ? jail::install_thread_role_filter(role, fds) : Status{};
+  };
+  const int vm_fd = vm->fd();
+  if (auto s = devices.pci_root().start_device_threads([&] {
+        return role_filter(jail::ThreadRole::FsWorker, {vm_fd, {}});
+      });
+      !s)
+    return s.error().wrap("device threads");
   if (cfg.started_ns != 0)
     std::fprintf(stderr, "runvm-vmm: start trace: main=%llu guest_entry=%llu\n",
                  static_cast<unsigned long long>(cfg.started_ns),
                  static_cast<unsigned long long>(monotonic_ns()));
+  // vCPU exits with side effects run on the loop thread from now on.
+  loop.use_loop_thread_for_calls();
   std::thread loop_thread([&] {
     pthread_setname_np(pthread_self(), "vmm-loop");
+    if (auto s = role_filter(jail::ThreadRole::EventLoop, {vm_fd, {}}); !s) {
+      stop.request(StopReason::VmmError, "event loop: " + s.error().what());
+      loop.stop();  // run() then returns at once and refuses the vCPUs' calls
+    }
     if (!loop.run()) stop.request(StopReason::VmmError, "event loop failed");
   });
   std::vector<std::thread> threads;
   for (auto& v : vcpus) {
-    threads.emplace_back([&stop, &pio, &mmio, vc = v.get()] {
-      pthread_setname_np(pthread_self(), ("vcpu" + std::to_string(vc->id())).c_str());
+    threads.emplace_back([&, vc = v.get()] {
+      const std::string name = "vcpu" + std::to_string(vc->id());
+      pthread_setname_np(pthread_self(), name.c_str());
+      if (auto s = role_filter(jail::ThreadRole::Vcpu, {vm_fd, {vc->fd()}}); !s) {
+        stop.request(StopReason::VmmError, name + ": " + s.error().what());
+        return;
+      }
+      if (cfg.jail.test_vcpu_forbidden_syscall) {
+        jail::make_vcpu_forbidden_syscall();
+        stop.request(StopReason::VmmError,
+                     "jail test: the vCPU's forbidden syscall was not refused");
+        return;
+      }
       auto exit = vc->run(pio, mmio);
       if (exit.kind != kvm::VcpuExitKind::Stopped)
         stop.request(stop_reason(exit.kind), exit.detail);

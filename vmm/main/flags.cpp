@@ -190,6 +190,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
                "keep the host's mount namespace and root (debugging only: vmm/jail/README.md)");
   // Hidden (no group): e2e tests of the jail.
   app.add_flag("--test-forbidden-syscall", cfg.jail.test_forbidden_syscall)->group("");
+  app.add_flag("--test-vcpu-forbidden-syscall", cfg.jail.test_vcpu_forbidden_syscall)->group("");
 
   ParsedFlags out;
   try {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "vmm/devices/thread_start.h"
+
 namespace runvm::vmm {
 
 // What a PCI device needs from the VM to deliver interrupts and get doorbells.
@@ -60,6 +62,10 @@ class PciDevice {
   // MMIO inside BAR `bar` at `offset`.
   virtual void bar_read(int bar, uint64_t offset, std::span<uint8_t> data) = 0;
   virtual void bar_write(int bar, uint64_t offset, std::span<const uint8_t> data) = 0;
+
+  // Starts the device's own threads (vmm/devices/thread_start.h); once, before
+  // the guest runs.
+  [[nodiscard]] virtual Status start_threads(const ThreadStartHook& /*on_start*/) { return {}; }
 
   // One-line snapshot of the device's state for a host operator (SIGUSR1 dump of a
   // stuck VM); empty when the device has nothing worth showing.

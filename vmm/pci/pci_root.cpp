@@ -132,6 +132,14 @@ std::string PciRoot::debug_state() const {
   return out;
 }
 
+Status PciRoot::start_device_threads(const ThreadStartHook& on_start) {
+  for (size_t s = 1; s < slots_.size(); ++s) {
+    if (auto st = slots_[s].dev->start_threads(on_start); !st)
+      return st.error().wrap("pci slot " + std::to_string(s) + " (" + slots_[s].dev->name() + ")");
+  }
+  return {};
+}
+
 PciDevice* PciRoot::target(uint32_t addr, uint32_t* reg) {
   if (!(addr & kEnableBit)) return nullptr;
   const uint32_t bus = (addr >> 16) & 0xff;

@@ -52,6 +52,8 @@ class PciRoot : public BusDevice {
   const PciRootLayout& layout() const { return layout_; }
   // debug_state() of every added device, one line each ("slot N: ...").
   std::string debug_state() const;
+  // start_threads() of every added device (before the guest runs).
+  [[nodiscard]] Status start_device_threads(const ThreadStartHook& on_start);
 
   // BusDevice on ports 0xCF8..0xCFF: offset 0..3 = CONFIG_ADDRESS, 4..7 = CONFIG_DATA.
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;

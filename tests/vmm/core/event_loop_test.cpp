@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,47 @@ TEST(EventLoop, RunOnceRunsWhatIsReadyAndNoMore) {
   EXPECT_TRUE(loop.remove(b.get()));
   EXPECT_EQ(loop.run_once(0), 0);
   EXPECT_EQ(ran_b, 0);
+}
+
+TEST(EventLoop, CallRunsOnTheLoopThreadAndWaits) {
+  EventLoop loop;
+  ASSERT_TRUE(loop.ok());
+  // Before use_loop_thread_for_calls(): inline on the caller.
+  std::thread::id ran_on;
+  EXPECT_TRUE(loop.call([&] { ran_on = std::this_thread::get_id(); }));
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+
+  loop.use_loop_thread_for_calls();
+  std::thread::id loop_id;
+  std::thread t([&] {
+    loop_id = std::this_thread::get_id();
+    loop.run();
+  });
+  // From several threads at once: each call has run when it returns.
+  std::atomic<int> sum{0};
+  std::vector<std::thread> callers;
+  for (int i = 1; i <= 4; ++i) {
+    callers.emplace_back([&, i] {
+      for (int k = 0; k < 50; ++k) {
+        int seen = -1;
+        EXPECT_TRUE(loop.call([&] {
+          seen = i;
+          EXPECT_EQ(std::this_thread::get_id(), loop_id);
+          // A call made on the loop thread itself runs inline (no deadlock).
+          EXPECT_TRUE(loop.call([&] { sum += i; }));
+        }));
+        EXPECT_EQ(seen, i);
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(sum.load(), 50 * (1 + 2 + 3 + 4));
+  loop.stop();
+  t.join();
+  // After run() ended: refused, not run and not waited for.
+  bool ran = false;
+  EXPECT_FALSE(loop.call([&] { ran = true; }));
+  EXPECT_FALSE(ran);
 }
 
 TEST(EventLoop, StopEndsRunFromAnotherThread) {

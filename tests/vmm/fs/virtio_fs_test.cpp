@@ -9,6 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "tests/support/temp_dir.h"
@@ -180,6 +183,42 @@ TEST_F(VirtioFsDevice, ServesRequestsAndInterrupts) {
   auto z = wait_used(*req_, 1);
   ASSERT_EQ(z.size(), 1u);
   EXPECT_EQ(z[0], 0u);
+}
+
+size_t thread_count() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+TEST_F(VirtioFsDevice, WorkersStartedBeforeTheGuestServeEverySession) {
+  // runvm-vmm starts the workers before the guest runs, each running a hook first
+  // (its seccomp filter); activation and reset then create no thread.
+  std::mutex mu;
+  std::set<std::thread::id> hooked;
+  ASSERT_TRUE(dev_->start_threads([&]() -> Status {
+                    std::lock_guard lk(mu);
+                    hooked.insert(std::this_thread::get_id());
+                    return {};
+                  })
+                  .ok());
+  EXPECT_EQ(hooked.size(), 3u);
+  EXPECT_FALSE(hooked.count(std::this_thread::get_id()));
+  const size_t threads = thread_count();
+  activate();
+  init_session();
+  dev_->reset();
+  req_ = std::make_unique<DriverQueue>(guest_, 256, TestGuest::kBase + 0x20000);
+  hiprio_ = std::make_unique<DriverQueue>(guest_, 64, TestGuest::kBase + 0x30000);
+  activate();
+  init_session();
+  EXPECT_EQ(thread_count(), threads);
+}
+
+TEST_F(VirtioFsDevice, AWorkerHookThatFailsIsAnError) {
+  auto s = dev_->start_threads([]() -> Status { return Error("no filter for you"); });
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().what().find("no filter for you"), std::string::npos);
 }
 
 TEST_F(VirtioFsDevice, ResetStartsANewSession) {

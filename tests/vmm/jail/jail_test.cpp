@@ -5,6 +5,7 @@
 #include <linux/kvm.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -395,6 +396,26 @@ TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
   std::stringstream ss;
   ss << std::ifstream(dir_ / "console").rdbuf();
   EXPECT_EQ(ss.str(), "ok");
+}
+
+TEST_F(JailedMachine, AVcpuThreadMayNotMakeWhatTheMainThreadMay) {
+  // eventfd2 is in the main thread's filter (the event loop's table) but not in
+  // a vCPU thread's own: the vCPU dies by SIGSYS, the main thread may make it.
+  auto cfg = config({0xeb, 0xfe});
+  cfg.jail.test_vcpu_forbidden_syscall = true;
+  int st = in_child([&] { return run(cfg); });
+  ASSERT_TRUE(WIFSIGNALED(st)) << "exit status " << WEXITSTATUS(st);
+  EXPECT_EQ(WTERMSIG(st), SIGSYS);
+
+  // mov dx, 0x3f8; mov al, 'o'; out dx, al; mov al, 0xfe; out 0x64, al (reset)
+  cfg = config({0x66, 0xba, 0xf8, 0x03, 0xb0, 'o', 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe});
+  st = in_child([&] {
+    if (int rc = run(cfg); rc != 0) return rc;
+    int fd = ::eventfd(0, EFD_CLOEXEC);  // the main thread, still jailed
+    return fd >= 0 ? 0 : 60;
+  });
+  ASSERT_TRUE(WIFEXITED(st)) << "jailed VMM died by signal " << WTERMSIG(st);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
 TEST_F(JailedMachine, TestFlagMakesAForbiddenSyscallThatKillsIt) {

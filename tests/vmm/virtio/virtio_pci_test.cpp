@@ -423,6 +423,67 @@ TEST_F(VirtioPciTest, BringUpKickAndMsix) {
   EXPECT_EQ(rec().activations, 2);
 }
 
+// A device that notes which thread each side effect runs on.
+class ThreadNotingDevice : public RecordingDevice {
+ public:
+  Status activate(const GuestMemory& m, std::vector<std::optional<Queue>> q,
+                  std::shared_ptr<VirtioInterrupt> irq) override {
+    note("activate");
+    return RecordingDevice::activate(m, std::move(q), std::move(irq));
+  }
+  void queue_notify(uint16_t index) override {
+    note("kick");
+    RecordingDevice::queue_notify(index);
+  }
+  void reset() override {
+    note("reset");
+    RecordingDevice::reset();
+  }
+  void write_config(uint32_t offset, std::span<const uint8_t> data) override {
+    note("config");
+    RecordingDevice::write_config(offset, data);
+  }
+  void note(const std::string& what) {
+    std::lock_guard lk(mu);
+    threads[what] = std::this_thread::get_id();
+  }
+  std::map<std::string, std::thread::id> threads;
+};
+
+TEST_F(VirtioPciTest, WritesWithSideEffectsRunOnTheLoopThread) {
+  // What runvm-vmm does: the loop runs on its own thread and the driver's writes
+  // arrive on another (a vCPU); activation, kicks, device config and reset must
+  // not run on the writer's thread (vmm/jail/README.md: the vCPU filter).
+  EventLoop loop;
+  ASSERT_TRUE(loop.ok());
+  loop.use_loop_thread_for_calls();
+  std::thread::id loop_id;
+  std::thread loop_thread([&] {
+    loop_id = std::this_thread::get_id();
+    loop.run();
+  });
+  auto d = std::make_shared<ThreadNotingDevice>();
+  make(d, &loop);
+  DriverQueue q0(g, 64, TestGuest::kBase), q1(g, 32, TestGuest::kBase + 0x4000);
+  bring_up(q0, q1);
+  EXPECT_TRUE(pci->activated());          // the write returned after the activation ran
+  bar_wr<uint8_t>(kNotifyOffset + 4, 1);  // a 1-byte kick: no ioeventfd matches it
+  EXPECT_EQ(d->kick_count(1), 1);
+  bar_wr<uint16_t>(kDeviceCfgOffset, 0x1234);
+  set_status(0);
+  EXPECT_EQ(d->resets, 1);
+  loop.stop();
+  loop_thread.join();
+  for (const char* what : {"activate", "kick", "config", "reset"}) {
+    ASSERT_TRUE(d->threads.count(what)) << what;
+    EXPECT_EQ(d->threads[what], loop_id) << what;
+  }
+  // Once the loop has ended, such a write is dropped rather than run here or waited on.
+  set_status(kStatusAcknowledge);
+  EXPECT_EQ(get_status(), 0);
+  pci.reset();
+}
+
 TEST_F(VirtioPciTest, MaskedVectorLatchesPendingBit) {
   DriverQueue q0(g, 64, TestGuest::kBase), q1(g, 32, TestGuest::kBase + 0x4000);
   bring_up(q0, q1);

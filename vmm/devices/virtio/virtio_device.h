@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "vmm/devices/thread_start.h"
 #include "vmm/devices/virtio/queue.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -82,6 +83,10 @@ class VirtioDevice {
   // Drops the queues and interrupt handed over by activate() and returns to the
   // initial state.
   virtual void reset() = 0;
+  // Starts the device's own threads, if it has any, each running `on_start`
+  // first (vmm/devices/thread_start.h). Called once, before the guest runs; a
+  // device that was not asked starts them at its first activation (tests).
+  [[nodiscard]] virtual Status start_threads(const ThreadStartHook& /*on_start*/) { return {}; }
   // Anything the device can tell about its work for a stuck-or-slow post-mortem (SIGUSR1,
   // vmm/main/README.md), on one line; "" for nothing.
   virtual std::string debug_state() const { return {}; }

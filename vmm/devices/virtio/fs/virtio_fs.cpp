@@ -58,6 +58,10 @@ Status VirtioFs::activate(const GuestMemory&, std::vector<std::optional<Queue>> 
   return {};
 }
 
+Status VirtioFs::start_threads(const ThreadStartHook& on_start) {
+  return workers_.spawn(nworkers_, on_start);
+}
+
 std::string VirtioFs::debug_state() const {
   std::lock_guard lk(mu_);
   return "fuse: " + server_->stats().summary();

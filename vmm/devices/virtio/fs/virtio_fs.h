@@ -47,6 +47,7 @@ class VirtioFs final : public VirtioDevice {
   void queue_notify(uint16_t index) override;
   void reset() override;
   // "fuse: LOOKUP=n/ms ..." of the current session (RequestStats).
+  [[nodiscard]] Status start_threads(const ThreadStartHook& on_start) override;
   std::string debug_state() const override;
 
   const std::string& tag() const { return tag_; }

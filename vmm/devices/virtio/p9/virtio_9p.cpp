@@ -34,6 +34,10 @@ void Virtio9p::read_config(uint32_t offset, std::span<uint8_t> data) {
   }
 }
 
+Status Virtio9p::start_threads(const ThreadStartHook& on_start) {
+  return workers_.spawn(nworkers_, on_start);
+}
+
 Status Virtio9p::activate(const GuestMemory&, std::vector<std::optional<Queue>> queues,
                           std::shared_ptr<VirtioInterrupt> interrupt) {
   if (queues.size() != 1 || !queues[0])

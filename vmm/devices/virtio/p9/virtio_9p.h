@@ -37,6 +37,7 @@ class Virtio9p final : public VirtioDevice {
   std::vector<uint16_t> queue_max_sizes() const override { return {kQueueSize}; }
   uint32_t config_size() const override { return static_cast<uint32_t>(2 + tag_.size()); }
   void read_config(uint32_t offset, std::span<uint8_t> data) override;
+  [[nodiscard]] Status start_threads(const ThreadStartHook& on_start) override;
   [[nodiscard]] Status activate(const GuestMemory& mem, std::vector<std::optional<Queue>> queues,
                                 std::shared_ptr<VirtioInterrupt> interrupt) override;
   void queue_notify(uint16_t) override { workers_.kick(); }

@@ -291,7 +291,20 @@ void VirtioPciDevice::config_read(uint32_t offset, std::span<uint8_t> data) {
   if (len) bar_read(kVirtioBar, bar_off, data.first(len));  // takes mu_ itself
 }
 
+// A vCPU's write that may create fds or change KVM's interrupt plumbing (MSI-X
+// enable, BARs, the PCI_CFG window) runs on the event loop (on_loop_thread).
 void VirtioPciDevice::config_write(uint32_t offset, std::span<const uint8_t> data) {
+  on_loop_thread([&] { config_write_here(offset, data); });
+}
+
+void VirtioPciDevice::on_loop_thread(const std::function<void()>& fn) {
+  if (loop_)
+    loop_->call(fn);  // false only while the VM stops: the write is dropped
+  else
+    fn();
+}
+
+void VirtioPciDevice::config_write_here(uint32_t offset, std::span<const uint8_t> data) {
   uint64_t bar_off;
   size_t len;
   {
@@ -301,7 +314,7 @@ void VirtioPciDevice::config_write(uint32_t offset, std::span<const uint8_t> dat
       return;
     }
   }
-  if (len) bar_write(kVirtioBar, bar_off, data.first(len));
+  if (len) bar_write_here(bar_off, data.first(len));
 }
 
 void VirtioPciDevice::apply_config_write_locked(uint32_t offset, std::span<const uint8_t> data) {
@@ -361,6 +374,18 @@ void VirtioPciDevice::bar_read(int bar, uint64_t offset, std::span<uint8_t> data
 
 void VirtioPciDevice::bar_write(int bar, uint64_t offset, std::span<const uint8_t> data) {
   if (bar != kVirtioBar || offset >= kBarSize || data.size() > kBarSize - offset) return;
+  // Plain register writes stay on the vCPU; a status write (activation, reset),
+  // a kick, device config and the MSI-X table (irqfds, routes) go to the loop.
+  const bool register_only = offset + data.size() <= kCommonOffset + kCommonSize &&
+                             offset - kCommonOffset != common::kDeviceStatus;
+  if (register_only)
+    bar_write_here(offset, data);
+  else
+    on_loop_thread([&] { bar_write_here(offset, data); });
+}
+
+void VirtioPciDevice::bar_write_here(uint64_t offset, std::span<const uint8_t> data) {
+  if (offset >= kBarSize || data.size() > kBarSize - offset) return;
   uint64_t end = offset + data.size();
   if (end <= kCommonOffset + kCommonSize) {
     common_write(offset - kCommonOffset, data);

@@ -9,12 +9,16 @@
 // bounds-checked; unknown or malformed writes are dropped.
 // Thread-safety: vCPU threads access registers concurrently with the event
 // loop delivering kicks and interrupts; `mu_` serialises register state.
+// Writes with side effects beyond registers (status, kicks, device config,
+// MSI-X, config space) run on the event loop thread (EventLoop::call), so
+// activation, reset and irqfd set-up never run on a vCPU thread.
 // Lock order: mu_ -> device's own lock -> interrupt state.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,6 +109,9 @@ class VirtioPciDevice : public PciDevice {
   // MSI-X vector's mask/pending bits: tells a request the device never completed
   // (avail != used) from a completion whose interrupt the guest never took.
   std::string debug_state() const override;
+  [[nodiscard]] Status start_threads(const ThreadStartHook& on_start) override {
+    return device_->start_threads(on_start);
+  }
 
   // Test visibility.
   uint8_t status() const;
@@ -124,6 +131,9 @@ class VirtioPciDevice : public PciDevice {
   // Whether [offset, offset+size) touches the pci_cfg_data window; if so, the
   // BAR offset and access length to use (len 0: malformed, drop it).
   bool pci_cfg_window(uint32_t offset, size_t size, uint64_t* bar_offset, size_t* len) const;
+  void on_loop_thread(const std::function<void()>& fn);
+  void config_write_here(uint32_t offset, std::span<const uint8_t> data);
+  void bar_write_here(uint64_t offset, std::span<const uint8_t> data);
   void apply_config_write_locked(uint32_t offset, std::span<const uint8_t> data);
   void common_read(uint64_t offset, std::span<uint8_t> data);
   void common_write(uint64_t offset, std::span<const uint8_t> data);
