@@ -55,6 +55,10 @@ struct JailConfig {
   bool mount_namespace = true;
   // Test of the jail: make a forbidden syscall right after entering it.
   bool test_forbidden_syscall = false;
+  // Run as this uid/gid once set up (--user; vmm/jail/README.md), keeping only
+  // the filesystem capabilities. -1: stay as started (root under runvm).
+  int64_t uid = -1;
+  int64_t gid = -1;
   // Test of the per-thread filters: a vCPU thread makes a syscall the main
   // thread may make (eventfd2) but its own filter refuses.
   bool test_vcpu_forbidden_syscall = false;

@@ -104,6 +104,10 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
                    ":cache=" + s.volume_cache);
   }
   if (!s.vmm_seccomp) args.push_back("--no-seccomp");
+  if (!s.vmm_user.empty()) {
+    args.push_back("--user");
+    args.push_back(s.vmm_user);
+  }
   if (tap) {
     args.push_back("--net");
     args.push_back("tap-fd=" + std::to_string(kVmmTapFd) + ",mac=" + guest_mac);

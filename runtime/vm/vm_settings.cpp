@@ -1,4 +1,5 @@
 #include "runtime/vm/vm_settings.h"
+#include "base/uid_gid.h"
 
 #include "runtime/vm/kernel_release.h"
 #include "runtime/vm/uncompressed_kernel.h"
@@ -185,6 +186,13 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
                                  : s.uncompressed_kernel) = b;
     return {};
   }
+  if (key == "vmm_user") {
+    if (!v.is_string() || (!v.get_ref<const std::string&>().empty() &&
+                           !parse_uid_gid(v.get_ref<const std::string&>())))
+      return bad("must be \"UID\" or \"UID:GID\" (numbers; \"\" for root)");
+    s.vmm_user = v.get<std::string>();
+    return {};
+  }
   if (key == "rootfs_cache" || key == "volume_cache") {
     if (!v.is_string() || (v != "none" && v != "auto" && v != "always"))
       return bad("must be \"none\", \"auto\" or \"always\"");
@@ -269,6 +277,7 @@ nlohmann::json VmSettings::to_json() const {
                       {"max_memory_mib", max_memory_mib},
                       {"max_vcpus", max_vcpus},
                       {"vmm_seccomp", vmm_seccomp},
+                      {"vmm_user", vmm_user},
                       {"rootfs_cache", rootfs_cache},
                       {"rootfs_writeback", rootfs_writeback},
                       {"volume_cache", volume_cache},
@@ -327,7 +336,7 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
     // Which binary runs as the VMM is the host's choice, never the bundle's.
     const std::string key = k.substr(prefix.size());
     if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus" || key == "vmm_seccomp" ||
-        key == "image_dir")
+        key == "vmm_user" || key == "image_dir")
       return Error("annotation " + k + ": not allowed (the host's choice)", EPERM);
     // A bundle naming any host file as kernel or initrd would load it into guest
     // memory, where the guest can read it: only files in the allowed directories.

@@ -1,7 +1,7 @@
 // What a container's microVM is started with: the runvm-vmm binary, guest
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
 // ({"vmm","kernel","initrd","image_dir","memory_mib","vcpus","boot_timeout_s",
-// "max_memory_mib","max_vcpus","vmm_seccomp","annotation_dirs","rootfs_cache",
+// "max_memory_mib","max_vcpus","vmm_seccomp","vmm_user","annotation_dirs","rootfs_cache",
 // "rootfs_writeback","volume_cache","uncompressed_kernel"}; "kernel" may be a
 // glob: the newest match), then the bundle's `io.runvm.vm.<key>`
 // annotations, later ones winning. Annotations may not choose the VMM or the
@@ -47,7 +47,9 @@ struct VmSettings {
   uint64_t max_memory_mib = 1u << 20;  // what annotations and sizing may reach
   unsigned max_vcpus = 64;
   bool vmm_seccomp = true;  // false: runvm-vmm --no-seccomp (vmm/jail/README.md)
-  std::string image_dir;    // searched first for runvm-initrd-<kernel release>.img
+  // "UID[:GID]": runvm-vmm --user, the ids the VMM runs as once set up; "" keeps root.
+  std::string vmm_user;
+  std::string image_dir;  // searched first for runvm-initrd-<kernel release>.img
   // virtio-fs caching (`--fs ...:cache=MODE[:writeback]`, vmm/devices/virtio/fs/README.md):
   // the rootfs is written by this container alone, so the guest may keep what it read and
   // wrote; volumes are shared with the host and see its changes within a second.

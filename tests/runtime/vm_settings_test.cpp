@@ -120,6 +120,19 @@ TEST_F(VmSettingsTest, AnnotationsStayWithinTheHostMaxima) {
   auto off = resolve_vm_settings({{"io.runvm.vm.vmm_seccomp", "false"}}, config(max));
   ASSERT_FALSE(off);
   EXPECT_EQ(off.error().err, EPERM);
+  // So is the VMM's user: numeric "UID[:GID]" in the config file, never from a bundle.
+  auto user = resolve_vm_settings({}, config(max + R"(,"vmm_user":"65534:65533")"));
+  ASSERT_TRUE(user) << user.error().message;
+  EXPECT_EQ(user->vmm_user, "65534:65533");
+  EXPECT_EQ(resolve_vm_settings({}, config())->vmm_user, "");
+  for (const char* bad : {"nobody", "1:", ":1", "-1", "4294967295", "1:2:3"}) {
+    auto b = resolve_vm_settings({}, config(max + R"(,"vmm_user":")" + bad + "\""));
+    ASSERT_FALSE(b) << bad;
+    EXPECT_NE(b.error().message.find("vmm_user: must be"), std::string::npos) << b.error().message;
+  }
+  auto annotated = resolve_vm_settings({{"io.runvm.vm.vmm_user", "0"}}, config(max));
+  ASSERT_FALSE(annotated);
+  EXPECT_EQ(annotated.error().err, EPERM);
   // virtio-fs caching: the config's, then the bundle's (it only changes what its own guest
   // keeps); only the three modes, named in the error.
   auto cache = resolve_vm_settings(
@@ -318,8 +331,8 @@ TEST_F(VmSettingsTest, EveryAdvertisedAnnotationIsHonoured) {
     ASSERT_TRUE(s) << knob.name << ": " << s.error().message;
     EXPECT_NE(s->to_json()[key], base->to_json()[key]) << knob.name << " changed nothing";
   }
-  const std::set<std::string> host_only = {"vmm",         "max_memory_mib", "max_vcpus",
-                                           "vmm_seccomp", "image_dir",      "boot_kernel"};
+  const std::set<std::string> host_only = {
+      "vmm", "max_memory_mib", "max_vcpus", "vmm_seccomp", "vmm_user", "image_dir", "boot_kernel"};
   const nlohmann::json all = base->to_json();
   for (const auto& [key, value] : all.items())
     EXPECT_TRUE(host_only.count(key) || oci::find_vm_knob("io.runvm.vm." + key))

@@ -1,6 +1,8 @@
 #include "vmm/jail/capabilities.h"
 
+#include <grp.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -64,6 +66,28 @@ Status drop_vmm_capabilities() {
     cap_set_flag(next.get(), CAP_PERMITTED, 1, &c, CAP_SET);
   }
   if (cap_set_proc(next.get()) != 0) return Error::from_errno("capabilities: cap_set_proc");
+  return {};
+}
+
+Status switch_vmm_user(uint32_t uid, uint32_t gid) {
+  // setuid away from 0 clears the permitted set unless KEEPCAPS is on (and the
+  // effective set always): keep them for drop_vmm_capabilities() to trim.
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::from_errno("user: PR_SET_KEEPCAPS");
+  if (::setgroups(0, nullptr) != 0) return Error::from_errno("user: setgroups");
+  if (::setresgid(gid, gid, gid) != 0)
+    return Error::from_errno("user: setresgid " + std::to_string(gid));
+  if (::setresuid(uid, uid, uid) != 0)
+    return Error::from_errno("user: setresuid " + std::to_string(uid));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return Error::from_errno("user: PR_SET_KEEPCAPS");
+  std::unique_ptr<_cap_struct, CapFree> caps(cap_get_proc());
+  if (!caps) return Error::from_errno("user: cap_get_proc");
+  for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {
+    cap_flag_value_t permitted = CAP_CLEAR;
+    if (cap_get_flag(caps.get(), c, CAP_PERMITTED, &permitted) == 0 && permitted == CAP_SET)
+      cap_set_flag(caps.get(), CAP_EFFECTIVE, 1, &c, CAP_SET);
+  }
+  if (cap_set_proc(caps.get()) != 0)
+    return Error::from_errno("user: restore effective capabilities");
   return {};
 }
 

@@ -51,6 +51,11 @@ Status enter_jail(const JailConfig& cfg, const KvmFds& kvm) {
     0, 0
   };
   if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return Error::from_errno("jail: RLIMIT_CORE");
+  if (cfg.uid >= 0 && cfg.gid >= 0) {
+    if (auto s = switch_vmm_user(static_cast<uint32_t>(cfg.uid), static_cast<uint32_t>(cfg.gid));
+        !s)
+      return s.error().wrap("jail");
+  }
   if (auto s = drop_vmm_capabilities(); !s) return s.error().wrap("jail");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return Error::from_errno("jail: PR_SET_NO_NEW_PRIVS");

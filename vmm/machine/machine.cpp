@@ -193,6 +193,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   };
   const int vm_fd = vm->fd();
   if (auto s = devices.pci_root().start_device_threads([&] {
+        pthread_setname_np(pthread_self(), "vmm-fs");
         return role_filter(jail::ThreadRole::FsWorker, {vm_fd, {}});
       });
       !s)

@@ -1,4 +1,5 @@
 #include "vmm/main/flags.h"
+#include "base/uid_gid.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -188,6 +189,10 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   bool no_mount_jail = false;
   app.add_flag("--no-mount-jail", no_mount_jail,
                "keep the host's mount namespace and root (debugging only: vmm/jail/README.md)");
+  std::string user;
+  app.add_option("--user", user,
+                 "UID[:GID]: switch to these ids once set up, keeping only the filesystem "
+                 "capabilities (vmm/jail/README.md)");
   // Hidden (no group): e2e tests of the jail.
   app.add_flag("--test-forbidden-syscall", cfg.jail.test_forbidden_syscall)->group("");
   app.add_flag("--test-vcpu-forbidden-syscall", cfg.jail.test_vcpu_forbidden_syscall)->group("");
@@ -199,6 +204,15 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     out.exit_code = app.exit(e);
     if (out.exit_code != 0) out.exit_code = 1;
     return out;
+  }
+  if (!user.empty()) {
+    auto ids = parse_uid_gid(user);
+    if (!ids) {
+      out.exit_code = fail("--user " + user, "must be UID or UID:GID (numbers)");
+      return out;
+    }
+    cfg.jail.uid = ids->uid;
+    cfg.jail.gid = ids->gid;
   }
   if (!is_readable_file(cfg.kernel)) {
     out.exit_code = fail("--kernel " + cfg.kernel, "no such regular file");

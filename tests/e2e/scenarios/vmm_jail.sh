@@ -17,6 +17,11 @@ if dmesg 2>/dev/null | grep -q 'type=1326.*comm="runvm-vmm".*syscall=59 '; then
 else
   logged="no audit line (audit off?)"
 fi
+# Per-thread filters: eventfd2 is allowed to the main thread but not to a vCPU thread.
+"$VMM" --kernel "$G/vmlinuz-cloud" --memory 128 --console none --test-vcpu-forbidden-syscall \
+  >vmm4.out 2>vmm4.log
+rc4=$?
+[ "$rc4" = 159 ] || fail "a vCPU thread's eventfd2 should die by SIGSYS (159), got $rc4: $(cat vmm4.log)"
 # With --no-seccomp the call is made, but the VMM's own root (mount jail) has no /bin/sh.
 "$VMM" --kernel "$G/vmlinuz-cloud" --memory 128 --console none --no-seccomp --test-forbidden-syscall \
   >vmm2.out 2>vmm2.log
@@ -28,4 +33,4 @@ rc2=$?
   --no-mount-jail >vmm3.out 2>vmm3.log
 rc3=$?
 [ "$rc3" = 0 ] || fail "with neither the filter nor the mount jail the forbidden execve should have run /bin/sh (exit 0), got $rc3: $(cat vmm3.log)"
-pass "by default a forbidden execve -> SIGSYS (kernel log: ${logged:-not readable}); with --no-seccomp, /bin/sh is not in the VMM's root (ENOENT); with --no-mount-jail too, it ran"
+pass "by default a forbidden execve -> SIGSYS, and a vCPU thread's eventfd2 too (kernel log: ${logged:-not readable}); with --no-seccomp, /bin/sh is not in the VMM's root (ENOENT); with --no-mount-jail too, it ran"

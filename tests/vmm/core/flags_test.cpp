@@ -69,6 +69,14 @@ TEST_F(FlagsTest, JailPartsTurnOffOneByOne) {
   ASSERT_TRUE(m.config);
   EXPECT_TRUE(m.config->jail.seccomp);
   EXPECT_FALSE(m.config->jail.mount_namespace);
+  EXPECT_EQ(m.config->jail.uid, -1);  // stays root unless asked
+  auto u = parse({"--kernel", kernel, "--user", "1000:1001"});
+  ASSERT_TRUE(u.config);
+  EXPECT_EQ(u.config->jail.uid, 1000);
+  EXPECT_EQ(u.config->jail.gid, 1001);
+  auto u2 = parse({"--kernel", kernel, "--user", "65534"});
+  ASSERT_TRUE(u2.config);
+  EXPECT_EQ(u2.config->jail.gid, 65534);
   // The flag of the opt-in days is still accepted and changes nothing.
   auto old = parse({"--kernel", kernel, "--seccomp"});
   ASSERT_TRUE(old.config);
@@ -152,6 +160,8 @@ TEST_F(FlagsTest, BadFlagsFailWithExitOne) {
            {"--kernel", kernel, "--vsock-cid", "2", "--vsock-uds", "/x"},
            {"--kernel", kernel, "--console", "tty"},
            {"--kernel", kernel, "--bogus"},
+           {"--kernel", kernel, "--user", "nobody"},
+           {"--kernel", kernel, "--user", "1:x"},
        }) {
     auto f = parse(args);
     EXPECT_FALSE(f.config) << args.size();

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -396,6 +397,36 @@ TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
   std::stringstream ss;
   ss << std::ifstream(dir_ / "console").rdbuf();
   EXPECT_EQ(ss.str(), "ok");
+}
+
+TEST_F(JailedMachine, RunsAsTheVmmUserWithOnlyTheFilesystemCapabilities) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  // mov dx, 0x3f8; mov al, 'o'; out dx, al; mov al, 0xfe; out 0x64, al (reset)
+  auto cfg = config({0x66, 0xba, 0xf8, 0x03, 0xb0, 'o', 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe});
+  cfg.jail.uid = 65534;
+  cfg.jail.gid = 65533;
+  int st = in_child([&] {
+    if (int rc = run(cfg); rc != 0) return rc;
+    // From /proc (getresuid and friends are outside the jail's filter). The kept
+    // capabilities are still effective (the filesystem servers need them), no more.
+    std::ifstream status("/proc/self/status");
+    std::map<std::string, std::string> f;
+    for (std::string line; std::getline(status, line);) {
+      auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      auto at = line.find_first_not_of(" \t", colon + 1);
+      f[line.substr(0, colon)] = at == std::string::npos ? "" : line.substr(at);
+    }
+    if (f["Uid"] != "65534\t65534\t65534\t65534") return 60;
+    if (f["Gid"] != "65533\t65533\t65533\t65533") return 61;
+    if (!f["Groups"].empty()) return 62;
+    return f["CapEff"] == "000000008000001f" ? 0 : 63;
+  });
+  ASSERT_TRUE(WIFEXITED(st)) << "jailed VMM died by signal " << WTERMSIG(st);
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "60/61: ids, 62: groups, 63: capabilities";
+  std::stringstream ss;
+  ss << std::ifstream(dir_ / "console").rdbuf();
+  EXPECT_EQ(ss.str(), "o");
 }
 
 TEST_F(JailedMachine, AVcpuThreadMayNotMakeWhatTheMainThreadMay) {
