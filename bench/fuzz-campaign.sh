@@ -10,6 +10,7 @@
 #   FUZZ_CORPUS_DIR     corpus root, one directory per target (default BUILD_DIR/campaign-corpus)
 #   FUZZ_BUILD_JOBS     build parallelism (default 1)
 #   FUZZ_TARGETS        space-separated subset of targets to run
+#   FUZZ_RUNS           stop a target after this many executions (the time still caps it)
 # Logs and crash artifacts go to BUILD_DIR/campaign/<timestamp>/.
 # Exits 1 if any target crashed, failed or was not built.
 set -euo pipefail
@@ -53,6 +54,7 @@ for f in "${fuzzers[@]}"; do
   [ -d "${seeds[$f]:-}" ] && seed=("${seeds[$f]}")
   extra=()
   [ -n "${fuzz_args[$f]:-}" ] && read -ra extra <<<"${fuzz_args[$f]}"
+  [ -n "${FUZZ_RUNS:-}" ] && extra+=("-runs=$FUZZ_RUNS")
   log="$out/$f.log"
   start=$(date +%s)
   rc=0

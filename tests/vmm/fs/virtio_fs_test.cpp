@@ -45,6 +45,14 @@ class VirtioFsDevice : public ::testing::Test {
     if (dev_) dev_->reset();
   }
 
+  // What a reloading driver does: reset, then new rings and DRIVER_OK again.
+  void reactivate_with_new_rings() {
+    dev_->reset();
+    req_ = std::make_unique<DriverQueue>(guest_, 256, TestGuest::kBase + 0x20000);
+    hiprio_ = std::make_unique<DriverQueue>(guest_, 64, TestGuest::kBase + 0x30000);
+    activate();
+  }
+
   void activate() {
     std::vector<std::optional<Queue>> qs;
     for (DriverQueue* q : {hiprio_.get(), req_.get()}) {
@@ -207,10 +215,7 @@ TEST_F(VirtioFsDevice, WorkersStartedBeforeTheGuestServeEverySession) {
   const size_t threads = thread_count();
   activate();
   init_session();
-  dev_->reset();
-  req_ = std::make_unique<DriverQueue>(guest_, 256, TestGuest::kBase + 0x20000);
-  hiprio_ = std::make_unique<DriverQueue>(guest_, 64, TestGuest::kBase + 0x30000);
-  activate();
+  reactivate_with_new_rings();
   init_session();
   EXPECT_EQ(thread_count(), threads);
 }
@@ -224,11 +229,8 @@ TEST_F(VirtioFsDevice, AWorkerHookThatFailsIsAnError) {
 TEST_F(VirtioFsDevice, ResetStartsANewSession) {
   activate();
   init_session();
-  dev_->reset();
   // A fresh driver (new rings) must INIT again before anything else works.
-  req_ = std::make_unique<DriverQueue>(guest_, 256, TestGuest::kBase + 0x20000);
-  hiprio_ = std::make_unique<DriverQueue>(guest_, 64, TestGuest::kBase + 0x30000);
-  activate();
+  reactivate_with_new_rings();
   std::vector<uint8_t> getattr(sizeof(fuse_getattr_in), 0);
   uint64_t out = post(*req_, FUSE_GETATTR, FUSE_ROOT_ID, getattr);
   dev_->queue_notify(1);

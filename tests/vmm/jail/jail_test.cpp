@@ -58,7 +58,8 @@ std::string status_field(const std::string& status, const std::string& key) {
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(key + ":", 0) == 0) {
       auto v = line.substr(key.size() + 1);
-      return v.substr(v.find_first_not_of(" \t"));
+      auto at = v.find_first_not_of(" \t");
+      return at == std::string::npos ? "" : v.substr(at);
     }
   }
   return "";
@@ -375,6 +376,15 @@ class JailedMachine : public ::testing::Test {
     }
     return r->exit_status;
   }
+  std::string console_text() const {
+    std::stringstream ss;
+    ss << std::ifstream(dir_ / "console").rdbuf();
+    return ss.str();
+  }
+  // mov dx, 0x3f8; mov al, 'o'; out dx, al; mov al, 0xfe; out 0x64, al (reset); jmp $
+  static std::vector<uint8_t> say_o_and_reset() {
+    return {0x66, 0xba, 0xf8, 0x03, 0xb0, 'o', 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe};
+  }
   runvm::testing::TempDir dir_;
 };
 
@@ -394,39 +404,28 @@ TEST_F(JailedMachine, GuestWritesToTheConsoleAndResets) {
   });
   ASSERT_TRUE(WIFEXITED(st)) << "jailed VMM died by signal " << WTERMSIG(st);
   EXPECT_EQ(WEXITSTATUS(st), 0) << "50: host files visible after the run, 51: share gone";
-  std::stringstream ss;
-  ss << std::ifstream(dir_ / "console").rdbuf();
-  EXPECT_EQ(ss.str(), "ok");
+  EXPECT_EQ(console_text(), "ok");
 }
 
 TEST_F(JailedMachine, RunsAsTheVmmUserWithOnlyTheFilesystemCapabilities) {
   if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
-  // mov dx, 0x3f8; mov al, 'o'; out dx, al; mov al, 0xfe; out 0x64, al (reset)
-  auto cfg = config({0x66, 0xba, 0xf8, 0x03, 0xb0, 'o', 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe});
+  auto cfg = config(say_o_and_reset());
   cfg.jail.uid = 65534;
   cfg.jail.gid = 65533;
   int st = in_child([&] {
     if (int rc = run(cfg); rc != 0) return rc;
     // From /proc (getresuid and friends are outside the jail's filter). The kept
     // capabilities are still effective (the filesystem servers need them), no more.
-    std::ifstream status("/proc/self/status");
-    std::map<std::string, std::string> f;
-    for (std::string line; std::getline(status, line);) {
-      auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      auto at = line.find_first_not_of(" \t", colon + 1);
-      f[line.substr(0, colon)] = at == std::string::npos ? "" : line.substr(at);
-    }
-    if (f["Uid"] != "65534\t65534\t65534\t65534") return 60;
-    if (f["Gid"] != "65533\t65533\t65533\t65533") return 61;
-    if (!f["Groups"].empty()) return 62;
-    return f["CapEff"] == "000000008000001f" ? 0 : 63;
+    std::stringstream status;
+    status << std::ifstream("/proc/self/status").rdbuf();
+    if (status_field(status.str(), "Uid") != "65534\t65534\t65534\t65534") return 60;
+    if (status_field(status.str(), "Gid") != "65533\t65533\t65533\t65533") return 61;
+    if (!status_field(status.str(), "Groups").empty()) return 62;
+    return status_field(status.str(), "CapEff") == "000000008000001f" ? 0 : 63;
   });
   ASSERT_TRUE(WIFEXITED(st)) << "jailed VMM died by signal " << WTERMSIG(st);
   EXPECT_EQ(WEXITSTATUS(st), 0) << "60/61: ids, 62: groups, 63: capabilities";
-  std::stringstream ss;
-  ss << std::ifstream(dir_ / "console").rdbuf();
-  EXPECT_EQ(ss.str(), "o");
+  EXPECT_EQ(console_text(), "o");
 }
 
 TEST_F(JailedMachine, AVcpuThreadMayNotMakeWhatTheMainThreadMay) {
@@ -438,8 +437,7 @@ TEST_F(JailedMachine, AVcpuThreadMayNotMakeWhatTheMainThreadMay) {
   ASSERT_TRUE(WIFSIGNALED(st)) << "exit status " << WEXITSTATUS(st);
   EXPECT_EQ(WTERMSIG(st), SIGSYS);
 
-  // mov dx, 0x3f8; mov al, 'o'; out dx, al; mov al, 0xfe; out 0x64, al (reset)
-  cfg = config({0x66, 0xba, 0xf8, 0x03, 0xb0, 'o', 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe});
+  cfg = config(say_o_and_reset());
   st = in_child([&] {
     if (int rc = run(cfg); rc != 0) return rc;
     int fd = ::eventfd(0, EFD_CLOEXEC);  // the main thread, still jailed
