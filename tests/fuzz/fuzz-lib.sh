@@ -12,13 +12,14 @@ fuzz_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fuzzers=(virtqueue_fuzzer vsock_fuzzer vsock_device_fuzzer net_fuzzer agent_client_fuzzer pci_fuzzer
   legacy_io_fuzzer)
 # Other areas' fuzzers join when their target exists in this tree.
-fuzz_optional=(oci_config_fuzzer fuse_fuzzer fs_workers_fuzzer p9_fuzzer)
+fuzz_optional=(oci_config_fuzzer fuse_fuzzer fs_workers_fuzzer p9_fuzzer p9_workers_fuzzer)
 # Seed corpora: read-only inputs beside the fuzzer sources.
 # shellcheck disable=SC2034  # used by the scripts that source this file
 declare -A seeds=(
   [oci_config_fuzzer]=$fuzz_top/oci/fuzz/corpus
   [fuse_fuzzer]=$fuzz_top/vmm/devices/virtio/fs/fuzz/corpus
   [p9_fuzzer]=$fuzz_top/vmm/devices/virtio/p9/fuzz/corpus
+  [p9_workers_fuzzer]=$fuzz_top/vmm/devices/virtio/p9/fuzz/corpus-workers
   [pci_fuzzer]=$fuzz_top/tests/fuzz/corpus/pci_fuzzer
   [legacy_io_fuzzer]=$fuzz_top/tests/fuzz/corpus/legacy_io_fuzzer
 )

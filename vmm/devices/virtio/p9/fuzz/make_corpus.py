@@ -3,6 +3,10 @@
 
 Input format (see p9_fuzzer.cpp): one options byte, then [le16 len][message]...
 The fuzzer has already sent Tversion and Tattach (fid 0 = the share's root).
+
+The same sequences go to corpus-workers/ for p9_workers_fuzzer (workers_harness.h:
+ops [0][le16 len][message][queue][room][layout], then a kick [2][0] and a wait [3]),
+after a Tattach of fid 0 (the harness sends only Tversion).
 """
 import os
 import struct
@@ -84,8 +88,33 @@ seeds = {
         msg(72, struct.pack("<I", 0) + s("d") + struct.pack("<II", 0o755, 0))),
 }
 
-out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+
+
+def workers_input(data):
+    """A p9_fuzzer input as p9_workers_fuzzer ops: each message posted with a 4 KiB
+    reply, kicked and waited for in order."""
+    msgs = []
+    at = 1  # past the options byte
+    while at + 2 <= len(data):
+        (n,) = struct.unpack_from("<H", data, at)
+        msgs.append(data[at + 2:at + 2 + n])
+        at += 2 + n
+    attach = msg(104, struct.pack("<II", 0, 0xFFFFFFFF) + s("root") + s("") +
+                 struct.pack("<I", 0))
+    out = b""
+    for m in [attach] + msgs:
+        out += bytes([0]) + struct.pack("<H", len(m)) + m + bytes([0, 1, 0])
+        out += bytes([2, 0, 3])
+    return out
+
+
+here = os.path.dirname(__file__)
+out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
+workers_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "corpus-workers")
 os.makedirs(out_dir, exist_ok=True)
+os.makedirs(workers_dir, exist_ok=True)
 for name, data in seeds.items():
     with open(os.path.join(out_dir, name), "wb") as f:
         f.write(data)
+    with open(os.path.join(workers_dir, name), "wb") as f:
+        f.write(workers_input(data))
