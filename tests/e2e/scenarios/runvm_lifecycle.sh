@@ -38,11 +38,16 @@ sed -i 's|"process": {|"process": {"oomScoreAdj": -321, |' "$PWD/b2/config.json"
 grep -q '"oomScoreAdj": -321' "$PWD/b2/config.json" || fail "could not set oomScoreAdj"
 # Issue 10: c2's VMM runs as an unprivileged user ("vmm_user" in runvm's config), keeping
 # only the filesystem capabilities; everything below about c2 holds for it.
+# (The packaged config's keys are kept: the key goes in front of its first "{". Busybox
+# sed has no `0,/re/` address, hence head/tail.)
 if [ -f /etc/runvm/config.json ]; then
-  sed '0,/{/s//{"vmm_user": "65534:65534",/' /etc/runvm/config.json >vmm-user.json
+  [ "$(head -c 1 /etc/runvm/config.json)" = "{" ] ||
+    fail "/etc/runvm/config.json does not start with {: $(head -c 80 /etc/runvm/config.json)"
+  { echo '{"vmm_user": "65534:65534",'; tail -c +2 /etc/runvm/config.json; } >vmm-user.json
 else
   echo '{"vmm_user": "65534:65534"}' >vmm-user.json
 fi
+grep -q '"vmm_user": "65534:65534"' vmm-user.json || fail "no vmm_user in $(cat vmm-user.json)"
 start=$(date +%s)
 RUNVM_CONFIG=$PWD/vmm-user.json timeout "$T" runvm --root "$ROOT" create -b "$PWD/b2" --pid-file "$PWD/pid" c2 >out.txt 2>err.txt </dev/null
 rc=$?
