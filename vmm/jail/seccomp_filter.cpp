@@ -277,7 +277,9 @@ Status install_vmm_seccomp_filter(const KvmFds& kvm) {
   auto ctx = new_filter(true);
   if (!ctx) return std::move(ctx).error();
   for (const auto& role : kRoles) {
-    if (auto s = add_role(ctx->get(), role.role); !s) return s;
+    for (const auto& r : role.rules) {
+      if (auto s = add_rule(ctx->get(), role.role, r); !s) return s;
+    }
   }
   if (auto s = add_kvm_rules(ctx->get(), kvm, ~0u); !s) return s;
   if (int rc = seccomp_load(ctx->get()); rc != 0) return Error::from_errno("seccomp: load", -rc);
