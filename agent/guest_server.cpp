@@ -41,6 +41,7 @@ struct Conn {
 };
 
 struct Proc {
+  std::string container;  // the id of the container it belongs to
   std::string id;
   uint32_t handle = 0;
   uint64_t owner = 0;  // connection that created it and receives its stdio and exit event
@@ -52,6 +53,16 @@ struct Proc {
   std::optional<ExitStatus> exit;
   std::vector<std::pair<uint64_t, uint64_t>> waiters;  // (connection, request id)
 };
+
+// A container of the VM: the first one (created at boot's rootfs) or a pod member.
+struct Container {
+  Launcher* launcher = nullptr;
+  std::unique_ptr<Launcher> owned;  // a pod member's own launcher
+  bool member = false;
+};
+
+// Processes are named by (container id, process id).
+using ProcKey = std::pair<std::string, std::string>;
 
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
@@ -68,8 +79,9 @@ struct Server::Impl {
   uint64_t next_conn = 1;
   uint32_t next_handle = 1;
   std::map<uint64_t, Conn> conns;
-  std::map<std::string, Proc> procs;
-  bool created = false;
+  std::map<ProcKey, Proc> procs;
+  std::map<std::string, Container> containers;
+  std::string first;  // the VM's own container, once created
 
   Impl(Launcher& l, ServerOptions o) : launcher(l), opts(std::move(o)) {}
 
@@ -98,9 +110,29 @@ struct Server::Impl {
     return it != conns.end() && it->second.out.size() > kMaxConnBacklog;
   }
 
-  Proc* find_proc(const std::string& id) {
-    auto it = procs.find(id);
+  Proc* find_proc(const std::string& container, const std::string& id) {
+    auto it = procs.find(ProcKey{container, id});
     return it == procs.end() ? nullptr : &it->second;
+  }
+  Proc* find_proc(const ProcKey& k) { return find_proc(k.first, k.second); }
+
+  // The container a request names (empty: the first); `err` when there is none.
+  Result<std::string> container_for(const std::string& name, int err) {
+    const std::string& n = name.empty() ? first : name;
+    if (n.empty() || !containers.count(n))
+      return Error(name.empty() ? "no container created" : "no container \"" + name + "\"", err);
+    return n;
+  }
+
+  // Guest pids of a container's processes. The only container has every descendant of the
+  // agent (orphans reparented to PID 1 included); with several, each has the trees of its
+  // own processes.
+  std::vector<int> container_pids(const std::string& container) {
+    if (containers.size() <= 1) return descendant_pids();
+    std::set<int> roots;
+    for (auto& [k, p] : procs)
+      if (k.first == container && !p.exit && p.sp.pid > 0) roots.insert(p.sp.pid);
+    return descendant_pids_of(roots);
   }
   Proc* find_handle(uint32_t h) {
     for (auto& [_, p] : procs)
@@ -171,27 +203,32 @@ struct Server::Impl {
       if (pid <= 0) return;  // 0: none left exited; -1 ECHILD: no children
       for (auto& [_, p] : procs) {
         if (p.sp.pid != pid || p.exit) continue;
-        p.exit = exit_status_from_wait(ws);
-        drain_output(p);
-        if (p.sp.in_fd >= 0 && !p.terminal) close_stdin_now(p);
-        close_fd(p.sp.hold_fd);
-        close_fd(p.sp.status_fd);
-        send(p.owner, MsgType::kEvent, encode_exit_event(ExitEvent{p.id, p.handle, *p.exit}));
-        for (auto [cid, rid] : p.waiters) respond_ok(cid, rid, json{{"status", to_json(*p.exit)}});
-        p.waiters.clear();
+        record_exit(p, ws);
         if (p.init && opts.kill_all_on_init_exit)
-          for (int d : descendant_pids()) ::kill(d, SIGKILL);
+          for (int d : container_pids(p.container)) ::kill(d, SIGKILL);
       }
     }
   }
 
+  // A reaped process: its output, then its exit event to the owner and the waiters.
+  void record_exit(Proc& p, int ws) {
+    p.exit = exit_status_from_wait(ws);
+    drain_output(p);
+    if (p.sp.in_fd >= 0 && !p.terminal) close_stdin_now(p);
+    close_fd(p.sp.hold_fd);
+    close_fd(p.sp.status_fd);
+    send(p.owner, MsgType::kEvent, encode_exit_event(ExitEvent{p.id, p.handle, *p.exit}));
+    for (auto [cid, rid] : p.waiters) respond_ok(cid, rid, json{{"status", to_json(*p.exit)}});
+    p.waiters.clear();
+  }
+
   // ---- requests ----
-  Result<json> start_process(uint64_t cid, const std::string& id, const json& spec_json,
-                             bool stdin_pipe, bool init) {
-    if (Proc* old = find_proc(id)) {
+  Result<json> start_process(uint64_t cid, const std::string& container, const std::string& id,
+                             const json& spec_json, bool stdin_pipe, bool init) {
+    if (Proc* old = find_proc(container, id)) {
       if (!old->exit) return Error("process \"" + id + "\" already exists", EEXIST);
       close_spawned(old->sp);
-      procs.erase(id);
+      procs.erase(ProcKey{container, id});
     }
     auto spec = parse_process_spec(spec_json);
     if (!spec) return spec.error();
@@ -199,14 +236,15 @@ struct Server::Impl {
     o.stdin_pipe = stdin_pipe;
     o.hold = init;
     if (!init) {
-      Proc* ip = find_proc(std::string(kInitProcessId));
+      Proc* ip = find_proc(container, std::string(kInitProcessId));
       if (!ip || ip->exit) return Error("the container's process is not running", ESRCH);
       if (ip->sp.hold_fd >= 0) return Error("the container has not been started", EBUSY);
       o.init_pid = ip->sp.pid;
     }
-    auto sp = spawn_process(*spec, launcher, o);
+    auto sp = spawn_process(*spec, *containers.at(container).launcher, o);
     if (!sp) return sp.error();
     Proc p;
+    p.container = container;
     p.id = id;
     p.handle = next_handle++;
     p.owner = cid;
@@ -214,7 +252,7 @@ struct Server::Impl {
     p.terminal = spec->terminal;
     p.sp = *sp;
     ProcessInfo info{p.handle, p.sp.pid};
-    procs.emplace(id, std::move(p));
+    procs.emplace(ProcKey{container, id}, std::move(p));
     return to_json(info);
   }
 
@@ -222,52 +260,96 @@ struct Server::Impl {
   // process is answered when it exits).
   using Reply = Result<std::optional<json>>;
   static json done() { return json::object(); }
+  // Who asked (connection, request id) and which container the request names.
+  struct Ctx {
+    uint64_t cid;
+    uint64_t id;
+    const std::string& container;
+  };
 
   // Dispatch: one handler per request type (std::visit makes a missing one a
   // compile error); an error reply names the operation.
   void handle_request(uint64_t cid, Request& r) {
-    Reply reply = std::visit([&](auto& body) { return on(cid, r.id, body); }, r.body);
+    Ctx ctx{cid, r.id, r.container_id};
+    Reply reply = std::visit([&](auto& body) { return on(ctx, body); }, r.body);
     if (!reply) return respond_err(cid, r.id, reply.error().wrap(std::string(op_name(r.body))));
     if (*reply) respond_ok(cid, r.id, std::move(**reply));
   }
 
-  Reply on(uint64_t cid, uint64_t, CreateReq& c) {
-    if (created) return Error("container already created", EEXIST);
-    if (auto s = launcher.prepare(c.container_id, c.config); !s) return s.error();
-    auto res = start_process(cid, std::string(kInitProcessId), c.config["process"], c.stdin, true);
-    if (!res) return res.error();
-    created = true;
+  Reply on(const Ctx& x, CreateReq& c) {
+    if (containers.count(c.container_id))
+      return Error("container \"" + c.container_id + "\" already created", EEXIST);
+    Container k;
+    if (c.rootfs.empty()) {
+      // The VM's own container, on the rootfs mounted at boot: one per VM.
+      if (!first.empty()) return Error("container already created", EEXIST);
+      k.launcher = &launcher;
+    } else {
+      // A further container of a pod VM needs the VM's own container first (the sandbox).
+      if (first.empty()) return Error("a pod member needs the pod's first container", ENOENT);
+      if (!opts.member_launcher) return Error("this agent runs one container per VM", ENOTSUP);
+      auto l = opts.member_launcher(c.container_id, c.rootfs);
+      if (!l) return l.error();
+      k.owned = std::move(*l);
+      k.launcher = k.owned.get();
+      k.member = true;
+    }
+    if (auto s = k.launcher->prepare(c.container_id, c.config); !s) {
+      if (k.member) (void)k.launcher->release();
+      return s.error();
+    }
+    const bool member = k.member;
+    containers.emplace(c.container_id, std::move(k));
+    auto res = start_process(x.cid, c.container_id, std::string(kInitProcessId),
+                             c.config["process"], c.stdin, true);
+    if (!res) {
+      if (member) (void)containers.at(c.container_id).launcher->release();
+      containers.erase(c.container_id);
+      return res.error();
+    }
+    if (!member) first = c.container_id;
     return std::optional<json>(std::move(*res));
   }
 
-  Reply on(uint64_t, uint64_t, StartReq&) {
-    Proc* p = find_proc(std::string(kInitProcessId));
+  Reply on(const Ctx& x, StartReq&) {
+    auto c = container_for(x.container, ENOENT);
+    if (!c) return c.error();
+    Proc* p = find_proc(*c, std::string(kInitProcessId));
     if (!p) return Error("no container created", ENOENT);
     if (p->sp.hold_fd < 0) return Error("container already started", EBUSY);
     if (auto s = release_hold(p->sp); !s) return s.error();
     return std::optional<json>(done());
   }
 
-  Reply on(uint64_t cid, uint64_t, ExecReq& e) {
-    auto res = start_process(cid, e.process_id, e.process, e.stdin, false);
+  Reply on(const Ctx& x, ExecReq& e) {
+    auto c = container_for(x.container, ESRCH);
+    if (!c) return Error("the container's process is not running", ESRCH);
+    auto res = start_process(x.cid, *c, e.process_id, e.process, e.stdin, false);
     if (!res) return res.error();
     return std::optional<json>(std::move(*res));
   }
 
-  Reply on(uint64_t, uint64_t, SignalReq& s) {
+  Reply on(const Ctx& x, SignalReq& s) {
     if (s.all) {
-      for (int pid : descendant_pids()) ::kill(pid, s.signal);
+      auto c = container_for(x.container, ESRCH);
+      for (int pid : c ? container_pids(*c) : descendant_pids()) ::kill(pid, s.signal);
       return std::optional<json>(done());
     }
-    Proc* p = find_proc(s.process_id);
+    Proc* p = process_for(x, s.process_id);
     if (!p) return Error("no process \"" + s.process_id + "\"", ESRCH);
     if (p->exit) return Error("process \"" + s.process_id + "\" has exited", ESRCH);
     if (::kill(p->sp.pid, s.signal) < 0) return Error::from_errno("kill");
     return std::optional<json>(done());
   }
 
-  Reply on(uint64_t, uint64_t, CloseStdinReq& c) {
-    Proc* p = find_proc(c.process_id);
+  // A process of the container a request names; null when there is none.
+  Proc* process_for(const Ctx& x, const std::string& process_id) {
+    auto c = container_for(x.container, ESRCH);
+    return c ? find_proc(*c, process_id) : nullptr;
+  }
+
+  Reply on(const Ctx& x, CloseStdinReq& c) {
+    Proc* p = process_for(x, c.process_id);
     if (!p) return Error("no process \"" + c.process_id + "\"", ESRCH);
     if (p->terminal) {
       // A pty has no half-close: send the EOF character, as a typing user would.
@@ -279,8 +361,8 @@ struct Server::Impl {
     return std::optional<json>(done());
   }
 
-  Reply on(uint64_t, uint64_t, ResizeReq& z) {
-    Proc* p = find_proc(z.process_id);
+  Reply on(const Ctx& x, ResizeReq& z) {
+    Proc* p = process_for(x, z.process_id);
     if (!p) return Error("no process \"" + z.process_id + "\"", ESRCH);
     if (!p->terminal) return Error("process has no terminal", ENOTTY);
     if (p->sp.pty_fd < 0) return Error("terminal is closed", EIO);
@@ -291,37 +373,73 @@ struct Server::Impl {
     return std::optional<json>(done());
   }
 
-  Reply on(uint64_t, uint64_t, PsReq&) {
-    return std::optional<json>(json{{"pids", descendant_pids()}});
+  Reply on(const Ctx& x, PsReq&) {
+    auto c = container_for(x.container, ESRCH);
+    if (!c && !x.container.empty()) return c.error();
+    return std::optional<json>(json{{"pids", c ? container_pids(*c) : descendant_pids()}});
   }
 
-  Reply on(uint64_t, uint64_t, StatsReq&) {
-    if (!created) return Error("no container yet", ESRCH);
-    auto s = launcher.stats();
+  Reply on(const Ctx& x, StatsReq&) {
+    auto c = container_for(x.container, ESRCH);
+    if (!c) return c.error();
+    auto s = containers.at(*c).launcher->stats();
     if (!s) return s.error();
     return std::optional<json>(json{{"stats", to_json(*s)}});
   }
 
-  Reply on(uint64_t, uint64_t, UpdateReq& u) {
-    if (!created) return Error("no container yet", ESRCH);
-    if (auto ok = launcher.update(u.resources); !ok) return ok.error();
+  Reply on(const Ctx& x, UpdateReq& u) {
+    auto c = container_for(x.container, ESRCH);
+    if (!c) return c.error();
+    if (auto ok = containers.at(*c).launcher->update(u.resources); !ok) return ok.error();
     return std::optional<json>(done());
   }
 
-  Reply on(uint64_t, uint64_t, NetworkReq& n) {
-    if (!created) return Error("no container yet", ESRCH);
-    Proc* ip = find_proc(std::string(kInitProcessId));
+  Reply on(const Ctx& x, NetworkReq& n) {
+    auto c = container_for(x.container, ESRCH);
+    if (!c) return c.error();
+    // The network is the VM's: its first container (a pod's sandbox) configures it.
+    if (*c != first) return Error("only the VM's first container configures the network", EPERM);
+    Proc* ip = find_proc(*c, std::string(kInitProcessId));
     if (ip && ip->sp.hold_fd < 0) return Error("the network is configured before start", EBUSY);
     if (auto ok = launcher.configure_network(n.network); !ok) return ok.error();
     return std::optional<json>(done());
   }
 
-  Reply on(uint64_t cid, uint64_t id, WaitReq& w) {
-    Proc* p = find_proc(w.process_id);
+  Reply on(const Ctx& x, WaitReq& w) {
+    Proc* p = process_for(x, w.process_id);
     if (!p) return Error("no process \"" + w.process_id + "\"", ESRCH);
     if (p->exit) return std::optional<json>(json{{"status", to_json(*p->exit)}});
-    p->waiters.emplace_back(cid, id);
+    p->waiters.emplace_back(x.cid, x.id);
     return std::optional<json>();  // answered when it exits
+  }
+
+  Reply on(const Ctx& x, DestroyReq&) {
+    auto c = container_for(x.container, ESRCH);
+    if (!c) return c.error();
+    if (!containers.at(*c).member)
+      return Error("the VM's first container ends with its VM, not by destroy", EPERM);
+    const std::string id = *c;
+    // Every process of it dies, and is reaped here: its exit goes out as usual.
+    for (int pid : container_pids(id)) ::kill(pid, SIGKILL);
+    for (auto& [k, p] : procs) {
+      if (k.first != id || p.exit || p.sp.pid <= 0) continue;
+      int ws = 0;
+      while (waitpid(p.sp.pid, &ws, 0) < 0 && errno == EINTR) {
+      }
+      record_exit(p, ws);
+    }
+    for (auto it = procs.begin(); it != procs.end();) {
+      if (it->first.first == id) {
+        close_spawned(it->second.sp);
+        it = procs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    Status released = containers.at(id).launcher->release();
+    containers.erase(id);
+    if (!released) return released.error().wrap("container " + id);
+    return std::optional<json>(done());
   }
 
   // Handles one frame; an error drops the connection (it broke the protocol).
@@ -476,21 +594,25 @@ struct Server::Impl {
       if (listen_fd < 0 && conns.empty()) break;
       if (listen_fd >= 0 && conns.empty() && !opts.keep_running) break;
       std::vector<pollfd> pfds;
-      std::vector<std::pair<Kind, std::string>> who;  // conn id as string, or proc id
-      auto add_pfd = [&](int fd, short ev, Kind k, std::string key) {
-        pfds.push_back(pollfd{fd, ev, 0});
-        who.emplace_back(k, std::move(key));
+      struct Who {
+        Kind kind;
+        uint64_t conn;  // kConnIn
+        ProcKey proc;   // kOut, kErr, kIn
       };
-      if (listen_fd >= 0) add_pfd(listen_fd, POLLIN, kListen, "");
-      add_pfd(sig_fd, POLLIN, kSig, "");
+      std::vector<Who> who;
+      auto add_pfd = [&](int fd, short ev, Kind k, uint64_t conn = 0, ProcKey key = {}) {
+        pfds.push_back(pollfd{fd, ev, 0});
+        who.push_back(Who{k, conn, std::move(key)});
+      };
+      if (listen_fd >= 0) add_pfd(listen_fd, POLLIN, kListen);
+      add_pfd(sig_fd, POLLIN, kSig);
       for (auto& [cid, c] : conns)
-        add_pfd(c.fd, static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT)), kConnIn,
-                std::to_string(cid));
+        add_pfd(c.fd, static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT)), kConnIn, cid);
       for (auto& [id, p] : procs) {
         bool can_read = !owner_backlogged(p);
-        if (p.sp.out_fd >= 0 && can_read) add_pfd(p.sp.out_fd, POLLIN, kOut, id);
-        if (p.sp.err_fd >= 0 && can_read) add_pfd(p.sp.err_fd, POLLIN, kErr, id);
-        if (p.sp.in_fd >= 0 && !p.in_buf.empty()) add_pfd(p.sp.in_fd, POLLOUT, kIn, id);
+        if (p.sp.out_fd >= 0 && can_read) add_pfd(p.sp.out_fd, POLLIN, kOut, 0, id);
+        if (p.sp.err_fd >= 0 && can_read) add_pfd(p.sp.err_fd, POLLIN, kErr, 0, id);
+        if (p.sp.in_fd >= 0 && !p.in_buf.empty()) add_pfd(p.sp.in_fd, POLLOUT, kIn, 0, id);
       }
       int n = poll(pfds.data(), pfds.size(), -1);
       if (n < 0) {
@@ -500,7 +622,8 @@ struct Server::Impl {
       for (size_t i = 0; i < pfds.size(); ++i) {
         short rev = pfds[i].revents;
         if (!rev) continue;
-        auto& [kind, key] = who[i];
+        const Kind kind = who[i].kind;
+        const ProcKey& key = who[i].proc;
         switch (kind) {
           case kListen:
             accept_conn();
@@ -513,7 +636,7 @@ struct Server::Impl {
             break;
           }
           case kConnIn: {
-            auto it = conns.find(std::stoull(key));
+            auto it = conns.find(who[i].conn);
             if (it == conns.end()) break;
             if (rev & POLLOUT) write_conn(it->second);
             if (rev & (POLLIN | POLLHUP | POLLERR)) read_conn(it->first, it->second);
@@ -570,7 +693,9 @@ Status Server::run() {
   return impl_->run();
 }
 
-std::vector<int> descendant_pids() {
+namespace {
+// Parent of every process in /proc.
+std::map<int, int> process_parents() {
   std::map<int, int> parent;
   if (DIR* d = opendir("/proc")) {
     while (dirent* e = readdir(d)) {
@@ -589,14 +714,34 @@ std::vector<int> descendant_pids() {
     }
     closedir(d);
   }
-  std::set<int> mine{getpid()};
+  return parent;
+}
+
+// `roots` (those alive) and their descendants.
+std::set<int> trees_of(const std::set<int>& roots, const std::map<int, int>& parent) {
+  std::set<int> mine;
+  for (int r : roots)
+    if (parent.count(r)) mine.insert(r);
   // Parents may have higher pids than children (pid wrap), so iterate to a fixpoint.
   for (bool grew = true; grew;) {
     grew = false;
     for (auto [pid, pp] : parent)
       if (mine.count(pp) && mine.insert(pid).second) grew = true;
   }
+  return mine;
+}
+}  // namespace
+
+std::vector<int> descendant_pids() {
+  auto parent = process_parents();
+  parent[getpid()] = 0;  // a root even when /proc is not ours (tests in a pid namespace)
+  std::set<int> mine = trees_of({getpid()}, parent);
   mine.erase(getpid());
+  return {mine.begin(), mine.end()};
+}
+
+std::vector<int> descendant_pids_of(const std::set<int>& roots) {
+  std::set<int> mine = trees_of(roots, process_parents());
   return {mine.begin(), mine.end()};
 }
 

@@ -7,9 +7,12 @@
 // it blocks SIGCHLD (read through a signalfd) and ignores SIGPIPE.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "agent/launcher.h"
 #include "agent/protocol.h"
@@ -27,6 +30,11 @@ struct ServerOptions {
   bool kill_all_on_init_exit = true;
   // The guest's boot steps, sent with every HelloReply (its `now` filled in then).
   std::optional<GuestBootTimes> boot;
+  // A pod VM: the launcher of a further container (`create` with a rootfs), whose root
+  // filesystem the host placed at `rootfs`. Unset: one container per VM.
+  std::function<Result<std::unique_ptr<Launcher>>(const std::string& container_id,
+                                                  const std::string& rootfs)>
+      member_launcher;
 };
 
 class Server {
@@ -54,5 +62,7 @@ class Server {
 // Guest pids of every descendant of the calling process (the container's
 // processes when the caller is the agent), ascending.
 [[nodiscard]] std::vector<int> descendant_pids();
+// `roots` that are alive and every descendant of them, ascending.
+[[nodiscard]] std::vector<int> descendant_pids_of(const std::set<int>& roots);
 
 }  // namespace runvm::agent

@@ -80,7 +80,7 @@ Result<json> Client::call(RequestBody body) {
   const bool bounded = call_timeout_ms_ >= 0 && !std::holds_alternative<WaitReq>(body);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(call_timeout_ms_);
-  Request req{next_id_++, std::move(body)};
+  Request req{next_id_++, std::move(body), container_id_};
   if (auto s = write_all(fd_, encode_frame(MsgType::kRequest, encode_request(req))); !s)
     return s.error().wrap("agent " + op);
   for (;;) {
@@ -112,6 +112,23 @@ Result<ProcessInfo> Client::create(const std::string& container_id, const json& 
   if (!p) return p.error().wrap("agent create: result");
   credit_[p->handle] = kInitialStdinCredit;
   return p;
+}
+
+Result<ProcessInfo> Client::create_in_pod(const std::string& container_id, const json& config,
+                                          const std::string& rootfs, bool stdin) {
+  auto r = call(CreateReq{container_id, config, stdin, rootfs});
+  if (!r) return r.error();
+  auto p = process_info_from_json(*r);
+  if (!p) return p.error().wrap("agent create: result");
+  credit_[p->handle] = kInitialStdinCredit;
+  address(container_id);
+  return p;
+}
+
+Status Client::destroy() {
+  auto r = call(DestroyReq{});
+  if (!r) return r.error();
+  return {};
 }
 
 Status Client::start() {

@@ -39,6 +39,15 @@ class Client {
   // until start(). With stdin=false the process's stdin is /dev/null.
   [[nodiscard]] Result<ProcessInfo> create(const std::string& container_id,
                                            const nlohmann::json& config, bool stdin = false);
+  // A further container of a pod VM, its rootfs at `rootfs` in the guest. Once it is
+  // created, later requests of this client are addressed to it.
+  [[nodiscard]] Result<ProcessInfo> create_in_pod(const std::string& container_id,
+                                                  const nlohmann::json& config,
+                                                  const std::string& rootfs, bool stdin = false);
+  // Addresses later requests to this container of the VM (empty: the VM's first).
+  void address(std::string container_id) { container_id_ = std::move(container_id); }
+  // Removes the addressed pod member from the guest (agent/PROTOCOL.md `destroy`).
+  [[nodiscard]] Status destroy();
   [[nodiscard]] Status start();
   // Starts another process (OCI process object) in the running container.
   [[nodiscard]] Result<ProcessInfo> exec(const std::string& process_id,
@@ -86,6 +95,7 @@ class Client {
   [[nodiscard]] Status queue(Event e, size_t bytes);
 
   int fd_;
+  std::string container_id_;
   uint64_t next_id_ = 1;
   std::deque<Event> events_;
   size_t queued_bytes_ = 0;

@@ -50,6 +50,9 @@ class Launcher {
   [[nodiscard]] virtual Status update(const nlohmann::json& /*resources*/) {
     return Error("updating resources is not available here", ENOTSUP);
   }
+  // In the agent, when a pod member is destroyed (its processes are gone): undo what
+  // prepare() made (mounts, cgroup).
+  [[nodiscard]] virtual Status release() { return {}; }
   // In the agent, after create and before start: the container's network.
   [[nodiscard]] virtual Status configure_network(const NetworkConfig& /*network*/) {
     return Error("network configuration is not available here", ENOTSUP);

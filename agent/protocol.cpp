@@ -133,6 +133,20 @@ Result<std::string> get_process_id(const json& obj, const char* key) {
   return s;
 }
 
+// Why `path` is not a plain absolute guest path (no "." or ".." step), or nothing.
+std::optional<std::string> guest_path_problem(const std::string& path) {
+  if (path.empty() || path[0] != '/') return "must be an absolute path";
+  for (size_t at = 0; at < path.size();) {
+    size_t end = path.find('/', at + 1);
+    if (end == std::string::npos) end = path.size();
+    std::string_view step(path.data() + at + 1, end - at - 1);
+    if (step == "." || step == "..") return "\"" + path + "\" has a . or .. step";
+    at = end;
+  }
+  if (path.find('\0') != std::string::npos) return "holds a NUL byte";
+  return std::nullopt;
+}
+
 Result<int> get_signal(const json& obj) {
   auto n = get_uint(obj, "signal", 64);
   if (!n) return n.error();
@@ -338,6 +352,7 @@ void put_fields(json& j, const CreateReq& b) {
   j["container_id"] = b.container_id;
   j["config"] = b.config;
   j["stdin"] = b.stdin;
+  if (!b.rootfs.empty()) j["rootfs"] = b.rootfs;
 }
 void put_fields(json&, const StartReq&) {}
 void put_fields(json& j, const ExecReq& b) {
@@ -369,6 +384,7 @@ void put_fields(json& j, const UpdateReq& b) {
 void put_fields(json& j, const NetworkReq& b) {
   j["network"] = to_json(b.network);
 }
+void put_fields(json&, const DestroyReq&) {}
 
 Result<RequestBody> decode_create(const json& j) {
   CreateReq c;
@@ -385,6 +401,12 @@ Result<RequestBody> decode_create(const json& j) {
   auto in = get_bool(j, "stdin", false);
   if (!in) return in.error();
   c.stdin = *in;
+  if (j.contains("rootfs")) {
+    auto root = get_string(j, "rootfs", 4096);
+    if (!root) return root.error();
+    if (auto bad = guest_path_problem(*root)) return Error("rootfs: " + *bad);
+    c.rootfs = std::move(*root);
+  }
   return RequestBody(std::move(c));
 }
 
@@ -465,6 +487,10 @@ Result<RequestBody> decode_update(const json& j) {
   return RequestBody(UpdateReq{*res});
 }
 
+Result<RequestBody> decode_destroy(const json&) {
+  return RequestBody(DestroyReq{});
+}
+
 Result<RequestBody> decode_network(const json& j) {
   auto net = j.find("network");
   if (net == j.end()) return Error("network: missing");
@@ -491,6 +517,7 @@ constexpr RequestCodec kRequestCodecs[] = {
     {"stats", decode_stats},
     {"update", decode_update},
     {"network", decode_network},
+    {"destroy", decode_destroy},
 };
 static_assert(std::size(kRequestCodecs) == std::variant_size_v<RequestBody>);
 
@@ -503,6 +530,8 @@ std::string_view op_name(const RequestBody& b) {
 std::string encode_request(const Request& r) {
   json j{{"id", r.id}, {"op", op_name(r.body)}};
   std::visit([&](const auto& b) { put_fields(j, b); }, r.body);
+  if (!r.container_id.empty() && !std::holds_alternative<CreateReq>(r.body))
+    j["container_id"] = r.container_id;
   return j.dump();
 }
 
@@ -520,7 +549,15 @@ Result<Request> decode_request(std::string_view body, uint64_t* id_out) {
     auto b = kRequestCodecs[i].decode(j);
     if (!b) return b.error().wrap("request " + *op);
     if (b->index() != i) return Error("request " + *op + ": decoded as another type (a bug)");
-    return Request{*id, std::move(*b)};
+    Request r{*id, std::move(*b), {}};
+    if (auto* c = std::get_if<CreateReq>(&r.body)) {
+      r.container_id = c->container_id;
+    } else if (j.contains("container_id")) {
+      auto cid = get_process_id(j, "container_id");
+      if (!cid) return cid.error().wrap("request " + *op);
+      r.container_id = std::move(*cid);
+    }
+    return r;
   }
   return Error("request: unknown op \"" + *op + "\"");
 }

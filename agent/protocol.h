@@ -142,6 +142,9 @@ struct CreateReq {
   std::string container_id;
   nlohmann::json config;
   bool stdin = false;  // host will send stdin; otherwise stdin is /dev/null
+  // Empty: the VM's own container, whose rootfs guest-init mounted at boot. Else a
+  // further container of a pod VM, whose rootfs the host placed at this guest path.
+  std::string rootfs{};
 };
 struct StartReq {};
 struct ExecReq {
@@ -177,11 +180,16 @@ struct UpdateReq {
 struct NetworkReq {
   NetworkConfig network;
 };
+// Removes a pod VM's further container: kills its processes, undoes its mounts and cgroup.
+struct DestroyReq {};
 using RequestBody = std::variant<CreateReq, StartReq, ExecReq, SignalReq, CloseStdinReq, ResizeReq,
-                                 PsReq, WaitReq, StatsReq, UpdateReq, NetworkReq>;
+                                 PsReq, WaitReq, StatsReq, UpdateReq, NetworkReq, DestroyReq>;
 struct Request {
   uint64_t id = 0;  // chosen by the host, echoed in the response
   RequestBody body;
+  // The container a request other than create is for (create names it in its body);
+  // empty: the VM's first container.
+  std::string container_id{};
 };
 // The id of the container's own process in requests and events.
 inline constexpr std::string_view kInitProcessId = "init";

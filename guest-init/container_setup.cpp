@@ -129,6 +129,22 @@ Status GuestLauncher::configure_network(const agent::NetworkConfig& network) {
   return {};
 }
 
+std::string member_cgroup(const std::string& container_id) {
+  return std::string(kContainerCgroup) + "-" + container_id;
+}
+
+Status GuestLauncher::release() {
+  if (auto s = unmount_tree(rootfs_); !s) return s;
+  if (!use_cgroup_) return {};
+  // The killed processes leave the cgroup as they exit, which may take a moment.
+  for (int tries = 0; ::rmdir(cgroup_dir_.c_str()) != 0; ++tries) {
+    if (errno == ENOENT) return {};
+    if (errno != EBUSY || tries >= 100) return Error::from_errno("remove cgroup " + cgroup_dir_);
+    ::usleep(10000);
+  }
+  return {};
+}
+
 Status GuestLauncher::update(const nlohmann::json& resources) {
   if (!use_cgroup_) return Error("the container has no cgroup", ENOTSUP);
   auto r = oci::resources_from_json(resources);

@@ -27,6 +27,9 @@ namespace runvm::guest {
 // The part after the hold: seccomp when noNewPrivileges is on.
 [[nodiscard]] Status finish_process(const oci::Process& p, const oci::Seccomp* seccomp);
 
+// The cgroup of a pod VM's further container (the first one has kContainerCgroup).
+std::string member_cgroup(const std::string& container_id);
+
 class GuestLauncher : public agent::Launcher {
  public:
   // `rootfs`: where the container's root filesystem is mounted in the guest.
@@ -46,6 +49,8 @@ class GuestLauncher : public agent::Launcher {
   [[nodiscard]] Result<agent::ContainerStats> stats() override;
   [[nodiscard]] Status update(const nlohmann::json& resources) override;
   [[nodiscard]] Status configure_network(const agent::NetworkConfig& network) override;
+  // A pod member's end: its mounts below the rootfs and its cgroup go.
+  [[nodiscard]] Status release() override;
 
  private:
   [[nodiscard]] Result<oci::Process> process_of(const agent::ProcessSpec& p) const;

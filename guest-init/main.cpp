@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "agent/guest_server.h"
@@ -51,6 +52,12 @@ int main() {
   agent::ServerOptions opts;
   opts.agent_name = "runvm-init";
   opts.boot = times;
+  // A pod VM's further containers (issue 14): their rootfs is where the host put it.
+  opts.member_launcher = [](const std::string& id,
+                            const std::string& rootfs) -> Result<std::unique_ptr<agent::Launcher>> {
+    return std::unique_ptr<agent::Launcher>(
+        std::make_unique<guest::GuestLauncher>(rootfs, guest::member_cgroup(id)));
+  };
   agent::Server server(launcher, opts);
   server.set_listener(*listener);
   if (!cfg->agent_serial.empty()) {

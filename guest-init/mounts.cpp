@@ -8,8 +8,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <fstream>
 #include <map>
+#include <sstream>
+#include <vector>
 
 #include "base/path_components.h"
 
@@ -408,6 +412,43 @@ Status join_rootfs_of(int pid) {
   if (rc < 0 || ::chroot(".") < 0)
     return Error::from_errno("enter root of " + std::to_string(pid), rc < 0 ? e : errno);
   if (::chdir("/") < 0) return Error::from_errno("chdir /");
+  return {};
+}
+
+namespace {
+// A mountinfo field with its octal escapes (\040 for a space, ...) undone.
+std::string unescape_mountinfo(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() &&
+        std::isdigit(static_cast<unsigned char>(field[i + 1]))) {
+      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+Status unmount_tree(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) return Error::from_errno("open /proc/self/mountinfo");
+  std::vector<std::string> below;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    if (!(f >> id >> parent >> dev >> root >> point)) continue;
+    point = unescape_mountinfo(point);
+    if (point == path ||
+        (point.size() > path.size() && point.starts_with(path) && point[path.size()] == '/'))
+      below.push_back(point);
+  }
+  // Later mounts stack on earlier ones: undo them in reverse order.
+  for (auto it = below.rbegin(); it != below.rend(); ++it)
+    if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+      return Error::from_errno("unmount " + *it);
   return {};
 }
 

@@ -65,4 +65,8 @@ struct PropagationPlan {
 // `pid` (an exec joining the container's init process).
 [[nodiscard]] Status join_rootfs_of(int pid);
 
+// Detaches every mount at or below `path` in the caller's mount namespace, deepest
+// first (a pod member's rootfs and what setup_rootfs mounted in it, on destroy).
+[[nodiscard]] Status unmount_tree(const std::string& path);
+
 }  // namespace runvm::guest

@@ -53,6 +53,11 @@ class AgentServer : public ::testing::Test {
       ServerOptions o;
       o.keep_running = false;
       o.boot = GuestBootTimes{.now = 0, .init = 10, .modules = 20, .rootfs = 30, .listen = 40};
+      // Pod members are plain processes too.
+      o.member_launcher = [](const std::string&,
+                             const std::string&) -> Result<std::unique_ptr<Launcher>> {
+        return std::unique_ptr<Launcher>(std::make_unique<HostLauncher>());
+      };
       Server s(launcher, o);
       s.add_connection(sv[1]);
       s.add_connection(sv2[1]);
@@ -85,10 +90,13 @@ class AgentServer : public ::testing::Test {
 
   // Reads events for `handle` until its streams hit EOF and it exited.
   Collected collect(uint32_t handle, bool terminal = false) {
+    return collect_from(*client_, handle, terminal);
+  }
+  Collected collect_from(Client& client, uint32_t handle, bool terminal = false) {
     Collected c;
     bool out_eof = false, err_eof = terminal;
     while (!(out_eof && err_eof && c.status)) {
-      auto e = client_->next_event(10000);
+      auto e = client.next_event(10000);
       if (!e) {
         ADD_FAILURE() << e.error().message;
         return c;
@@ -371,6 +379,84 @@ TEST_F(AgentServer, ExecProcessDiesWithItsConnection) {
   EXPECT_EQ(std::find(pids->begin(), pids->end(), e->pid), pids->end())
       << "exec'd pid still listed";
   EXPECT_EQ(pids->size(), 1u);
+  ASSERT_TRUE(client_->signal("init", SIGKILL));
+}
+
+bool has(const std::vector<int>& pids, int pid) {
+  return std::find(pids.begin(), pids.end(), pid) != pids.end();
+}
+
+TEST_F(AgentServer, APodMemberIsAContainerOfItsOwn) {
+  auto sandbox = create_started(proc({"sleep", "100"}));
+  Client member(second_fd_);
+  ASSERT_TRUE(member.hello());
+  auto m = member.create_in_pod("m1", config(proc({"sleep", "100"})), "/");
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_TRUE(member.start());
+  // Its processes have their own ids ("init" again) and run beside the first container's.
+  auto e = member.exec("e1", proc({"/bin/sh", "-c", "echo in member"}));
+  ASSERT_TRUE(e) << e.error().message;
+  auto c = collect_from(member, e->handle);
+  EXPECT_EQ(c.out, "in member\n");
+  auto first_ps = client_->ps();
+  auto member_ps = member.ps();
+  ASSERT_TRUE(first_ps && member_ps);
+  EXPECT_TRUE(has(*first_ps, sandbox.pid));
+  EXPECT_FALSE(has(*first_ps, m->pid));
+  EXPECT_TRUE(has(*member_ps, m->pid));
+  EXPECT_FALSE(has(*member_ps, sandbox.pid));
+  // A second create of the same id, or of the first container's, is refused.
+  auto again = member.create_in_pod("m1", config(proc({"sleep", "1"})), "/");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().err, EEXIST);
+  // kill --all of the member leaves the first container alone.
+  member.address("m1");
+  ASSERT_TRUE(member.signal_all(SIGKILL));
+  auto w = member.wait("init");
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(w->host_code(), 137);
+  auto still = client_->ps();
+  ASSERT_TRUE(still);
+  EXPECT_TRUE(has(*still, sandbox.pid));
+  // destroy removes it; the first container cannot be destroyed.
+  ASSERT_TRUE(member.destroy());
+  auto gone = member.ps();
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().err, ESRCH);
+  auto refused = client_->destroy();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().err, EPERM);
+  ASSERT_TRUE(client_->signal("init", SIGKILL));
+}
+
+TEST_F(AgentServer, DestroyKillsAMembersProcessesAndReportsTheirExit) {
+  create_started(proc({"sleep", "100"}));
+  Client member(second_fd_);
+  ASSERT_TRUE(member.hello());
+  auto m = member.create_in_pod("m1", config(proc({"sleep", "100"})), "/");
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_TRUE(member.start());
+  auto e = member.exec("e1", proc({"sleep", "100"}));
+  ASSERT_TRUE(e);
+  ASSERT_TRUE(member.destroy());
+  auto c = collect_from(member, m->handle);
+  ASSERT_TRUE(c.status);
+  EXPECT_EQ(c.status->host_code(), 137);
+  auto pids = client_->ps();
+  ASSERT_TRUE(pids);
+  EXPECT_FALSE(has(*pids, e->pid));
+  EXPECT_FALSE(has(*pids, m->pid));
+  // The id is free again.
+  auto again = member.create_in_pod("m1", config(proc({"/bin/true"})), "/");
+  EXPECT_TRUE(again) << again.error().message;
+  ASSERT_TRUE(client_->signal("init", SIGKILL));
+}
+
+TEST_F(AgentServer, APodMemberNeedsTheFirstContainer) {
+  auto early = client_->create_in_pod("m1", config(proc({"/bin/true"})), "/");
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().err, ENOENT);
+  create_started(proc({"sleep", "100"}));
   ASSERT_TRUE(client_->signal("init", SIGKILL));
 }
 

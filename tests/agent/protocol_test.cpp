@@ -204,6 +204,7 @@ TEST(Request, RoundTripsEveryOp) {
       WaitReq{"exec-1"},
       StatsReq{},
       UpdateReq{json{{"memory", {{"limit", 1048576}}}}},
+      DestroyReq{},
   };
   uint64_t id = 1;
   for (auto& b : bodies) {
@@ -222,6 +223,32 @@ TEST(Request, RoundTripsEveryOp) {
   EXPECT_EQ(std::get<ResizeReq>(rs->body).cols, 132);
   auto up = decode_request(encode_request(Request{7, UpdateReq{json{{"pids", {{"limit", 9}}}}}}));
   EXPECT_EQ(std::get<UpdateReq>(up->body).resources["pids"]["limit"], 9);
+}
+
+TEST(Request, NamesTheContainerOfAPodVm) {
+  // Any request may name its container; create names it in its body and may carry the
+  // guest path of a pod member's rootfs.
+  auto sig = decode_request(encode_request(Request{5, SignalReq{"init", 15, false}, "m1"}));
+  ASSERT_TRUE(sig) << sig.error().message;
+  EXPECT_EQ(sig->container_id, "m1");
+  auto plain = decode_request(encode_request(Request{6, PsReq{}}));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->container_id, "");
+  auto cr = decode_request(encode_request(Request{
+      7, CreateReq{"m2", json{{"process", sample_process()}}, false, "/run/pod/m2/rootfs"}}));
+  ASSERT_TRUE(cr) << cr.error().message;
+  EXPECT_EQ(cr->container_id, "m2");
+  EXPECT_EQ(std::get<CreateReq>(cr->body).rootfs, "/run/pod/m2/rootfs");
+  // A rootfs that is relative or climbs, and a container id with a slash, are refused.
+  for (const char* bad : {"run/x", "/run/../etc", "/run/./x", "/.."}) {
+    auto r = decode_request(encode_request(
+        Request{8, CreateReq{"m3", json{{"process", sample_process()}}, false, bad}}));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("rootfs"), std::string::npos) << r.error().message;
+  }
+  auto slash = decode_request(R"({"id":9,"op":"ps","container_id":"a/b"})");
+  ASSERT_FALSE(slash);
+  EXPECT_NE(slash.error().message.find("container_id"), std::string::npos);
 }
 
 TEST(Request, RejectsInvalidRequestsAndStillReportsTheId) {
