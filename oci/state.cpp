@@ -60,6 +60,7 @@ nlohmann::json to_json(const State& st, bool include_private) {
     if (!p.control_socket.empty()) r["controlSocket"] = p.control_socket;
     if (!p.vsock_socket.empty()) r["vsockSocket"] = p.vsock_socket;
     if (!p.config_path.empty()) r["configPath"] = p.config_path;
+    if (!p.agent_container.empty()) r["agentContainer"] = p.agent_container;
     if (p.extra.is_object() && !p.extra.empty()) r["extra"] = p.extra;
     j["runvm"] = std::move(r);
   }
@@ -98,6 +99,7 @@ Result<State> state_from_json(const nlohmann::json& doc) {
       r.field(*it, "runvm", "controlSocket", p.control_socket);
       r.field(*it, "runvm", "vsockSocket", p.vsock_socket);
       r.field(*it, "runvm", "configPath", p.config_path);
+      r.field(*it, "runvm", "agentContainer", p.agent_container);
       if (auto e = it->find("extra"); !r.err && e != it->end() && !e->is_null()) {
         if (r.expect_object(*e, "runvm.extra")) p.extra = *e;
       }

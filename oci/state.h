@@ -39,6 +39,8 @@ struct RunvmState {
   std::string control_socket;   // VMM control socket path
   std::string vsock_socket;     // host side of the guest's vsock
   std::string config_path;      // absolute path of the bundle's config.json
+  // The container's id in its VM's agent when it is a pod member (runtime/pod), else "".
+  std::string agent_container;
   // Anything else the runtime wants to keep (must be a JSON object or null).
   nlohmann::json extra;
 

@@ -65,6 +65,9 @@ class ExecSession {
         out_(out_fd),
         err_(err_fd) {}
 
+  // A pod member's processes are addressed to it in the pod VM's agent.
+  void address(const std::string& container) { client_.address(container); }
+
   Result<int> begin(const nlohmann::json& process) {
     if (auto h = client_.hello(); !h) return h.error().wrap("agent hello");
     auto info = client_.exec(id_, process, /*stdin=*/true);
@@ -175,6 +178,7 @@ Result<int> open_session(const oci::State& state, const nlohmann::json& process,
       vsock_connect(state.runvm.vsock_socket, agent::kAgentVsockPort, std::chrono::seconds(10));
   if (!fd) return fd.error().wrap("connect to the guest agent");
   session.emplace(*fd, new_process_id(), terminal, in, out, err);
+  session->address(state.runvm.agent_container);
   return session->begin(process);
 }
 

@@ -9,11 +9,18 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "base/file_io.h"
 #include "base/new_pid_namespace.h"
 #include "oci/cgroup2.h"
+#include "runtime/pod/pod_member.h"
+#include "runtime/pod/pod_role.h"
+#include "runtime/pod/pod_sizing.h"
 #include "runtime/process_liveness.h"
 #include "runtime/vm/console_socket.h"
 #include "runtime/vm/host_cgroup.h"
@@ -25,6 +32,33 @@
 namespace runvm::runtime::vm {
 
 namespace {
+
+// join_pod() with the member's rewritten config.json written for its supervisor.
+Result<pod::PodPlan> join_pod_vm(const LaunchRequest& req, const Bundle& bundle,
+                                 const std::string& sandbox_id, const VmLayout& layout) {
+  std::ifstream in(bundle.config_path);
+  nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+  if (config.is_discarded()) return Error(bundle.config_path + ": not valid JSON", EINVAL);
+  const std::string root = req.container_dir.substr(0, req.container_dir.rfind('/'));
+  auto plan = pod::join_pod({root, req.id, sandbox_id}, bundle, config);
+  if (!plan) return plan.error();
+  if (auto ok = write_file_atomic(layout.pod_config(), config.dump() + "\n", 0600); !ok) {
+    (void)pod::leave_pod(*plan, req.id);
+    return ok.error();
+  }
+  return plan;
+}
+
+// Takes a member out of its pod VM again unless the create got through.
+struct PodUndo {
+  pod::PodPlan plan;
+  std::string id;
+  bool keep = false;
+  PodUndo(pod::PodPlan p, std::string i) : plan(std::move(p)), id(std::move(i)) {}
+  ~PodUndo() {
+    if (!keep) (void)pod::leave_pod(plan, id);
+  }
+};
 
 // Reads the supervisor's one status line (until EOF).
 std::string read_ready(int fd) {
@@ -71,13 +105,27 @@ Result<HostCgroup> plan_host_cgroup(const LaunchRequest& req, const oci::Spec& s
 }  // namespace
 
 Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
+  auto membership = pod::pod_membership(state.annotations);
+  if (!membership) return membership.error();
   auto settings = resolve_vm_settings(state.annotations, system_config_path());
   if (!settings) return settings.error();
   size_vm_from_resources(*settings, bundle.spec, state.annotations);
+  if (membership->role == pod::PodRole::kSandbox)
+    if (auto ok = pod::size_pod_vm(*settings, state.annotations); !ok) return ok.error();
   VmLayout layout(req.container_dir);
   VmPlan plan;
   plan.id = req.id;
   plan.config_path = bundle.config_path;
+  plan.pod.role = membership->role;
+  // A member places itself in its sandbox's VM now; from here on a failure undoes that.
+  std::optional<PodUndo> undo;
+  if (membership->role == pod::PodRole::kMember) {
+    auto joined = join_pod_vm(req, bundle, membership->sandbox_id, layout);
+    if (!joined) return joined.error();
+    plan.pod = std::move(*joined);
+    plan.config_path = layout.pod_config();
+    undo.emplace(plan.pod, req.id);
+  }
   plan.rootfs = bundle.rootfs;
   plan.rootfs_readonly = bundle.spec.root && bundle.spec.root->readonly.value_or(false);
   plan.settings = *settings;
@@ -150,6 +198,11 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   if (auto t = process_start_time(pid)) state.runvm.pid_start_time = *t;
   state.runvm.control_socket = layout.control_socket();
   state.runvm.vsock_socket = layout.vsock_socket();
+  if (plan.pod.member()) {
+    // exec reaches the container through its pod VM's agent.
+    state.runvm.vsock_socket = VmLayout(plan.pod.sandbox_dir).vsock_socket();
+    state.runvm.agent_container = req.id;
+  }
   if (!req.pid_file.empty()) {
     if (auto ok = write_file_atomic(req.pid_file, std::to_string(pid), 0644); !ok) {
       ::kill(pid, SIGKILL);
@@ -159,6 +212,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
       return ok.error().wrap("pid file");
     }
   }
+  if (undo) undo->keep = true;
   return {};
 }
 

@@ -33,6 +33,7 @@
 #include "oci/parse.h"
 #include "runtime/net/net_attach.h"
 #include "runtime/net/tap_device.h"
+#include "runtime/pod/pod_plan.h"
 #include "runtime/vm/control.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/mountpoints.h"
@@ -72,6 +73,10 @@ constexpr const char* kBootTuning = "cryptomgr.notests initcall_blacklist=crypto
 Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMounts& shared,
                         const net::Tap* tap, const std::string& guest_mac) {
   const VmSettings& s = plan.settings;
+  std::string shares = guest_share_words(shared);
+  if (plan.pod.role == pod::PodRole::kSandbox)
+    for (const char* tag : {pod::kPodRootfsTag, pod::kPodVolumesTag})
+      shares += " " + std::string(agent::kCmdlineShare) + "=" + tag;
   std::vector<std::string> args = {
       s.vmm,
       "--kernel",
@@ -80,8 +85,7 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
       s.initrd,
       "--cmdline",
       "console=ttyS0 quiet panic=-1 " + std::string(kBootTuning) +
-          std::string(agent::kCmdlineRootfs) + "=virtiofs:" + agent::kRootfsTag +
-          guest_share_words(shared),
+          std::string(agent::kCmdlineRootfs) + "=virtiofs:" + agent::kRootfsTag + shares,
       "--memory",
       std::to_string(s.memory_mib),
       "--cpus",
@@ -101,6 +105,16 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
   for (const auto& v : shared.volumes) {
     args.push_back("--fs");
     args.push_back(v.tag + "=" + v.host_path + (v.readonly ? ":ro" : "") +
+                   ":cache=" + s.volume_cache);
+  }
+  if (plan.pod.role == pod::PodRole::kSandbox) {
+    // The pod's further containers are placed here while the VM runs (runtime/pod): their
+    // root filesystems with the rootfs policy and cache, their bind mounts as volumes.
+    args.push_back("--fs");
+    args.push_back(std::string(pod::kPodRootfsTag) + "=" + pod::pod_rootfs_dir(l.dir()) +
+                   ":rootfs:cache=" + s.rootfs_cache + (s.rootfs_writeback ? ":writeback" : ""));
+    args.push_back("--fs");
+    args.push_back(std::string(pod::kPodVolumesTag) + "=" + pod::pod_volumes_dir(l.dir()) +
                    ":cache=" + s.volume_cache);
   }
   if (!s.vmm_seccomp) args.push_back("--no-seccomp");
@@ -195,6 +209,7 @@ class Supervisor {
 
   // Boots the VM and creates the container; errors carry what went wrong.
   Status prepare() {
+    if (plan_.pod.member()) return prepare_member();
     // The config goes to the agent with the bundle's bind mounts turned into
     // virtio-fs mounts of extra shares (volumes.h).
     std::ifstream in(plan_.config_path);
@@ -211,6 +226,11 @@ class Supervisor {
     if (auto s = open_nic(); !s) return s;
     if (::mkdir(l_.vm_dir().c_str(), 0700) != 0 && errno != EEXIST)
       return Error::from_errno("mkdir " + l_.vm_dir());
+    if (plan_.pod.role == pod::PodRole::kSandbox)
+      for (const std::string& d :
+           {l_.dir() + "/pod", pod::pod_rootfs_dir(l_.dir()), pod::pod_volumes_dir(l_.dir())})
+        if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+          return Error::from_errno("mkdir " + d);
     trace_.vmm_spawn = monotonic_ns();
     auto pid = spawn_vmm(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
     if (!pid) return pid.error();
@@ -248,6 +268,30 @@ class Supervisor {
     // From now on a guest that stops answering fails the request (within the control
     // socket's own 120 s) instead of holding the supervisor, and with it kill and delete.
     client_->set_call_timeout(kAgentCallTimeoutMs);
+    handle_ = info->handle;
+    terminal_ = config.contains("process") && config["process"].is_object() &&
+                config["process"].value("terminal", false);
+    auto ctl = control_listen(l_.control_socket());
+    if (!ctl) return ctl.error();
+    ctl_fd_ = *ctl;
+    return {};
+  }
+
+  // A pod member: no VM of its own. create placed its rootfs and mounts in the pod VM
+  // (runtime/pod/pod_member.h); the agent there creates it beside the sandbox.
+  Status prepare_member() {
+    std::ifstream in(plan_.config_path);
+    nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+    if (config.is_discarded()) return Error(plan_.config_path + ": not valid JSON", EINVAL);
+    const std::string sock = VmLayout(plan_.pod.sandbox_dir).vsock_socket();
+    auto fd = vsock_connect(sock, agent::kAgentVsockPort, std::chrono::seconds(10));
+    if (!fd) return fd.error().wrap("pod sandbox " + plan_.pod.sandbox_id + ": connect");
+    agent_fd_ = *fd;
+    client_.emplace(agent_fd_);
+    client_->set_call_timeout(kAgentCallTimeoutMs);
+    if (auto hello = client_->hello(); !hello) return hello.error().wrap("agent hello");
+    auto info = client_->create_in_pod(plan_.id, config, plan_.pod.guest_rootfs, /*stdin=*/true);
+    if (!info) return info.error().wrap("agent create in pod " + plan_.pod.sandbox_id);
     handle_ = info->handle;
     terminal_ = config.contains("process") && config["process"].is_object() &&
                 config["process"].value("terminal", false);
@@ -357,6 +401,7 @@ class Supervisor {
   }
 
   bool vmm_exited() {
+    if (vmm_ <= 0) return false;  // a pod member: the VM is its sandbox's
     if (vmm_done_) return true;
     int ws = 0;
     pid_t r = ::waitpid(vmm_, &ws, WNOHANG);
@@ -567,6 +612,11 @@ class Supervisor {
   // Pause stops every VMM thread (vCPUs and device I/O) with SIGSTOP: the guest's clock
   // and devices freeze with it, as with a frozen cgroup under runc.
   Status set_paused(bool pause) {
+    if (plan_.pod.member())
+      return Error(
+          "pausing one container of a pod is not supported: the pod's containers share "
+          "one VM",
+          ENOTSUP);
     if (pause == paused_)
       return Error(pause ? "container already paused" : "container not paused", EINVAL);
     if (!started_) return Error("container not running", EINVAL);

@@ -18,6 +18,7 @@ Status write_plan(const VmLayout& layout, const VmPlan& plan) {
                       {"namespaces", plan.namespaces.to_json()},
                       {"cgroup", plan.cgroup.to_json()}};
   if (plan.oom_score_adj) j["oom_score_adj"] = *plan.oom_score_adj;
+  if (plan.pod.role != pod::PodRole::kStandalone) j["pod"] = plan.pod.to_json();
   return write_file_atomic(layout.plan(), j.dump(2) + "\n");
 }
 
@@ -39,6 +40,11 @@ Result<VmPlan> read_plan(const VmLayout& layout) {
     if (!ns) return ns.error().wrap(layout.plan());
     p.namespaces = *ns;
     if (j.contains("oom_score_adj")) p.oom_score_adj = j.at("oom_score_adj").get<int>();
+    if (j.contains("pod")) {
+      auto pod = pod::PodPlan::from_json(j.at("pod"));
+      if (!pod) return pod.error().wrap(layout.plan());
+      p.pod = std::move(*pod);
+    }
     if (j.contains("cgroup")) {
       auto cg = HostCgroup::from_json(j.at("cgroup"));
       if (!cg) return cg.error().wrap(layout.plan());

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "runtime/pod/pod_plan.h"
 #include "runtime/vm/host_cgroup.h"
 #include "runtime/vm/host_namespaces.h"
 #include "runtime/vm/vm_settings.h"
@@ -29,6 +30,8 @@ class VmLayout {
   std::string files_dir() const { return dir_ + "/files"; }
   // The ifindex of the link the guest NIC is attached to (net_cleanup.h).
   std::string net_attached() const { return dir_ + "/net-attached"; }
+  // A pod member's config.json with its mounts turned into guest paths (runtime/pod).
+  std::string pod_config() const { return dir_ + "/pod-config.json"; }
 
  private:
   std::string dir_;
@@ -43,6 +46,7 @@ struct VmPlan {
   HostNamespaces namespaces;         // the supervisor's, entered before any hook runs
   HostCgroup cgroup;                 // linux.cgroupsPath on the host; the supervisor joins it first
   std::optional<int> oom_score_adj;  // process.oomScoreAdj, set by the supervisor for the VMM
+  pod::PodPlan pod;                  // a pod's sandbox or member (runtime/pod/README.md)
 };
 
 [[nodiscard]] Status write_plan(const VmLayout& layout, const VmPlan& plan);

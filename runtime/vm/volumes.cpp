@@ -16,9 +16,8 @@
 
 namespace runvm::runtime::vm {
 
-namespace {
-
-bool is_bind(const nlohmann::json& m) {
+bool is_bind_mount(const nlohmann::json& m) {
+  if (!m.is_object()) return false;
   if (m.value("type", "") == "bind") return true;
   if (m.contains("options") && m["options"].is_array()) {
     for (const auto& o : m["options"])
@@ -27,7 +26,41 @@ bool is_bind(const nlohmann::json& m) {
   return false;
 }
 
-}  // namespace
+Result<BindSource> resolve_bind_source(const nlohmann::json& m, size_t index,
+                                       const std::string& bundle_dir) {
+  const std::string where = "mounts[" + std::to_string(index) + "].source";
+  if (!m.contains("source") || !m["source"].is_string() || m["source"].get<std::string>().empty())
+    return Error(where + ": a bind mount needs a source", EINVAL);
+  std::string source = m["source"];
+  if (source[0] != '/') source = bundle_dir + "/" + source;
+  char real[PATH_MAX];
+  if (!::realpath(source.c_str(), real)) {
+    return Error(where + " \"" + source + "\": " + std::strerror(errno), errno);
+  }
+  struct stat st;
+  if (::stat(real, &st) != 0) return Error::from_errno(where + " \"" + source + "\"");
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+    return Error(where + " \"" + source +
+                     "\": only directories and regular files can be bind-mounted into the "
+                     "microVM (devices, sockets and fifos are not supported)",
+                 ENOTSUP);
+  }
+  BindSource b;
+  b.real = real;
+  b.directory = S_ISDIR(st.st_mode);
+  // ro/rw: the last one wins, as with mount(8). Every other option (nosuid, atime flags,
+  // propagation, and ones a bind ignores such as mode= or size=) is the guest-side
+  // bind's to apply or drop.
+  b.options = nlohmann::json::array();
+  if (m.contains("options") && m["options"].is_array()) {
+    for (const auto& o : m["options"]) {
+      if (o == "bind" || o == "rbind") continue;
+      if (o == "ro" || o == "rw") b.readonly = o == "ro";
+      b.options.push_back(o);
+    }
+  }
+  return b;
+}
 
 Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string& bundle_dir,
                                        const std::string& files_dir) {
@@ -37,38 +70,13 @@ Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string
   bool rw_files = false, ro_files = false;
   for (size_t i = 0; i < mounts.size(); ++i) {
     auto& m = mounts[i];
-    if (!m.is_object() || !is_bind(m)) continue;
-    const std::string where = "mounts[" + std::to_string(i) + "].source";
-    if (!m.contains("source") || !m["source"].is_string() || m["source"].get<std::string>().empty())
-      return Error(where + ": a bind mount needs a source", EINVAL);
-    std::string source = m["source"];
-    if (source[0] != '/') source = bundle_dir + "/" + source;
-    char real[PATH_MAX];
-    if (!::realpath(source.c_str(), real)) {
-      return Error(where + " \"" + source + "\": " + std::strerror(errno), errno);
-    }
-    struct stat st;
-    if (::stat(real, &st) != 0) return Error::from_errno(where + " \"" + source + "\"");
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-      return Error(where + " \"" + source +
-                       "\": only directories and regular files can be bind-mounted into the "
-                       "microVM (devices, sockets and fifos are not supported)",
-                   ENOTSUP);
-    }
-    // ro/rw: the last one wins, as with mount(8). Every other option (nosuid, atime flags,
-    // propagation, and ones a bind ignores such as mode= or size=) is the guest-side
-    // bind's to apply or drop.
-    bool readonly = false;
-    nlohmann::json options = nlohmann::json::array();
-    if (m.contains("options") && m["options"].is_array()) {
-      for (const auto& o : m["options"]) {
-        if (o == "bind" || o == "rbind") continue;
-        if (o == "ro" || o == "rw") readonly = o == "ro";
-        options.push_back(o);
-      }
-    }
+    if (!is_bind_mount(m)) continue;
+    auto b = resolve_bind_source(m, i, bundle_dir);
+    if (!b) return b.error();
+    const std::string& real = b->real;
+    const bool readonly = b->readonly;
     std::string guest_source;
-    if (S_ISDIR(st.st_mode)) {
+    if (b->directory) {
       // One share per host directory and access mode, however often it is mounted.
       auto same = std::find_if(out.volumes.begin(), out.volumes.end(), [&](const Volume& v) {
         return v.host_path == real && v.readonly == readonly;
@@ -89,7 +97,7 @@ Result<SharedMounts> share_bind_mounts(nlohmann::json& config, const std::string
     }
     m["type"] = "bind";
     m["source"] = guest_source;
-    m["options"] = options;
+    m["options"] = b->options;
   }
   // File shares after the directory volumes, so runvm-vol<N> numbering is stable.
   if (rw_files) {

@@ -50,6 +50,21 @@ struct SharedMounts {
   std::string files_rw_dir, files_ro_dir;  // the file shares' roots; empty: no such file
 };
 
+// Whether a config.json mounts[] entry is a bind mount (type bind, or a bind/rbind option).
+[[nodiscard]] bool is_bind_mount(const nlohmann::json& m);
+
+// A bind mount's host side, checked: the resolved source, directory or regular file,
+// ro/rw (the last one wins) and the options left for the guest-side bind.
+struct BindSource {
+  std::string real;
+  bool directory = false;
+  bool readonly = false;
+  nlohmann::json options;
+};
+// Errors name the mount: `mounts[2].source "/srv/x": No such file or directory`.
+[[nodiscard]] Result<BindSource> resolve_bind_source(const nlohmann::json& m, size_t index,
+                                                     const std::string& bundle_dir);
+
 // Rewrites `config` (the bundle's config.json document) in place and returns
 // the shares the VMM must add. Relative sources are relative to `bundle_dir`;
 // file placeholders go under `files_dir` (created by stage_file_binds).
