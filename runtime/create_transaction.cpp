@@ -17,6 +17,7 @@
 #include "runtime/vm/launch_supervisor.h"
 #include "runtime/vm/supervisor_client.h"
 #include "runtime/vm/vm_layout.h"
+#include "runtime/vm/vm_teardown.h"
 
 namespace runvm::runtime {
 
@@ -96,7 +97,7 @@ Result<oci::State> create_container(const CreateRequest& req) {
     ::kill(state.pid, SIGKILL);
     int ws;
     ::waitpid(state.pid, &ws, 0);
-    (void)vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(req.id)));
+    (void)vm::release_outside_state(vm::VmLayout(dir.container_dir(req.id)), req.id);
     (void)dir.remove(req.id);
     return e;
   };

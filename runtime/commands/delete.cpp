@@ -12,10 +12,10 @@
 #include "runtime/commands/verbs.h"
 #include "runtime/container_id.h"
 #include "runtime/hooks.h"
-#include "runtime/pod/pod_member.h"
 #include "runtime/process_liveness.h"
 #include "runtime/vm/net_cleanup.h"
 #include "runtime/vm/vm_layout.h"
+#include "runtime/vm/vm_teardown.h"
 
 namespace runvm::runtime {
 
@@ -72,14 +72,9 @@ Status delete_container(const CommandContext& ctx, const DeleteOptions& opts) {
       if (auto ok = vm::cleanup_net_after_kill(vm::VmLayout(dir.container_dir(opts.id))); !ok)
         ctx.log.log(LogLevel::kWarning, ok.error().message);
   }
-  // A pod's container also leaves its pod VM: the guest removes it, the VMM lets go of its
-  // rootfs and mounts.
-  if (auto plan = vm::read_plan(vm::VmLayout(dir.container_dir(opts.id)));
-      plan && plan->pod.member())
-    if (auto ok = pod::leave_pod(plan->pod, opts.id); !ok)
-      ctx.log.log(LogLevel::kWarning, ok.error().message);
-  // The host cgroup (linux.cgroupsPath) goes with the container, as under runc.
-  if (auto ok = vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(opts.id))); !ok)
+  // The host cgroup (linux.cgroupsPath) goes with the container, as under runc, and a pod's
+  // container leaves its pod VM.
+  if (auto ok = vm::release_outside_state(vm::VmLayout(dir.container_dir(opts.id)), opts.id); !ok)
     ctx.log.log(LogLevel::kWarning, ok.error().message);
   if (auto ok = dir.remove(opts.id); !ok) return ok;
   run_poststop_hooks(*state);

@@ -12,6 +12,7 @@
 #include "runtime/vm/start_trace.h"
 #include "runtime/vm/supervisor_client.h"
 #include "runtime/vm/vm_layout.h"
+#include "runtime/vm/vm_teardown.h"
 
 namespace runvm::runtime {
 
@@ -58,7 +59,8 @@ Action setup_run(CLI::App& cmd) {
       ::kill(state->pid, SIGKILL);
       (void)vm::wait_container(*state);
       if (auto lock = dir.lock(opts->create.id)) {
-        (void)vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(opts->create.id)));
+        (void)vm::release_outside_state(vm::VmLayout(dir.container_dir(opts->create.id)),
+                                        opts->create.id);
         (void)dir.remove(opts->create.id);
       }
       return ok.error().wrap(where);
@@ -69,7 +71,8 @@ Action setup_run(CLI::App& cmd) {
     log_start_trace(ctx, dir.container_dir(opts->create.id), began);
     if (!opts->keep) {
       if (auto lock = dir.lock(opts->create.id)) {
-        (void)vm::remove_host_cgroup_of(vm::VmLayout(dir.container_dir(opts->create.id)));
+        (void)vm::release_outside_state(vm::VmLayout(dir.container_dir(opts->create.id)),
+                                        opts->create.id);
         (void)dir.remove(opts->create.id);
       }
       run_poststop_hooks(*state);
