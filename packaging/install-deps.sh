@@ -15,6 +15,9 @@ PKGS=(
   lz4 xz-utils
   # peers for side-by-side tests
   runc containerd docker.io
+  # pods through containerd's CRI (e2e containerd_cri): CNI plugins and the gRPC our CRI
+  # client is built on (tests/e2e/tools/cri)
+  containernetworking-plugins libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 )
 
 missing=()

@@ -91,7 +91,7 @@ Result<HostNamespaces> HostNamespaces::from_json(const nlohmann::json& j) {
   }
 }
 
-HostNamespaces plan_host_namespaces(const oci::Spec& spec) {
+HostNamespaces plan_host_namespaces(const oci::Spec& spec, bool pod_member) {
   HostNamespaces ns;
   if (!spec.linux || !spec.linux->namespaces) return ns;
   for (const auto& n : *spec.linux->namespaces) {
@@ -102,7 +102,10 @@ HostNamespaces plan_host_namespaces(const oci::Spec& spec) {
         ns.new_net = true;
       continue;
     }
-    if (n.path && !n.path->empty()) continue;
+    // A pod member's IPC/UTS paths are its sandbox's, which the guest shares: on the host its
+    // supervisor gets fresh ones, as for entries without a path.
+    const bool pod_shared = pod_member && (n.type == "ipc" || n.type == "uts");
+    if (n.path && !n.path->empty() && !pod_shared) continue;
     if (n.type == "pid") {
       ns.new_pid = true;
     } else if (n.type == "uts") {
@@ -115,7 +118,7 @@ HostNamespaces plan_host_namespaces(const oci::Spec& spec) {
   return ns;
 }
 
-Status check_namespace_paths(const oci::Spec& spec) {
+Status check_namespace_paths(const oci::Spec& spec, bool pod_member) {
   if (!spec.linux || !spec.linux->namespaces) return {};
   const auto& list = *spec.linux->namespaces;
   for (size_t i = 0; i < list.size(); ++i) {
@@ -126,13 +129,20 @@ Status check_namespace_paths(const oci::Spec& spec) {
     auto fd = open_namespace(*list[i].path, flag);
     if (!fd) return fd.error().wrap(where);
     if (flag == CLONE_NEWNET) continue;  // the container's network: runtime/net attaches it
-    // Every other namespace the container has is the guest kernel's: runvm cannot join the
-    // host's (Docker --ipc=host style) or another container's (--ipc=container:X, a pod's
-    // sandbox), and says so instead of silently giving the container a fresh one.
     struct stat ns_st, own_st;
     const std::string own = "/proc/self/ns/" + (flag == CLONE_NEWNS ? "mnt" : list[i].type);
     const bool host = ::fstat(fd->get(), &ns_st) == 0 && ::stat(own.c_str(), &own_st) == 0 &&
                       ns_st.st_ino == own_st.st_ino && ns_st.st_dev == own_st.st_dev;
+    // A pod's container names its sandbox's IPC and UTS namespaces (CRI's POD mode): inside
+    // the pod VM they are the guest's, shared by every container of the pod.
+    if (pod_member && !host && (flag == CLONE_NEWIPC || flag == CLONE_NEWUTS)) continue;
+    if (pod_member && flag == CLONE_NEWPID)
+      return Error(where + ": a pid namespace shared by the pod (shareProcessNamespace) is not " +
+                       "supported by runvm yet",
+                   ENOTSUP);
+    // Every other namespace the container has is the guest kernel's: runvm cannot join the
+    // host's (Docker --ipc=host style) or another container's (--ipc=container:X, a pod's
+    // sandbox outside a pod VM), and says so instead of silently giving a fresh one.
     return Error(where + ": cannot join " + *list[i].path +
                      (host ? " (the host's " : " (an existing ") + list[i].type +
                      " namespace): the container runs in its own guest kernel, so " +

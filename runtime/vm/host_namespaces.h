@@ -40,11 +40,14 @@ struct HostNamespaces {
 };
 
 // What `spec`'s linux.namespaces ask of the host side (see above).
-[[nodiscard]] HostNamespaces plan_host_namespaces(const oci::Spec& spec);
+// `pod_member`: a pod's app container (runtime/pod), whose ipc/uts paths are its sandbox's.
+[[nodiscard]] HostNamespaces plan_host_namespaces(const oci::Spec& spec, bool pod_member = false);
 
 // Every namespace entry with a path must name a namespace of its type, as runc
 // checks: "linux.namespaces[2] (ipc): /proc/1/ns/net is a namespace of type network, not ipc".
-[[nodiscard]] Status check_namespace_paths(const oci::Spec& spec);
+// A pod member may name its sandbox's ipc and uts namespaces (shared in the pod VM), not the
+// host's; a pid path is refused naming shareProcessNamespace.
+[[nodiscard]] Status check_namespace_paths(const oci::Spec& spec, bool pod_member = false);
 
 // The pid, ipc and uts entries must be there: leaving one out asks runc to share
 // the host's namespace (Docker --pid=host, --ipc=host, --uts=host), which a

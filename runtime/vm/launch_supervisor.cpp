@@ -107,6 +107,9 @@ Result<HostCgroup> plan_host_cgroup(const LaunchRequest& req, const oci::Spec& s
 Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& state) {
   auto membership = pod::pod_membership(state.annotations);
   if (!membership) return membership.error();
+  const bool member = membership->role == pod::PodRole::kMember;
+  if (auto ok = check_namespace_paths(bundle.spec, member); !ok) return ok.error();
+  if (auto ok = check_required_namespaces(bundle.spec); !ok) return ok.error();
   auto settings = resolve_vm_settings(state.annotations, system_config_path());
   if (!settings) return settings.error();
   size_vm_from_resources(*settings, bundle.spec, state.annotations);
@@ -131,9 +134,7 @@ Status launch_vm(const LaunchRequest& req, const Bundle& bundle, oci::State& sta
   plan.settings = *settings;
   if (bundle.spec.process && bundle.spec.process->oomScoreAdj)
     plan.oom_score_adj = *bundle.spec.process->oomScoreAdj;
-  if (auto ok = check_namespace_paths(bundle.spec); !ok) return ok.error();
-  if (auto ok = check_required_namespaces(bundle.spec); !ok) return ok.error();
-  plan.namespaces = plan_host_namespaces(bundle.spec);
+  plan.namespaces = plan_host_namespaces(bundle.spec, member);
   if (auto ino = current_net_ino(); ino) plan.namespaces.runtime_net_ino = *ino;
   if (auto cg = plan_host_cgroup(req, bundle.spec, *settings); !cg)
     return cg.error();

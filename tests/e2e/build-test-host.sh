@@ -80,6 +80,16 @@ if [ -n "$runvm" ] && command -v containerd >/dev/null && command -v containerd-
   for b in containerd containerd-shim-runc-v2 ctr; do install_binary "$root" "$(command -v $b)" "/usr/bin/$b"; done
   mkdir -p "$root/e2e/images"
   "$here/lib/make-oci-image.sh" "$root/e2e/images/busybox-oci.tar"
+  # containerd_cri: the pod's sandbox ("pause") image, the CNI plugins containerd's CRI runs,
+  # and our CRI client (crictl is not in Debian 12; tests/e2e/tools/cri).
+  "$here/lib/make-oci-image.sh" "$root/e2e/images/pause-oci.tar" pause '["sleep","2000000000"]'
+  for p in bridge host-local loopback; do
+    [ -x "/usr/lib/cni/$p" ] && install_binary "$root" "/usr/lib/cni/$p" "/usr/lib/cni/$p"
+  done
+  if pkg-config --exists grpc++ protobuf && command -v grpc_cpp_plugin >/dev/null; then
+    "$here/tools/cri/build.sh" "$out/cri"
+    install_binary "$root" "$out/cri/cri-client" /e2e/bin/cri-client
+  fi
 fi
 # docker_run: Debian's docker.io (dockerd starts its own containerd from the binaries above).
 if [ -n "$runvm" ] && [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] && command -v runc >/dev/null; then
