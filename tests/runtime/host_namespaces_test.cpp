@@ -176,6 +176,41 @@ TEST(HostNamespaces, NonNetworkPathsAreRefusedNamingTheNamespace) {
       << other.error().message;
 }
 
+TEST(HostNamespaces, APodMemberMayNameItsSandboxsIpcAndUtsButNotPidOrTheHosts) {
+  // A child stands for the sandbox: new ipc and uts namespaces.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    char c = ::unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0 ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  const std::string base = "/proc/" + std::to_string(child) + "/ns/";
+  auto spec = spec_with({{"ipc", base + "ipc"}, {"uts", base + "uts"}});
+  auto member = check_namespace_paths(spec, /*pod_member=*/true);
+  auto standalone = check_namespace_paths(spec);
+  auto host = check_namespace_paths(spec_with({{"ipc", "/proc/self/ns/ipc"}}), true);
+  auto pid = check_namespace_paths(spec_with({{"pid", "/proc/self/ns/pid"}}), true);
+  HostNamespaces planned = plan_host_namespaces(spec, true);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  if (c != 'y') GTEST_SKIP() << "cannot create namespaces here";
+  EXPECT_TRUE(member) << member.error().message;
+  EXPECT_FALSE(standalone);
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.error().message.find("the host's ipc"), std::string::npos);
+  ASSERT_FALSE(pid);
+  EXPECT_NE(pid.error().message.find("shareProcessNamespace"), std::string::npos);
+  // On the host the member's supervisor gets ipc and uts of its own.
+  EXPECT_EQ(planned.unshare_flags & (CLONE_NEWIPC | CLONE_NEWUTS), CLONE_NEWIPC | CLONE_NEWUTS);
+}
+
 TEST(HostNamespaces, MissingOrNonNamespacePathIsRefused) {
   auto missing = check_namespace_paths(spec_with({{"network", "/nonexistent/netns"}}));
   ASSERT_FALSE(missing);
