@@ -268,13 +268,7 @@ class Supervisor {
     // From now on a guest that stops answering fails the request (within the control
     // socket's own 120 s) instead of holding the supervisor, and with it kill and delete.
     client_->set_call_timeout(kAgentCallTimeoutMs);
-    handle_ = info->handle;
-    terminal_ = config.contains("process") && config["process"].is_object() &&
-                config["process"].value("terminal", false);
-    auto ctl = control_listen(l_.control_socket());
-    if (!ctl) return ctl.error();
-    ctl_fd_ = *ctl;
-    return {};
+    return created(*info, config);
   }
 
   // A pod member: no VM of its own. create placed its rootfs and mounts in the pod VM
@@ -292,7 +286,12 @@ class Supervisor {
     if (auto hello = client_->hello(); !hello) return hello.error().wrap("agent hello");
     auto info = client_->create_in_pod(plan_.id, config, plan_.pod.guest_rootfs, /*stdin=*/true);
     if (!info) return info.error().wrap("agent create in pod " + plan_.pod.sandbox_id);
-    handle_ = info->handle;
+    return created(*info, config);
+  }
+
+  // The container exists in the guest: its process, terminal mode and control socket.
+  Status created(const agent::ProcessInfo& info, const nlohmann::json& config) {
+    handle_ = info.handle;
     terminal_ = config.contains("process") && config["process"].is_object() &&
                 config["process"].value("terminal", false);
     auto ctl = control_listen(l_.control_socket());

@@ -4,7 +4,8 @@
 # and a file bind mount placed into the running VMM. They share the pod's network: both
 # see the pod IP on eth0, B reaches A's server on localhost, the test host reaches it on
 # the pod IP. exec and exit codes work per container; deleting an app container takes its
-# mounts out of the VMM; deleting the pod leaves no state, VMM or qdisc.
+# mounts out of the VMM; a member too large for the pod VM is refused; a killed VMM stops every
+# container of the pod; deleting the pod leaves no state, VMM or qdisc.
 # e2e-timeout: 500
 . /e2e/lib.sh
 need_runvm
@@ -27,7 +28,7 @@ in_pod() {
   set_netns_path "$1" /run/netns/pod
 }
 cleanup() {
-  for c in cb ca pod1; do runvm --root "$ROOT" delete -f $c >/dev/null 2>&1; done
+  for c in cd cbig cb ca pod1; do runvm --root "$ROOT" delete -f $c >/dev/null 2>&1; done
 }
 
 make_bundle "$PWD/sb" '["sleep","100000"]'
@@ -88,9 +89,27 @@ while [ "$(status_of ca)" != stopped ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)
 runvm --root "$ROOT" delete ca || { cleanup; fail "delete of A failed"; }
 grep -q '/pod/rootfs/ca-' /proc/$vmm/mountinfo && { cleanup; fail "A's rootfs stayed mounted in the VMM"; }
 
-runvm --root "$ROOT" kill pod1 KILL || { cleanup; fail "kill of the sandbox failed"; }
+# A member whose memory limit does not fit in the pod's VM is refused before anything is placed.
+make_bundle "$PWD/big" '["sleep","1000"]'
+in_pod "$PWD/big" container
+sed -i 's|"resources": {|"resources": {"memory": {"limit": 107374182400},|' big/config.json
+grep -q 107374182400 big/config.json || { cleanup; fail "could not set big's memory limit"; }
+timeout "$T" runvm --root "$ROOT" create -b "$PWD/big" cbig >/dev/null 2>big.err </dev/null &&
+  { cleanup; fail "a member larger than the pod VM was created"; }
+grep -q 'does not fit in the pod' big.err || { cleanup; fail "the oversized member's error: $(cat big.err)"; }
+runvm --root "$ROOT" state cbig >/dev/null 2>&1 && { cleanup; fail "the refused member left state"; }
+
+# A VMM that dies takes the whole pod: the sandbox and a running member become stopped.
+make_bundle "$PWD/d" '["sleep","100000"]'
+in_pod "$PWD/d" container
+timeout "$T" runvm --root "$ROOT" create -b "$PWD/d" cd >/dev/null 2>d.err </dev/null &&
+  timeout "$T" runvm --root "$ROOT" start cd 2>>d.err || { cleanup; fail "member D: $(tail -c 800 d.err)"; }
+kill -9 "$vmm"
 i=0
-while [ "$(status_of pod1)" != stopped ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+while { [ "$(status_of cd)" != stopped ] || [ "$(status_of pod1)" != stopped ]; } && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+[ "$(status_of cd)" = stopped ] || { cleanup; fail "member D is $(status_of cd) after its pod's VMM was killed"; }
+[ "$(status_of pod1)" = stopped ] || { cleanup; fail "the sandbox is $(status_of pod1) after its VMM was killed"; }
+runvm --root "$ROOT" delete cd || { cleanup; fail "delete of D after the VMM died failed"; }
 runvm --root "$ROOT" delete pod1 || { cleanup; fail "delete of the sandbox failed"; }
 left=$(runvm --root "$ROOT" list -q)
 [ -z "$left" ] || fail "runvm state left: $left"
@@ -101,4 +120,4 @@ left=$(tc -n pod qdisc show dev eth0 | grep ingress)
 [ -z "$left" ] || fail "ingress qdisc left on the pod's veth: $left"
 ip netns del pod
 ip link del vp0 2>/dev/null
-pass "one VMM for a sandbox + 2 app containers; pod IP on eth0 in both; localhost shared; binds (dir ro, file) placed into the VMM; exec/exit codes per container; nothing left"
+pass "one VMM for a sandbox + 2 app containers; pod IP on eth0 in both; localhost shared; binds (dir ro, file) placed into the VMM; exec/exit codes per container; oversized member refused; killed VMM stops the pod; nothing left"
