@@ -16,7 +16,9 @@
 
 #include "agent/guest_contract.h"
 #include "agent/host_client.h"
+#include "base/file_io.h"
 #include "base/unique_fd.h"
+#include "runtime/file_lock.h"
 #include "runtime/pod/mount_injection.h"
 #include "runtime/process_liveness.h"
 #include "runtime/state_dir.h"
@@ -56,18 +58,89 @@ uint64_t memory_limit_mib(const oci::Spec& spec) {
   return (static_cast<uint64_t>(*limit) + (1 << 20) - 1) >> 20;
 }
 
-// Everything placed so far, undone in reverse order.
-struct Placement {
-  PodPlan& plan;
-  std::vector<std::string> made;  // host paths created, removed last
-  bool done = false;
-  ~Placement() {
-    if (done) return;
-    for (auto it = plan.injected.rbegin(); it != plan.injected.rend(); ++it)
-      (void)remove_injected_mount(plan.vmm_pid, *it);
-    for (auto it = made.rbegin(); it != made.rend(); ++it) ::remove(it->c_str());
+// "<dev>-<ino>" of what `path` names: one host directory or file, however it is reached.
+Result<std::string> file_id(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Error::from_errno("stat " + path);
+  char id[64];
+  std::snprintf(id, sizeof id, "%llx-%llx", static_cast<unsigned long long>(st.st_dev),
+                static_cast<unsigned long long>(st.st_ino));
+  return std::string(id);
+}
+
+bool vmm_alive(const PodPlan& plan) {
+  return plan.vmm_pid > 0 && process_alive(plan.vmm_pid, plan.vmm_start_time);
+}
+
+bool empty_dir(const std::string& path) {
+  std::error_code ec;
+  return !std::filesystem::exists(path, ec) || std::filesystem::is_empty(path, ec);
+}
+
+// Undoes the host side of what `plan` placed (the pod lock held): its rootfs mount, its
+// references to placed volumes (a volume no member uses any more is detached and removed)
+// and its rootfs id. Returns the first error; every step is tried.
+Status unplace(const PodPlan& plan) {
+  Status first;
+  auto note = [&first](Status s) {
+    if (!s && first) first = std::move(s);
+  };
+  const bool alive = vmm_alive(plan);
+  std::error_code ec;
+  for (auto it = plan.injected.rbegin(); it != plan.injected.rend(); ++it) {
+    if (alive) note(remove_injected_mount(plan.vmm_pid, *it));
+    std::filesystem::remove(*it, ec);
   }
-};
+  for (const std::string& key : plan.volume_keys) {
+    const std::string refs = pod_refs_dir(plan.sandbox_dir) + "/" + key;
+    std::filesystem::remove(refs + "/" + plan.name, ec);
+    if (!empty_dir(refs)) continue;
+    const std::string target = pod_volumes_dir(plan.sandbox_dir) + "/" + key;
+    if (alive) note(remove_injected_mount(plan.vmm_pid, target));
+    std::filesystem::remove(target, ec);
+    std::filesystem::remove(refs, ec);
+  }
+  if (!plan.rootfs_id.empty())
+    std::filesystem::remove(pod_rootfs_ids_dir(plan.sandbox_dir) + "/" + plan.rootfs_id, ec);
+  return first;
+}
+
+// Places one bind source for `plan`'s member: the first member to bind a host directory
+// or file (in that access mode) attaches it in the VMM at <volumes share>/<key>; later
+// ones only add their reference, so every container of the pod sees the same guest inode
+// (a shared emptyDir). Returns the key.
+Result<std::string> place_volume(PodPlan& plan, const vm::BindSource& b,
+                                 const std::string& volume_share) {
+  auto id = file_id(b.real);
+  if (!id) return id.error();
+  const std::string key = *id + (b.readonly ? "-ro" : "-rw");
+  for (const auto& k : plan.volume_keys)
+    if (k == key) return key;  // bound twice by this container: placed already
+  const std::string refs = pod_refs_dir(plan.sandbox_dir) + "/" + key;
+  const std::string target = volume_share + "/" + key;
+  if (empty_dir(refs)) {
+    // Nobody uses it: (re)place it. A leftover of a crashed runvm is detached first.
+    (void)remove_injected_mount(plan.vmm_pid, target);
+    std::error_code ec;
+    std::filesystem::remove(target, ec);
+    if (b.directory) {
+      if (::mkdir(target.c_str(), 0755) != 0) return Error::from_errno("mkdir " + target);
+    } else {
+      UniqueFd f(::open(target.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
+      if (!f.valid()) return Error::from_errno("create " + target);
+    }
+    if (auto ok = inject_mount(plan.vmm_pid, b.real, target, b.readonly); !ok) {
+      std::filesystem::remove(target, ec);
+      return ok.error();
+    }
+    if (::mkdir(refs.c_str(), 0700) != 0 && errno != EEXIST)
+      return Error::from_errno("mkdir " + refs);
+  }
+  UniqueFd ref(::open((refs + "/" + plan.name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+  if (!ref.valid()) return Error::from_errno("create " + refs + "/" + plan.name);
+  plan.volume_keys.push_back(key);
+  return key;
+}
 
 }  // namespace
 
@@ -120,8 +193,13 @@ Result<PodPlan> join_pod(const JoinRequest& req, const Bundle& bundle, nlohmann:
   if (!rootfs_share) return rootfs_share.error().wrap(what);
   auto volume_share = resolved(pod_volumes_dir(plan.sandbox_dir));
   if (!volume_share) return volume_share.error().wrap(what);
+  for (const std::string& d :
+       {pod_refs_dir(plan.sandbox_dir), pod_rootfs_ids_dir(plan.sandbox_dir)})
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return Error::from_errno("mkdir " + d);
+  // Members join and leave one at a time: they share the placed volumes.
+  auto lock = FileLock::acquire(pod_lock(plan.sandbox_dir));
+  if (!lock) return lock.error().wrap(what);
 
-  Placement placed{plan, {}};
   // Mountpoints the guest cannot make in a read-only rootfs, and the bind mounts' sources.
   std::set<std::string> file_destinations;
   std::vector<std::pair<size_t, vm::BindSource>> binds;
@@ -135,40 +213,48 @@ Result<PodPlan> join_pod(const JoinRequest& req, const Bundle& bundle, nlohmann:
       binds.emplace_back(i, std::move(*b));
     }
   }
+
+  // One guest directory per rootfs: two containers on one host directory would meet one
+  // guest inode under two names, which the guest kernel cannot keep for a directory.
+  auto rootfs_id = file_id(bundle.rootfs);
+  if (!rootfs_id) return rootfs_id.error().wrap("root.path");
+  auto sandbox_rootfs = file_id(sandbox_plan->rootfs);
+  const std::string id_file = pod_rootfs_ids_dir(plan.sandbox_dir) + "/" + *rootfs_id;
+  std::string holder = sandbox_rootfs && *sandbox_rootfs == *rootfs_id ? req.sandbox_id : "";
+  if (holder.empty())
+    if (auto other = read_file(id_file)) holder = *other;
+  if (!holder.empty())
+    return Error("root.path " + bundle.rootfs + " is also the root filesystem of container " +
+                     holder + " in this pod: each container of a pod needs its own copy",
+                 EBUSY);
+
+  struct Undo {
+    PodPlan& plan;
+    bool done = false;
+    ~Undo() {
+      if (!done) (void)unplace(plan);
+    }
+  } undo{plan};
+  if (auto ok = write_file_atomic(id_file, req.id, 0600); !ok) return ok.error();
+  plan.rootfs_id = *rootfs_id;
   vm::make_mountpoints(bundle.rootfs, config, file_destinations);
 
   const std::string rootfs_target = *rootfs_share + "/" + plan.name;
   if (::mkdir(rootfs_target.c_str(), 0755) != 0) return Error::from_errno("mkdir " + rootfs_target);
-  placed.made.push_back(rootfs_target);
+  plan.injected.push_back(rootfs_target);
   const bool rootfs_ro = bundle.spec.root && bundle.spec.root->readonly.value_or(false);
   if (auto ok = inject_mount(plan.vmm_pid, bundle.rootfs, rootfs_target, rootfs_ro); !ok)
     return ok.error();
-  plan.injected.push_back(rootfs_target);
 
-  const std::string volumes = *volume_share + "/" + plan.name;
-  if (!binds.empty()) {
-    if (::mkdir(volumes.c_str(), 0755) != 0) return Error::from_errno("mkdir " + volumes);
-    placed.made.push_back(volumes);
-  }
-  for (size_t n = 0; n < binds.size(); ++n) {
-    auto& [index, b] = binds[n];
-    const std::string target = volumes + "/" + std::to_string(n);
-    if (b.directory) {
-      if (::mkdir(target.c_str(), 0755) != 0) return Error::from_errno("mkdir " + target);
-    } else {
-      UniqueFd f(::open(target.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
-      if (!f.valid()) return Error::from_errno("create " + target);
-    }
-    placed.made.push_back(target);
-    if (auto ok = inject_mount(plan.vmm_pid, b.real, target, b.readonly); !ok)
-      return ok.error().wrap("mounts[" + std::to_string(index) + "]");
-    plan.injected.push_back(target);
+  for (auto& [index, b] : binds) {
+    auto key = place_volume(plan, b, *volume_share);
+    if (!key) return key.error().wrap("mounts[" + std::to_string(index) + "]");
     auto& m = config["mounts"][index];
     m["type"] = "bind";
-    m["source"] = guest_share_path(kPodVolumesTag, plan.name + "/" + std::to_string(n));
+    m["source"] = guest_share_path(kPodVolumesTag, *key);
     m["options"] = b.options;
   }
-  placed.done = true;
+  undo.done = true;
   return plan;
 }
 
@@ -177,7 +263,7 @@ Status leave_pod(const PodPlan& plan, const std::string& id) {
   auto note = [&first](Status s) {
     if (!s && first) first = std::move(s);
   };
-  if (plan.vmm_pid > 0 && process_alive(plan.vmm_pid, plan.vmm_start_time)) {
+  if (vmm_alive(plan)) {
     const std::string sock = vm::VmLayout(plan.sandbox_dir).vsock_socket();
     auto fd = vm::vsock_connect(sock, agent::kAgentVsockPort, std::chrono::seconds(10));
     if (!fd) {
@@ -194,14 +280,16 @@ Status leave_pod(const PodPlan& plan, const std::string& id) {
         note(gone.error().wrap("remove container " + id + " from its pod VM"));
       }
     }
-    for (auto it = plan.injected.rbegin(); it != plan.injected.rend(); ++it)
-      note(remove_injected_mount(plan.vmm_pid, *it));
   }
-  // On the host these are empty directories and placeholder files: the mounts on them
-  // live in the VMM's namespace only.
+  // The sandbox's state may be gone already (deleted first): then so is everything placed.
   std::error_code ec;
-  std::filesystem::remove(pod_rootfs_dir(plan.sandbox_dir) + "/" + plan.name, ec);
-  std::filesystem::remove_all(pod_volumes_dir(plan.sandbox_dir) + "/" + plan.name, ec);
+  if (!std::filesystem::exists(pod_refs_dir(plan.sandbox_dir), ec)) return first;
+  auto lock = FileLock::acquire(pod_lock(plan.sandbox_dir));
+  if (!lock) {
+    note(lock.error().wrap("pod sandbox " + plan.sandbox_id));
+    return first;
+  }
+  note(unplace(plan));
   return first;
 }
 

@@ -27,6 +27,8 @@ nlohmann::json PodPlan::to_json() const {
     j["vmm_pid"] = vmm_pid;
     j["vmm_start_time"] = vmm_start_time;
     j["injected"] = injected;
+    j["volume_keys"] = volume_keys;
+    j["rootfs_id"] = rootfs_id;
   }
   return j;
 }
@@ -46,6 +48,8 @@ Result<PodPlan> PodPlan::from_json(const nlohmann::json& j) {
       p.vmm_pid = j.at("vmm_pid").get<pid_t>();
       p.vmm_start_time = j.at("vmm_start_time").get<uint64_t>();
       p.injected = j.at("injected").get<std::vector<std::string>>();
+      p.volume_keys = j.value("volume_keys", std::vector<std::string>{});
+      p.rootfs_id = j.value("rootfs_id", std::string());
     } else if (role != "standalone") {
       return Error("pod: unknown role \"" + role + "\"", EINVAL);
     }

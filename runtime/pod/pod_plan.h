@@ -28,6 +28,18 @@ inline std::string pod_rootfs_dir(const std::string& sandbox_dir) {
 inline std::string pod_volumes_dir(const std::string& sandbox_dir) {
   return sandbox_dir + "/pod/volumes";
 }
+// Bookkeeping beside the shares (not served to the guest): which members use each placed
+// host directory or file (refs/<key>/<member>), each member's rootfs (rootfs-ids/<dev>-<ino>),
+// and the lock that serialises joining and leaving.
+inline std::string pod_refs_dir(const std::string& sandbox_dir) {
+  return sandbox_dir + "/pod/refs";
+}
+inline std::string pod_rootfs_ids_dir(const std::string& sandbox_dir) {
+  return sandbox_dir + "/pod/rootfs-ids";
+}
+inline std::string pod_lock(const std::string& sandbox_dir) {
+  return sandbox_dir + "/pod/lock";
+}
 
 struct PodPlan {
   PodRole role = PodRole::kStandalone;
@@ -38,7 +50,11 @@ struct PodPlan {
   std::string guest_rootfs;  // its rootfs as the guest sees it
   pid_t vmm_pid = 0;         // the pod's runvm-vmm (host pid) and its start time
   uint64_t vmm_start_time = 0;
-  std::vector<std::string> injected;  // mounts placed in the VMM's mount namespace
+  std::vector<std::string> injected;  // its rootfs mount placed in the VMM's mount namespace
+  // Host directories and files it binds, each placed once per pod at
+  // <volumes share>/<key> and shared by the members that bind it.
+  std::vector<std::string> volume_keys;
+  std::string rootfs_id;  // <dev>-<ino> of its rootfs (no two members may share one)
 
   bool member() const { return role == PodRole::kMember; }
   nlohmann::json to_json() const;

@@ -77,11 +77,15 @@ TEST(PodPlan, AMembersPlanSurvivesTheRoundTrip) {
   p.vmm_pid = 42;
   p.vmm_start_time = 7;
   p.injected = {"/a", "/b"};
+  p.volume_keys = {"803-1f-rw"};
+  p.rootfs_id = "803-2a";
   auto back = PodPlan::from_json(p.to_json());
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->role, PodRole::kMember);
   EXPECT_EQ(back->name, p.name);
   EXPECT_EQ(back->injected, p.injected);
+  EXPECT_EQ(back->volume_keys, p.volume_keys);
+  EXPECT_EQ(back->rootfs_id, p.rootfs_id);
   EXPECT_EQ(back->vmm_pid, 42);
   auto bad = PodPlan::from_json({{"role", "leader"}});
   EXPECT_FALSE(bad);

@@ -3,7 +3,8 @@
 # of that pod join the same VM (exactly one runvm-vmm) with their own rootfs, a directory
 # and a file bind mount placed into the running VMM. They share the pod's network: both
 # see the pod IP on eth0, B reaches A's server on localhost, the test host reaches it on
-# the pod IP. exec and exit codes work per container; deleting an app container takes its
+# the pod IP; a volume both bind is one directory for both. exec and exit codes work per
+# container; a second member on the same rootfs directory is refused; deleting an app container takes its
 # mounts out of the VMM; a member too large for the pod VM is refused; a killed VMM stops every
 # container of the pod; deleting the pod leaves no state, VMM or qdisc.
 # e2e-timeout: 500
@@ -28,7 +29,7 @@ in_pod() {
   set_netns_path "$1" /run/netns/pod
 }
 cleanup() {
-  for c in cd cbig cb ca pod1; do runvm --root "$ROOT" delete -f $c >/dev/null 2>&1; done
+  for c in cd cbig cdup cb ca pod1; do runvm --root "$ROOT" delete -f $c >/dev/null 2>&1; done
 }
 
 make_bundle "$PWD/sb" '["sleep","100000"]'
@@ -40,8 +41,12 @@ vmm=$(vmm_pid_of pod1)
 [ -n "$vmm" ] || { cleanup; fail "no runvm-vmm for the sandbox"; }
 
 # (No "|" in the args: make_bundle's sed delimiter.)
-make_bundle "$PWD/a" '["/bin/sh","-c","echo A: $(ip -o -4 addr show eth0); mkdir -p /dev/shm/www; echo hello-from-a >/dev/shm/www/index.html; echo A:ready; exec httpd -f -p 8080 -h /dev/shm/www"]'
+make_bundle "$PWD/a" '["/bin/sh","-c","echo A: $(ip -o -4 addr show eth0); mkdir -p /dev/shm/www; echo hello-from-a >/dev/shm/www/index.html; echo note-from-a >/shared/note; echo A:ready; exec httpd -f -p 8080 -h /dev/shm/www"]'
 in_pod "$PWD/a" container
+# A volume both app containers bind (a pod's emptyDir): placed once, one inode in the guest.
+mkdir -p shared
+share_mount='{"destination": "/shared", "type": "bind", "source": "'"$PWD/shared"'", "options": ["rbind", "rw"]}'
+sed -i 's|"mounts": \[|"mounts": ['"$share_mount"',|' a/config.json
 timeout "$T" runvm --root "$ROOT" create -b "$PWD/a" ca >a.out 2>a.err </dev/null ||
   { cleanup; fail "create of app container A failed: $(tail -c 1500 a.err)"; }
 timeout "$T" runvm --root "$ROOT" start ca 2>>a.err || { cleanup; fail "start of A failed: $(tail -c 1500 a.err)"; }
@@ -58,9 +63,9 @@ rc=$?
 [ $rc = 5 ] || { cleanup; fail "exec in A exited $rc, want 5"; }
 
 mkdir -p vol && echo data-from-host >vol/file && echo pod-one >podname
-make_bundle "$PWD/b" '["/bin/sh","-c","echo B: $(ip -o -4 addr show eth0); i=0; until wget -q -O - http://127.0.0.1:8080/index.html; do i=$((i+1)); [ $i -gt 30 ] \&\& exit 9; sleep 1; done; cat /data/file /etc/podname; if touch /data/x 2>/dev/null; then echo B:rw; else echo B:ro; fi; exit 7"]'
+make_bundle "$PWD/b" '["/bin/sh","-c","echo B: $(ip -o -4 addr show eth0); i=0; until wget -q -O - http://127.0.0.1:8080/index.html; do i=$((i+1)); [ $i -gt 30 ] \&\& exit 9; sleep 1; done; cat /data/file /etc/podname /shared/note; if touch /data/x 2>/dev/null; then echo B:rw; else echo B:ro; fi; exit 7"]'
 in_pod "$PWD/b" container
-sed -i 's|"mounts": \[|"mounts": [{"destination": "/data", "type": "bind", "source": "'"$PWD/vol"'", "options": ["rbind", "ro"]}, {"destination": "/etc/podname", "type": "bind", "source": "'"$PWD/podname"'", "options": ["bind", "ro"]},|' b/config.json
+sed -i 's|"mounts": \[|"mounts": ['"$share_mount"', {"destination": "/data", "type": "bind", "source": "'"$PWD/vol"'", "options": ["rbind", "ro"]}, {"destination": "/etc/podname", "type": "bind", "source": "'"$PWD/podname"'", "options": ["bind", "ro"]},|' b/config.json
 grep -q '"/etc/podname"' b/config.json || { cleanup; fail "could not add B's mounts"; }
 timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" cb >b.out 2>b.err </dev/null
 rc=$?
@@ -71,9 +76,16 @@ grep -q '^B:.*inet 10.2.2.2/32' b.out || { cleanup; fail "B does not see the pod
 grep -q '^hello-from-a$' b.out || { cleanup; fail "B did not reach A's server on localhost"; }
 grep -q '^data-from-host$' b.out || { cleanup; fail "B's directory bind mount is missing"; }
 grep -q '^pod-one$' b.out || { cleanup; fail "B's file bind mount is missing"; }
+grep -q '^note-from-a$' b.out || { cleanup; fail "B does not see what A wrote in the shared volume"; }
+[ "$(cat shared/note)" = note-from-a ] || { cleanup; fail "A's write did not reach the host's shared directory"; }
 grep -q '^B:ro$' b.out || { cleanup; fail "B's read-only volume was writable"; }
 [ -e vol/x ] && { cleanup; fail "B wrote into its read-only volume on the host"; }
-grep -q '/pod/volumes/cb-' /proc/$vmm/mountinfo && { cleanup; fail "B's mounts stayed in the VMM after run"; }
+[ "$(grep -c '/pod/volumes/' /proc/$vmm/mountinfo)" = 1 ] ||
+  { cleanup; fail "after B's run the VMM should hold only A's shared volume: $(grep /pod/volumes/ /proc/$vmm/mountinfo)"; }
+# A second container on A's rootfs directory is refused (one guest inode, two names).
+timeout "$T" runvm --root "$ROOT" create -b "$PWD/a" cdup >/dev/null 2>dup.err </dev/null &&
+  { cleanup; fail "a second member on A's rootfs was created"; }
+grep -q 'also the root filesystem of container ca' dup.err || { cleanup; fail "shared rootfs error: $(cat dup.err)"; }
 runvm --root "$ROOT" state cb >/dev/null 2>&1 && { cleanup; fail "run left B's state"; }
 
 got=$(timeout 20 wget -q -O - http://10.2.2.2:8080/index.html)
@@ -88,6 +100,7 @@ while [ "$(status_of ca)" != stopped ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)
 [ "$(status_of pod1)" = running ] || { cleanup; fail "the sandbox stopped with A"; }
 runvm --root "$ROOT" delete ca || { cleanup; fail "delete of A failed"; }
 grep -q '/pod/rootfs/ca-' /proc/$vmm/mountinfo && { cleanup; fail "A's rootfs stayed mounted in the VMM"; }
+grep -q '/pod/volumes/' /proc/$vmm/mountinfo && { cleanup; fail "the shared volume stayed mounted after its last user left"; }
 
 # A member whose memory limit does not fit in the pod's VM is refused before anything is placed.
 make_bundle "$PWD/big" '["sleep","1000"]'
@@ -120,4 +133,4 @@ left=$(tc -n pod qdisc show dev eth0 | grep ingress)
 [ -z "$left" ] || fail "ingress qdisc left on the pod's veth: $left"
 ip netns del pod
 ip link del vp0 2>/dev/null
-pass "one VMM for a sandbox + 2 app containers; pod IP on eth0 in both; localhost shared; binds (dir ro, file) placed into the VMM; exec/exit codes per container; oversized member refused; killed VMM stops the pod; nothing left"
+pass "one VMM for a sandbox + 2 app containers; pod IP on eth0 in both; localhost shared; binds (dir ro, file, a volume shared by both) placed into the VMM; exec/exit codes per container; shared rootfs refused; oversized member refused; killed VMM stops the pod; nothing left"
