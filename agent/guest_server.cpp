@@ -57,8 +57,8 @@ struct Proc {
 // A container of the VM: the first one (created at boot's rootfs) or a pod member.
 struct Container {
   Launcher* launcher = nullptr;
-  std::unique_ptr<Launcher> owned;  // a pod member's own launcher
-  bool member = false;
+  std::unique_ptr<Launcher> owned;  // a pod member's own launcher (none: the first container)
+  bool member() const { return owned != nullptr; }
 };
 
 // Processes are named by (container id, process id).
@@ -292,13 +292,12 @@ struct Server::Impl {
       if (!l) return l.error();
       k.owned = std::move(*l);
       k.launcher = k.owned.get();
-      k.member = true;
     }
     if (auto s = k.launcher->prepare(c.container_id, c.config); !s) {
-      if (k.member) (void)k.launcher->release();
+      if (k.member()) (void)k.launcher->release();
       return s.error();
     }
-    const bool member = k.member;
+    const bool member = k.member();
     containers.emplace(c.container_id, std::move(k));
     auto res = start_process(x.cid, c.container_id, std::string(kInitProcessId),
                              c.config["process"], c.stdin, true);
@@ -416,7 +415,7 @@ struct Server::Impl {
   Reply on(const Ctx& x, DestroyReq&) {
     auto c = container_for(x.container, ESRCH);
     if (!c) return c.error();
-    if (!containers.at(*c).member)
+    if (!containers.at(*c).member())
       return Error("the VM's first container ends with its VM, not by destroy", EPERM);
     const std::string id = *c;
     // Every process of it dies, and is reaped here: its exit goes out as usual.

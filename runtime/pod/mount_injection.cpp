@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,7 +73,14 @@ Status inject_mount(pid_t vmm_pid, const std::string& source, const std::string&
   if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof priv) != 0)
     return Error::from_errno(what + ": make it private");
   return in_mount_namespace_of(vmm_pid, what, [&]() -> int {
-    if (::move_mount(tree.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    // The guest can write in a pod share's root, so the target is pinned first: a directory
+    // or file, never a symlink put in its place, and the mount lands on what was opened.
+    UniqueFd at(::open(target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!at.valid() || ::fstat(at.get(), &st) != 0) return errno;
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return ELOOP;
+    if (::move_mount(tree.get(), "", at.get(), "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
       return errno;
     return 0;
   });

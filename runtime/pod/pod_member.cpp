@@ -68,6 +68,11 @@ Result<std::string> file_id(const std::string& path) {
   return std::string(id);
 }
 
+// Best-effort steps report the first thing that went wrong.
+void keep_first_error(Status& first, Status s) {
+  if (!s && first) first = std::move(s);
+}
+
 bool vmm_alive(const PodPlan& plan) {
   return plan.vmm_pid > 0 && process_alive(plan.vmm_pid, plan.vmm_start_time);
 }
@@ -82,9 +87,7 @@ bool empty_dir(const std::string& path) {
 // and its rootfs id. Returns the first error; every step is tried.
 Status unplace(const PodPlan& plan) {
   Status first;
-  auto note = [&first](Status s) {
-    if (!s && first) first = std::move(s);
-  };
+  auto note = [&first](Status s) { keep_first_error(first, std::move(s)); };
   const bool alive = vmm_alive(plan);
   std::error_code ec;
   for (auto it = plan.injected.rbegin(); it != plan.injected.rend(); ++it) {
@@ -260,9 +263,7 @@ Result<PodPlan> join_pod(const JoinRequest& req, const Bundle& bundle, nlohmann:
 
 Status leave_pod(const PodPlan& plan, const std::string& id) {
   Status first;
-  auto note = [&first](Status s) {
-    if (!s && first) first = std::move(s);
-  };
+  auto note = [&first](Status s) { keep_first_error(first, std::move(s)); };
   if (vmm_alive(plan)) {
     const std::string sock = vm::VmLayout(plan.sandbox_dir).vsock_socket();
     auto fd = vm::vsock_connect(sock, agent::kAgentVsockPort, std::chrono::seconds(10));
