@@ -26,5 +26,9 @@ inline constexpr std::string_view kCmdlineShare = "runvm.share";           // <t
 inline constexpr std::string_view kCmdlineModules = "runvm.modules";       // module list path
 inline constexpr std::string_view kCmdlineAgentPort = "runvm.agent_port";  // vsock port
 inline constexpr std::string_view kCmdlineAgentSerial = "runvm.agent_serial";  // port name
+// runvm.template=1: a template VM (issue 15). guest-init loads modules and listens, then
+// writes the VMM's snapshot point port (base/snapshot_point.h) and, in each VM
+// started from that snapshot, mounts the shares once the host sent `restored`.
+inline constexpr std::string_view kCmdlineTemplate = "runvm.template";
 
 }  // namespace runvm::agent

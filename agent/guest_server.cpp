@@ -74,6 +74,7 @@ void close_fd(int& fd) {
 struct Server::Impl {
   Launcher& launcher;
   ServerOptions opts;
+  bool restored = false;  // `restored` succeeded (opts.on_restored)
   int listen_fd = -1;
   int sig_fd = -1;
   uint64_t next_conn = 1;
@@ -276,7 +277,17 @@ struct Server::Impl {
     if (*reply) respond_ok(cid, r.id, std::move(**reply));
   }
 
+  Reply on(const Ctx&, RestoredReq& r) {
+    if (!opts.on_restored) return Error("this VM was not started from a snapshot", ENOTSUP);
+    if (restored) return Error("the VM was already told it was restored", EALREADY);
+    if (auto s = opts.on_restored(r); !s) return s.error().wrap("restored");
+    restored = true;
+    return std::optional<json>(done());
+  }
+
   Reply on(const Ctx& x, CreateReq& c) {
+    if (opts.on_restored && !restored)
+      return Error("a VM started from a snapshot needs `restored` before create", EAGAIN);
     if (containers.count(c.container_id))
       return Error("container \"" + c.container_id + "\" already created", EEXIST);
     Container k;

@@ -35,6 +35,10 @@ struct ServerOptions {
   std::function<Result<std::unique_ptr<Launcher>>(const std::string& container_id,
                                                   const std::string& rootfs)>
       member_launcher;
+  // A template VM (saved before any container, started again from the snapshot): what
+  // `restored` does (reseed, clock, the deferred mounts). Set: nothing is created
+  // before it succeeded once. Unset: `restored` is refused.
+  std::function<Status(const RestoredReq&)> on_restored;
 };
 
 class Server {

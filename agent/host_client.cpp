@@ -1,6 +1,8 @@
 #include "agent/host_client.h"
 
 #include <poll.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -128,6 +130,20 @@ Result<ProcessInfo> Client::create_in_pod(const std::string& container_id, const
 Status Client::destroy() {
   auto r = call(DestroyReq{});
   if (!r) return r.error();
+  return {};
+}
+
+Status Client::restored() {
+  RestoredReq req;
+  req.seed.resize(64);
+  if (::getrandom(req.seed.data(), req.seed.size(), 0) != static_cast<ssize_t>(req.seed.size()))
+    return Error::from_errno("getrandom for the guest's seed");
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  req.realtime_ns =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  auto r = call(std::move(req));
+  if (!r) return r.error().wrap("agent restored");
   return {};
 }
 

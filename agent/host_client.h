@@ -48,6 +48,10 @@ class Client {
   void address(std::string container_id) { container_id_ = std::move(container_id); }
   // Removes the addressed pod member from the guest (agent/PROTOCOL.md `destroy`).
   [[nodiscard]] Status destroy();
+  // A VM started from a snapshot: reseeds the guest's RNG, sets its clock and lets it
+  // mount what the template left (agent/PROTOCOL.md `restored`). Seed and time are the
+  // host's (getrandom, CLOCK_REALTIME).
+  [[nodiscard]] Status restored();
   [[nodiscard]] Status start();
   // Starts another process (OCI process object) in the running container.
   [[nodiscard]] Result<ProcessInfo> exec(const std::string& process_id,

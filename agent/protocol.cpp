@@ -385,6 +385,16 @@ void put_fields(json& j, const NetworkReq& b) {
   j["network"] = to_json(b.network);
 }
 void put_fields(json&, const DestroyReq&) {}
+void put_fields(json& j, const RestoredReq& b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (uint8_t c : b.seed) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  j["seed"] = hex;
+  j["realtime_ns"] = b.realtime_ns;
+}
 
 Result<RequestBody> decode_create(const json& j) {
   CreateReq c;
@@ -491,6 +501,29 @@ Result<RequestBody> decode_destroy(const json&) {
   return RequestBody(DestroyReq{});
 }
 
+Result<RequestBody> decode_restored(const json& j) {
+  RestoredReq r;
+  auto hex = get_string(j, "seed", 2 * kMaxRestoreSeed);
+  if (!hex) return hex.error();
+  if (hex->size() % 2 || hex->size() < 2 * kMinRestoreSeed)
+    return Error("seed: " + std::to_string(2 * kMinRestoreSeed) + " to " +
+                 std::to_string(2 * kMaxRestoreSeed) + " hex digits");
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex->size(); i += 2) {
+    int hi = digit((*hex)[i]), lo = digit((*hex)[i + 1]);
+    if (hi < 0 || lo < 0) return Error("seed: not lower-case hex");
+    r.seed.push_back(static_cast<uint8_t>(hi << 4 | lo));
+  }
+  auto t = get_uint(j, "realtime_ns", std::numeric_limits<uint64_t>::max());
+  if (!t) return t.error();
+  r.realtime_ns = *t;
+  return RequestBody(std::move(r));
+}
+
 Result<RequestBody> decode_network(const json& j) {
   auto net = j.find("network");
   if (net == j.end()) return Error("network: missing");
@@ -518,6 +551,7 @@ constexpr RequestCodec kRequestCodecs[] = {
     {"update", decode_update},
     {"network", decode_network},
     {"destroy", decode_destroy},
+    {"restored", decode_restored},
 };
 static_assert(std::size(kRequestCodecs) == std::variant_size_v<RequestBody>);
 

@@ -182,8 +182,18 @@ struct NetworkReq {
 };
 // Removes a pod VM's further container: kills its processes, undoes its mounts and cgroup.
 struct DestroyReq {};
-using RequestBody = std::variant<CreateReq, StartReq, ExecReq, SignalReq, CloseStdinReq, ResizeReq,
-                                 PsReq, WaitReq, StatsReq, UpdateReq, NetworkReq, DestroyReq>;
+// A VM started from a snapshot (a template saved before any container): fresh entropy
+// for the guest's random number generator, the wall clock, and then the mounts the
+// template left for later. Before any create.
+struct RestoredReq {
+  std::vector<uint8_t> seed;  // kMinRestoreSeed..kMaxRestoreSeed bytes from the host
+  uint64_t realtime_ns = 0;   // CLOCK_REALTIME on the host
+};
+inline constexpr size_t kMinRestoreSeed = 32;
+inline constexpr size_t kMaxRestoreSeed = 256;
+using RequestBody =
+    std::variant<CreateReq, StartReq, ExecReq, SignalReq, CloseStdinReq, ResizeReq, PsReq, WaitReq,
+                 StatsReq, UpdateReq, NetworkReq, DestroyReq, RestoredReq>;
 struct Request {
   uint64_t id = 0;  // chosen by the host, echoed in the response
   RequestBody body;

@@ -75,6 +75,10 @@ Result<BootConfig> parse_cmdline(std::string_view cmdline) {
       if (value.empty() || value.find('/') != std::string::npos)
         return Error("runvm.agent_serial: invalid port name \"" + value + "\"", EINVAL);
       c.agent_serial = value;
+    } else if (key == agent::kCmdlineTemplate) {
+      if (value != "1" && value != "0")
+        return Error("runvm.template: must be 0 or 1, not \"" + value + "\"", EINVAL);
+      c.template_vm = value == "1";
     } else if (key == agent::kCmdlineAgentPort) {
       uint32_t port = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), port);

@@ -33,6 +33,8 @@ struct BootConfig {
   // runvm.agent_serial=<name>: also serve the agent protocol on the virtio-serial
   // port of that name (a debug/test transport for hosts without vhost-vsock).
   std::string agent_serial;
+  // runvm.template=1: stop at the snapshot point before mounting (guest-init/restore.h).
+  bool template_vm = false;
 };
 // Parses /proc/cmdline text; unknown parameters are ignored, malformed runvm.* ones are errors.
 [[nodiscard]] Result<BootConfig> parse_cmdline(std::string_view cmdline);

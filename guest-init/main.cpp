@@ -14,6 +14,7 @@
 #include "base/monotonic.h"
 #include "guest-init/boot.h"
 #include "guest-init/container_setup.h"
+#include "guest-init/restore.h"
 
 namespace {
 
@@ -43,11 +44,19 @@ int main() {
   if (access(cfg->modules_list.c_str(), F_OK) == 0)
     if (auto s = guest::load_modules(cfg->modules_list); !s) die(s.error().wrap("modules"));
   times.modules = monotonic_ns();
-  if (auto s = guest::mount_shared_rootfs(*cfg); !s) die(s.error().wrap("shared rootfs"));
+  // A template VM mounts nothing before its snapshot: each VM started from it serves
+  // its own directories behind the same tags, mounted on `restored`.
+  if (!cfg->template_vm) {
+    if (auto s = guest::mount_shared_rootfs(*cfg); !s) die(s.error().wrap("shared rootfs"));
+  }
   times.rootfs = monotonic_ns();
   auto listener = guest::listen_vsock(cfg->agent_port);
   if (!listener) die(listener.error().wrap("agent"));
   times.listen = monotonic_ns();
+  if (cfg->template_vm) {
+    std::fprintf(stderr, "runvm-init: template ready, at the snapshot point\n");
+    if (auto s = guest::reach_snapshot_point(); !s) die(s.error().wrap("template"));
+  }
   guest::GuestLauncher launcher(cfg->rootfs_target);
   agent::ServerOptions opts;
   opts.agent_name = "runvm-init";
@@ -58,6 +67,14 @@ int main() {
     return std::unique_ptr<agent::Launcher>(
         std::make_unique<guest::GuestLauncher>(rootfs, guest::member_cgroup(id)));
   };
+  if (cfg->template_vm) {
+    const guest::BootConfig boot_cfg = *cfg;
+    opts.on_restored = [boot_cfg](const agent::RestoredReq& r) -> Status {
+      if (auto s = guest::reseed_and_set_clock(r); !s) return s;
+      if (auto s = guest::mount_shared_rootfs(boot_cfg); !s) return s.error().wrap("shared rootfs");
+      return {};
+    };
+  }
   agent::Server server(launcher, opts);
   server.set_listener(*listener);
   if (!cfg->agent_serial.empty()) {

@@ -29,6 +29,11 @@ list(APPEND RUNVM_VMM_SOURCES
   jail/mount_jail.cpp
   jail/seccomp_filter.cpp
   main/flags.cpp
+  snapshot/snapshot_file.cpp
+  snapshot/vcpu_state.cpp
+  snapshot/vm_state.cpp
+  snapshot/memory_file.cpp
+  snapshot/vm_snapshot.cpp
   main/terminal.cpp
 )
 # The jail's libseccomp and libcap as archives (found in the top CMakeLists.txt): the

@@ -64,6 +64,14 @@ struct JailConfig {
   bool test_vcpu_forbidden_syscall = false;
 };
 
+// Snapshots (vmm/snapshot/README.md). save_dir: boot, and when the guest writes
+// the snapshot point port, save the VM into save_dir (vm.state, memory) and exit
+// 0. restore_dir: start from the VM saved there instead of booting a kernel.
+struct SnapshotConfig {
+  std::string save_dir;
+  std::string restore_dir;
+};
+
 struct VmConfig {
   std::string kernel;   // bzImage or ELF vmlinux
   std::string initrd;   // optional initramfs
@@ -81,6 +89,7 @@ struct VmConfig {
 
   std::optional<NetConfig> net;
   JailConfig jail;
+  SnapshotConfig snapshot;
 
   // When runvm-vmm's main() began (CLOCK_MONOTONIC ns; 0: unknown). With it the VMM prints
   // one "start trace" line as the guest is entered, read by the runtime (runtime/vm/start_trace.h).

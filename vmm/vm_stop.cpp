@@ -8,6 +8,7 @@ void VmStop::request(StopReason reason, std::string detail) {
     if (reason_ != StopReason::None) return;
     reason_ = reason;
     detail_ = std::move(detail);
+    requested_flag_.store(true);
   }
   cv_.notify_all();
 }
@@ -38,6 +39,7 @@ int VmStop::exit_status(StopReason r) {
     case StopReason::GuestReset:
     case StopReason::GuestShutdown:
     case StopReason::HostSignal:
+    case StopReason::SnapshotPoint:
       return 0;
     case StopReason::GuestPanic:
       return 2;
@@ -58,6 +60,8 @@ const char* VmStop::describe(StopReason r) {
       return "guest requested a reset";
     case StopReason::GuestShutdown:
       return "guest powered off";
+    case StopReason::SnapshotPoint:
+      return "guest reached the snapshot point";
     case StopReason::HostSignal:
       return "stopped by signal";
     case StopReason::GuestPanic:

@@ -3,6 +3,7 @@
 // The main thread waits for it and then tears the VM down.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@ enum class StopReason {
   GuestPanic,     // pvpanic or KVM_SYSTEM_EVENT_CRASH -> non-zero
   TripleFault,    // KVM_EXIT_SHUTDOWN -> non-zero
   VmmError,       // KVM internal error, failed entry, VMM bug -> non-zero
+  SnapshotPoint,  // the guest reached the snapshot point (--snapshot-save only) -> saved, 0
 };
 
 class VmStop {
@@ -30,6 +32,9 @@ class VmStop {
   std::string detail() const;
 
   // Process exit status for a reason: 0 for resets, power-off and signals.
+  // Set once a stop was requested: vCPUs check it after each exit they served, so
+  // that none runs the guest on after, say, the snapshot point.
+  const std::atomic<bool>& requested_flag() const { return requested_flag_; }
   static int exit_status(StopReason r);
   static const char* describe(StopReason r);
 
@@ -37,6 +42,7 @@ class VmStop {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   StopReason reason_ = StopReason::None;
+  std::atomic<bool> requested_flag_{false};
   std::string detail_;
 };
 

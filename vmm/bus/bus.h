@@ -11,6 +11,8 @@
 #include <span>
 #include <string>
 
+#include "vmm/snapshot/state_buffer.h"
+
 namespace runvm::vmm {
 
 class BusDevice {
@@ -20,6 +22,11 @@ class BusDevice {
   // Reads of unimplemented registers must fill `data` (usually with 0 or 0xff).
   virtual void bus_read(uint64_t offset, std::span<uint8_t> data) = 0;
   virtual void bus_write(uint64_t offset, std::span<const uint8_t> data) = 0;
+  // A snapshot (vmm/snapshot/README.md): the registers the guest programmed, saved while
+  // no vCPU runs and put back before any does. restore_state() is false on a short or
+  // inconsistent record.
+  virtual void save_state(snapshot::StateWriter& /*w*/) const {}
+  [[nodiscard]] virtual bool restore_state(snapshot::StateReader& /*r*/) { return true; }
 };
 
 class Bus {

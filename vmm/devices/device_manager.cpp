@@ -104,14 +104,38 @@ Status DeviceManager::add_legacy_devices(const VmConfig& cfg) {
   auto kbd = std::make_shared<I8042>(
       [stop] { stop->request(StopReason::GuestReset, "i8042 reset (guest reboot)"); });
   if (!pio_.insert(kbd, I8042::kBase, I8042::kLen)) return Error("i8042 ports in use");
-  if (!pio_.insert(std::make_shared<CmosRtc>(), CmosRtc::kBase, CmosRtc::kLen))
-    return Error("CMOS ports in use");
+  auto cmos = std::make_shared<CmosRtc>();
+  if (!pio_.insert(cmos, CmosRtc::kBase, CmosRtc::kLen)) return Error("CMOS ports in use");
+  stateful_ = {{"serial", serial_}, {"i8042", kbd}, {"cmos", cmos}};
   if (!pio_.insert(std::make_shared<IgnoredPorts>(0), 0x80, 1)) return Error("port 0x80 in use");
   auto sleep = std::make_shared<AcpiSleepPorts>(
       [stop] { stop->request(StopReason::GuestShutdown, "ACPI S5 (guest power-off)"); });
   if (!pio_.insert(sleep, x86_64::kSleepControlPort, 2)) return Error("ACPI sleep ports in use");
   if (auto s = pci_->attach_pio(pio_, pci_); !s) return s;
   return {};
+}
+
+void DeviceManager::save_state(snapshot::StateWriter& w) const {
+  for (const auto& [name, dev] : stateful_) {
+    snapshot::StateWriter d;
+    dev->save_state(d);
+    w.put_string(name);
+    w.put_blob(d.bytes());
+  }
+  pci_->save_state(w);
+}
+
+Status DeviceManager::restore_state(snapshot::StateReader& r) {
+  for (const auto& [name, dev] : stateful_) {
+    std::string saved;
+    std::vector<uint8_t> blob;
+    if (!r.get_string(&saved, 64) || saved != name || !r.get_blob(&blob, 1 << 16))
+      return Error("legacy device " + name + ": missing from the snapshot", EINVAL);
+    snapshot::StateReader d(blob);
+    if (!dev->restore_state(d) || !d.finished())
+      return Error("legacy device " + name + ": state does not fit", EINVAL);
+  }
+  return pci_->restore_devices(r);
 }
 
 }  // namespace runvm::vmm

@@ -13,11 +13,11 @@
 #include "vmm/bus/bus.h"
 #include "vmm/devices/legacy/console_log.h"
 #include "vmm/event/event_loop.h"
-#include "vmm/vm_stop.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/pci/pci_device.h"
 #include "vmm/pci/pci_root.h"
 #include "vmm/vm_config.h"
+#include "vmm/vm_stop.h"
 
 namespace runvm::vmm {
 
@@ -42,6 +42,12 @@ class DeviceManager {
   EventLoop& event_loop() { return loop_; }
   const GuestMemory& memory() const { return memory_; }
   PciVmServices& vm_services() { return vm_; }
+  // Snapshot (vmm/snapshot/README.md): why the devices cannot be saved now ("" when
+  // they can); the legacy devices' and the PCI root's state; that state put back.
+  std::string snapshot_blocker() const { return pci_->snapshot_blocker(); }
+  void save_state(snapshot::StateWriter& w) const;
+  [[nodiscard]] Status restore_state(snapshot::StateReader& r);
+
   // Devices that end the VM (pvpanic: StopReason::GuestPanic) call vm_stop().request().
   VmStop& vm_stop() { return stop_; }
 
@@ -58,6 +64,8 @@ class DeviceManager {
   VmStop& stop_;
   std::shared_ptr<PciRoot> pci_;
   std::shared_ptr<Serial8250> serial_;
+  // The legacy devices with guest-programmed state, by name, in a fixed order.
+  std::vector<std::pair<std::string, std::shared_ptr<BusDevice>>> stateful_;
   std::shared_ptr<ConsoleLog> console_log_;  // when the console is a file
   bool stdin_watched_ = false;
   int stdin_flags_ = -1;

@@ -52,6 +52,18 @@ void Vcpu::request_stop() {
   if (running_thread_set_.load()) pthread_kill(thread_, kick_signal());
 }
 
+Status Vcpu::complete_pending_exit() {
+  __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  int r = ioctl(fd(), KVM_RUN, 0);
+  int err = errno;
+  __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);
+  if (r < 0 && err != EINTR)
+    return Error("vcpu " + std::to_string(id_) + ": KVM_RUN (immediate exit): " +
+                     std::strerror(err),
+                 err);
+  return {};
+}
+
 void Vcpu::handle_io(const Bus& pio) {
   auto& io = run_->io;
   uint64_t total = uint64_t{io.size} * io.count;
@@ -78,7 +90,8 @@ void Vcpu::handle_mmio(const Bus& mmio) {
     mmio.read(m.phys_addr, d);
 }
 
-VcpuExit Vcpu::run(const Bus& pio, const Bus& mmio, bool exit_on_hlt) {
+VcpuExit Vcpu::run(const Bus& pio, const Bus& mmio, bool exit_on_hlt,
+                   const std::atomic<bool>* vm_stopping) {
   thread_ = pthread_self();
   running_thread_set_.store(true);
   // The kick signal must reach this thread even if the creator blocked it.
@@ -101,9 +114,11 @@ VcpuExit Vcpu::run(const Bus& pio, const Bus& mmio, bool exit_on_hlt) {
     switch (run_->exit_reason) {
       case KVM_EXIT_IO:
         handle_io(pio);
+        if (vm_stopping && vm_stopping->load()) return {};
         break;
       case KVM_EXIT_MMIO:
         handle_mmio(mmio);
+        if (vm_stopping && vm_stopping->load()) return {};
         break;
       case KVM_EXIT_HLT:
         if (exit_on_hlt) return {VcpuExitKind::Halted, "hlt", true};

@@ -46,8 +46,15 @@ class Vcpu {
 
   // Runs the guest until a terminal exit or request_stop(). With
   // `exit_on_hlt`, KVM_EXIT_HLT ends the loop (tests without irqchip).
-  VcpuExit run(const Bus& pio, const Bus& mmio, bool exit_on_hlt = false);
+  // `vm_stopping` (optional): checked after each port or MMIO exit served; once set,
+  // run() returns (Stopped) without entering the guest again.
+  VcpuExit run(const Bus& pio, const Bus& mmio, bool exit_on_hlt = false,
+               const std::atomic<bool>* vm_stopping = nullptr);
   void request_stop();
+  // After run() returned: lets KVM finish the exit the VMM last served (the port or
+  // MMIO access's completion, which KVM does on the next KVM_RUN) without running the
+  // guest, so that the registers read next are consistent (a snapshot).
+  [[nodiscard]] Status complete_pending_exit();
 
  private:
   Vcpu(UniqueFd fd, unsigned id, kvm_run* run, size_t size);

@@ -23,6 +23,9 @@
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/kvm_pci_services.h"
 #include "vmm/kvm/vcpu.h"
+#include "vmm/snapshot/memory_file.h"
+#include "vmm/snapshot/snapshot_point.h"
+#include "vmm/snapshot/vm_snapshot.h"
 
 namespace runvm::vmm {
 
@@ -38,11 +41,16 @@ void cpu_signature(const std::vector<kvm_cpuid_entry2>& cpuid, uint32_t* sig, ui
   }
 }
 
-Status setup_vcpu(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& supported, unsigned cpus,
-                  const boot::LinuxBootInfo& boot) {
+Status setup_vcpu_cpuid(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& supported,
+                        unsigned cpus) {
   auto cpuid = supported;
   x86_64::patch_cpuid(cpuid, vcpu.id(), cpus);
-  if (auto s = x86_64::setup_cpuid(vcpu.fd(), cpuid); !s) return s;
+  return x86_64::setup_cpuid(vcpu.fd(), cpuid);
+}
+
+Status setup_vcpu(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& supported, unsigned cpus,
+                  const boot::LinuxBootInfo& boot) {
+  if (auto s = setup_vcpu_cpuid(vcpu, supported, cpus); !s) return s;
   if (auto s = x86_64::setup_msrs(vcpu.fd()); !s) return s;
   if (auto s = x86_64::setup_lapic(vcpu.fd()); !s) return s;
   if (auto s = x86_64::setup_fpu(vcpu.fd()); !s) return s;
@@ -90,11 +98,24 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   if (!sfd.valid()) return Error::from_errno("signalfd");
   kvm::Vcpu::install_kick_handler();
 
-  // 2. Kernel and initrd files, before anything is created.
-  auto kernel = boot::MappedFile::open(cfg.kernel);
-  if (!kernel) return std::move(kernel).error().wrap("kernel");
+  // 2. Kernel and initrd files, before anything is created; or, for a snapshot, the
+  //    files it is saved into (created before the mount jail hides their directory).
+  const bool restoring = !cfg.snapshot.restore_dir.empty();
+  const bool saving = !cfg.snapshot.save_dir.empty();
+  std::optional<snapshot::SaveFiles> save_files;
+  if (saving) {
+    auto f = snapshot::open_save_files(cfg.snapshot.save_dir);
+    if (!f) return std::move(f).error();
+    save_files = std::move(*f);
+  }
+  boot::MappedFile kernel;
+  if (!restoring) {
+    auto k = boot::MappedFile::open(cfg.kernel);
+    if (!k) return std::move(k).error().wrap("kernel");
+    kernel = std::move(*k);
+  }
   boot::MappedFile initrd;
-  if (!cfg.initrd.empty()) {
+  if (!restoring && !cfg.initrd.empty()) {
     auto r = boot::MappedFile::open(cfg.initrd);
     if (!r) return std::move(r).error().wrap("initrd");
     initrd = std::move(*r);
@@ -106,14 +127,29 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   auto vm = kvm::Vm::create(*kvm);
   if (!vm) return std::move(vm).error();
   if (auto s = vm->setup_x86_irqchip(); !s) return s.error();
-  std::string err;
-  auto mem = GuestMemory::create(cfg.memory_mib << 20, &err);
-  if (!mem) return Error(err);
+  auto supported = kvm->supported_cpuid();
+  if (!supported) return std::move(supported).error();
+  const snapshot::MachineInfo machine{cfg.memory_mib, cfg.cpus, snapshot::hash_cpuid(*supported)};
+  std::optional<snapshot::RestoreSource> restore;
+  std::optional<GuestMemory> mem;
+  if (restoring) {
+    // Guest RAM copy-on-write from the snapshot's memory file.
+    auto src = snapshot::open_restore(cfg.snapshot.restore_dir, machine);
+    if (!src) return std::move(src).error();
+    restore = std::move(*src);
+    auto m = snapshot::map_memory(restore->memory.get(), cfg.memory_mib << 20,
+                                  restore->dir + "/" + snapshot::kMemoryFileName);
+    if (!m) return std::move(m).error().wrap("snapshot");
+    mem.emplace(std::move(*m));
+    restore->memory.close();  // the mapping keeps the file
+  } else {
+    std::string err;
+    mem = GuestMemory::create(cfg.memory_mib << 20, &err);
+    if (!mem) return Error(err);
+  }
   if (auto s = vm->set_memory(*mem); !s) return s.error();
   auto mmap_size = kvm->vcpu_mmap_size();
   if (!mmap_size) return std::move(mmap_size).error();
-  auto supported = kvm->supported_cpuid();
-  if (!supported) return std::move(supported).error();
 
   // 3b. The VMM's own root: only its shares and socket/log directories from
   // here on (kernel, initrd and /dev/kvm are open; the devices open the rest).
@@ -135,6 +171,12 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   if (add_devices) {
     if (auto s = add_devices(devices, cfg); !s) return s.error().wrap("devices");
   }
+  if (saving &&
+      !pio.insert(std::make_shared<snapshot::SnapshotPoint>(stop), snapshot::kSnapshotPointPort, 1))
+    return Error("snapshot point port in use");
+  if (restore) {
+    if (auto s = snapshot::restore_device_state(*restore, devices); !s) return s.error();
+  }
   int sig_fd = sfd.get();
   if (!loop.add(sig_fd, EPOLLIN, [sig_fd, &stop, &devices](uint32_t) {
         signalfd_siginfo si{};
@@ -148,9 +190,9 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
       }))
     return Error::from_errno("event loop: add signalfd");
 
-  // 5. Boot tables and kernel in guest memory.
+  // 5. Boot tables and kernel in guest memory (a restored guest has them already).
   boot::LinuxBootInput in;
-  in.kernel = kernel->bytes();
+  in.kernel = kernel.bytes();
   in.initrd = initrd.bytes();
   in.cmdline = cfg.cmdline;
   in.cpus = cfg.cpus;
@@ -158,27 +200,42 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   in.pci_mmio_base = devices.pci_root().layout().mmio_base;
   in.pci_mmio_end = devices.pci_root().layout().mmio_end;
   cpu_signature(*supported, &in.cpu_signature, &in.cpu_features);
-  auto boot = boot::setup_linux_boot(*mem, in);
-  if (!boot) return std::move(boot).error();
+  boot::LinuxBootInfo boot{};
+  if (!restore) {
+    auto b = boot::setup_linux_boot(*mem, in);
+    if (!b) return std::move(b).error();
+    boot = *b;
+  }
   // The images now live in guest memory; keep the VMM's own RSS small.
   in = {};
-  kernel->reset();
+  kernel.reset();
   initrd.reset();
 
-  // 6. vCPUs.
+  // 6. vCPUs: booting, or as they were saved.
   std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
   for (unsigned i = 0; i < cfg.cpus; ++i) {
     auto v = kvm::Vcpu::create(vm->fd(), i, *mmap_size);
     if (!v) return std::move(v).error();
-    if (auto s = setup_vcpu(**v, *supported, cfg.cpus, *boot); !s)
-      return s.error().wrap("vcpu " + std::to_string(i));
+    Status s = restore ? setup_vcpu_cpuid(**v, *supported, cfg.cpus)
+                       : setup_vcpu(**v, *supported, cfg.cpus, boot);
+    if (!s) return s.error().wrap("vcpu " + std::to_string(i));
     vcpus.push_back(std::move(*v));
+  }
+  if (restore) {
+    std::vector<kvm::Vcpu*> raw;
+    for (auto& v : vcpus) raw.push_back(v.get());
+    if (auto s = snapshot::restore_cpu_state(*restore, vm->fd(), raw); !s) return s.error();
+    restore.reset();
   }
 
   // 7. Confine the VMM before the guest runs a single instruction; still one thread.
   jail::KvmFds kvm_fds{vm->fd(), {}};
   for (const auto& v : vcpus) kvm_fds.vcpus.push_back(v->fd());
-  if (auto s = jail::enter_jail(cfg.jail, kvm_fds); !s) return s.error();
+  // A template VM (--snapshot-save) runs only runvm's own kernel and init, never a
+  // container, and reads its whole state back at the end: no allow-list there.
+  JailConfig jail_cfg = cfg.jail;
+  if (saving) jail_cfg.seccomp = false;
+  if (auto s = jail::enter_jail(jail_cfg, kvm_fds); !s) return s.error();
   if (cfg.jail.test_forbidden_syscall) {
     jail::make_forbidden_syscall();
     return Error::from_errno("jail test: the forbidden syscall was not refused");
@@ -187,7 +244,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   // 8. Run: the devices' threads, the event loop thread and one thread per
   // vCPU, each under its own role's seccomp filter (added to the main thread's)
   // before it touches guest data; then wait for the end.
-  const bool role_filters = cfg.jail.enabled && cfg.jail.seccomp;
+  const bool role_filters = jail_cfg.enabled && jail_cfg.seccomp;
   auto role_filter = [role_filters](jail::ThreadRole role, jail::KvmFds fds) -> Status {
     return role_filters ? jail::install_thread_role_filter(role, fds) : Status{};
   };
@@ -227,7 +284,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
                      "jail test: the vCPU's forbidden syscall was not refused");
         return;
       }
-      auto exit = vc->run(pio, mmio);
+      auto exit = vc->run(pio, mmio, false, &stop.requested_flag());
       if (exit.kind != kvm::VcpuExitKind::Stopped)
         stop.request(stop_reason(exit.kind), exit.detail);
     });
@@ -242,6 +299,31 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   for (auto& t : threads) t.join();
   loop.stop();
   loop_thread.join();
+
+  // 10. A template VM that reached its snapshot point is saved, then ends.
+  if (saving && res.reason == StopReason::SnapshotPoint) {
+    auto probe = kvm::Vcpu::create(vm->fd(), cfg.cpus, *mmap_size);
+    Status s = probe ? setup_vcpu_cpuid(**probe, *supported, cfg.cpus + 1)
+                     : Status(std::move(probe).error());
+    if (s) {
+      snapshot::SaveInput sin;
+      sin.kvm_fd = kvm->fd();
+      sin.vm_fd = vm->fd();
+      for (auto& v : vcpus) sin.vcpus.push_back(v.get());
+      sin.probe_vcpu_fd = (*probe)->fd();
+      sin.devices = &devices;
+      sin.memory = &*mem;
+      sin.machine = machine;
+      s = snapshot::save_snapshot(*save_files, sin);
+    }
+    if (!s) {
+      res.reason = StopReason::VmmError;
+      res.detail = s.error().what();
+      res.exit_status = VmStop::exit_status(res.reason);
+    } else {
+      res.detail = "saved to " + cfg.snapshot.save_dir;
+    }
+  }
   return res;
 }
 

@@ -160,7 +160,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   VmConfig cfg;
   std::string console = "stdio";
   uint32_t cid = 0;
-  app.add_option("--kernel", cfg.kernel, "guest kernel (bzImage or ELF vmlinux)")->required();
+  auto* kernel_opt =
+      app.add_option("--kernel", cfg.kernel, "guest kernel (bzImage or ELF vmlinux)");
   app.add_option("--initrd", cfg.initrd, "initramfs");
   app.add_option("--cmdline", cfg.cmdline, "kernel command line");
   app.add_option("--memory", cfg.memory_mib, "guest memory in MiB")->capture_default_str();
@@ -180,6 +181,12 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
                  "virtio-net NIC on an inherited tap fd: tap-fd=N,mac=XX:XX:XX:XX:XX:XX[,mtu=M] "
                  "(without mtu the guest picks its own)");
 
+  app.add_option("--snapshot-save", cfg.snapshot.save_dir,
+                 "save the VM into DIR when the guest reaches the snapshot point, then exit "
+                 "(a template VM: vmm/snapshot/README.md)");
+  app.add_option("--restore", cfg.snapshot.restore_dir,
+                 "start from the VM saved in DIR instead of booting --kernel; devices, "
+                 "--memory and --cpus must be as when it was saved");
   bool no_seccomp = false;
   app.add_flag("--no-seccomp", no_seccomp,
                "do not install the seccomp allow-list (debugging only: vmm/jail/README.md)");
@@ -214,7 +221,15 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     cfg.jail.uid = ids->uid;
     cfg.jail.gid = ids->gid;
   }
-  if (!is_readable_file(cfg.kernel)) {
+  if (!cfg.snapshot.restore_dir.empty() && !cfg.snapshot.save_dir.empty()) {
+    out.exit_code = fail("--restore/--snapshot-save", "give one or the other");
+    return out;
+  }
+  if (cfg.snapshot.restore_dir.empty() && kernel_opt->count() == 0) {
+    out.exit_code = fail("--kernel", "is required (unless --restore)");
+    return out;
+  }
+  if (cfg.snapshot.restore_dir.empty() && !is_readable_file(cfg.kernel)) {
     out.exit_code = fail("--kernel " + cfg.kernel, "no such regular file");
     return out;
   }

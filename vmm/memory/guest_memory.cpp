@@ -10,11 +10,19 @@ namespace runvm::vmm {
 
 std::optional<GuestMemory> GuestMemory::create(uint64_t size, std::string* error,
                                                uint64_t hole_start) {
+  return map_file(size, -1, error, hole_start);
+}
+
+std::optional<GuestMemory> GuestMemory::map_file(uint64_t size, int fd, std::string* error,
+                                                 uint64_t hole_start) {
   GuestMemory mem;
   mem.owned_ = true;
+  uint64_t file_off = 0;
   auto map = [&](uint64_t gpa, uint64_t len) -> bool {
-    void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    const int flags = MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
+    void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, flags, fd,
+                   fd < 0 ? 0 : static_cast<off_t>(file_off));
+    file_off += len;
     if (p == MAP_FAILED) {
       if (error)
         *error =

@@ -29,6 +29,11 @@ class GuestMemory {
   // Pages are not touched (MAP_NORESERVE): the VMM's RSS grows only as the guest uses RAM.
   static std::optional<GuestMemory> create(uint64_t size, std::string* error,
                                            uint64_t hole_start = kDefaultHoleStart);
+  // The same layout mapped copy-on-write (MAP_PRIVATE) from a snapshot's memory file
+  // (vmm/snapshot/memory_file.h): RAM below the hole from offset 0, the rest after it.
+  // Pages the guest never writes stay shared with every VM restored from the file.
+  static std::optional<GuestMemory> map_file(uint64_t size, int fd, std::string* error,
+                                             uint64_t hole_start = kDefaultHoleStart);
   // Wraps caller-owned buffers (tests, fuzzers). The caller keeps them alive.
   static GuestMemory from_regions(std::vector<MemoryRegion> regions);
 

@@ -143,6 +143,34 @@ void Msix::table_write(uint64_t offset, std::span<const uint8_t> data) {
   }
 }
 
+void Msix::save(snapshot::StateWriter& w) const {
+  std::lock_guard lk(mu_);
+  w.put<uint16_t>(static_cast<uint16_t>(entries_.size()));
+  for (const Entry& e : entries_) {
+    w.put(e.addr_lo);
+    w.put(e.addr_hi);
+    w.put(e.data);
+    w.put(e.ctrl);
+    w.put<uint8_t>(e.pending ? 1 : 0);
+  }
+}
+
+bool Msix::restore(snapshot::StateReader& r) {
+  std::lock_guard lk(mu_);
+  uint16_t n = 0;
+  if (!r.get(&n) || n != entries_.size()) return false;
+  for (Entry& e : entries_) {
+    uint8_t pending = 0;
+    if (!r.get(&e.addr_lo) || !r.get(&e.addr_hi) || !r.get(&e.data) || !r.get(&e.ctrl) ||
+        !r.get(&pending))
+      return false;
+    e.addr_lo &= ~3u;
+    e.ctrl &= kMsixEntryMasked;
+    e.pending = pending != 0;
+  }
+  return true;
+}
+
 void Msix::pba_read(uint64_t offset, std::span<uint8_t> data) const {
   std::lock_guard lk(mu_);
   for (size_t i = 0; i < data.size(); ++i) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "vmm/pci/pci_device.h"
+#include "vmm/snapshot/state_buffer.h"
 
 namespace runvm::vmm::pci {
 
@@ -45,6 +46,11 @@ class Msix {
   void table_read(uint64_t offset, std::span<uint8_t> data) const;
   void table_write(uint64_t offset, std::span<const uint8_t> data);
   void pba_read(uint64_t offset, std::span<uint8_t> data) const;
+
+  // Snapshot: the table and pending bits. restore() takes a table of the same size;
+  // the caller then sets the control bits (set_control), which routes the vectors.
+  void save(snapshot::StateWriter& w) const;
+  [[nodiscard]] bool restore(snapshot::StateReader& r);
 
   // Delivers vector `v` (ignored when out of range or MSI-X is disabled).
   void fire(uint16_t v);

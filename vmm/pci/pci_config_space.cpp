@@ -64,6 +64,16 @@ void ConfigSpace::read(uint32_t off, std::span<uint8_t> data) const {
   }
 }
 
+bool ConfigSpace::restore(snapshot::StateReader& r) {
+  std::array<uint8_t, 256> saved{};
+  if (!r.get(&saved)) return false;
+  for (uint32_t i = 0; i < bytes_.size(); ++i) {
+    if (i >= kCfgBar0 && i < kCfgBar0 + 24) continue;
+    bytes_[i] = static_cast<uint8_t>((bytes_[i] & ~wmask_[i]) | (saved[i] & wmask_[i]));
+  }
+  return true;
+}
+
 void ConfigSpace::write_bar(int reg, uint32_t v) {
   const Bar& b = bars_[reg];
   uint32_t off = kCfgBar0 + 4 * reg;

@@ -50,6 +50,11 @@ class ConfigSpace {
   void read(uint32_t off, std::span<uint8_t> data) const;
   void write(uint32_t off, std::span<const uint8_t> data);
 
+  // Snapshot: the 256 bytes; restore takes back only guest-writable bits outside the
+  // BARs (the root placed those, at the same addresses in the same configuration).
+  void save(snapshot::StateWriter& w) const { w.put(bytes_); }
+  [[nodiscard]] bool restore(snapshot::StateReader& r);
+
  private:
   void write_bar(int reg, uint32_t v);
 

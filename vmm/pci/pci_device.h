@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vmm/devices/thread_start.h"
+#include "vmm/snapshot/state_buffer.h"
 
 namespace runvm::vmm {
 
@@ -70,6 +71,13 @@ class PciDevice {
   // One-line snapshot of the device's state for a host operator (SIGUSR1 dump of a
   // stuck VM); empty when the device has nothing worth showing.
   virtual std::string debug_state() const { return {}; }
+
+  // A snapshot (vmm/snapshot/README.md), taken while no vCPU runs: why this device
+  // cannot be saved now ("" when it can), its state, and that state put back into a
+  // device built from the same configuration before any vCPU runs.
+  virtual std::string snapshot_blocker() const { return {}; }
+  virtual void save_state(snapshot::StateWriter& /*w*/) const {}
+  [[nodiscard]] virtual Status restore_state(snapshot::StateReader& /*r*/) { return {}; }
 };
 
 }  // namespace runvm::vmm

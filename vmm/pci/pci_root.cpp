@@ -185,4 +185,56 @@ void PciRoot::bus_write(uint64_t offset, std::span<const uint8_t> data) {
   dev->config_write(reg + byte, data);
 }
 
+std::string PciRoot::snapshot_blocker() const {
+  for (const Slot& s : slots_)
+    if (s.dev)
+      if (std::string why = s.dev->snapshot_blocker(); !why.empty()) return why;
+  return {};
+}
+
+void PciRoot::save_state(snapshot::StateWriter& w) const {
+  {
+    std::lock_guard lk(mu_);
+    w.put(config_address_);
+  }
+  w.put<uint32_t>(static_cast<uint32_t>(slots_.size()));
+  for (const Slot& s : slots_) {
+    snapshot::StateWriter dev;
+    if (s.dev) s.dev->save_state(dev);
+    w.put_string(s.dev ? s.dev->name() : "");
+    w.put_blob(dev.bytes());
+  }
+}
+
+Status PciRoot::restore_devices(snapshot::StateReader& r) {
+  uint32_t addr = 0, n = 0;
+  if (!r.get(&addr) || !r.get(&n)) return Error("PCI root: truncated state", EINVAL);
+  if (n != slots_.size())
+    return Error("the snapshot has " + std::to_string(n) + " PCI slots in use, this VM " +
+                     std::to_string(slots_.size()),
+                 EINVAL);
+  {
+    std::lock_guard lk(mu_);
+    config_address_ = addr;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    std::string name;
+    std::vector<uint8_t> blob;
+    if (!r.get_string(&name, 128) || !r.get_blob(&blob, 1 << 20))
+      return Error("PCI slot " + std::to_string(i) + ": truncated state", EINVAL);
+    const std::string here = slots_[i].dev ? slots_[i].dev->name() : "";
+    if (name != here)
+      return Error("PCI slot " + std::to_string(i) + " holds " + name + " in the snapshot, " +
+                       here + " in this VM",
+                   EINVAL);
+    if (!slots_[i].dev) continue;
+    snapshot::StateReader dev(blob);
+    if (auto s = slots_[i].dev->restore_state(dev); !s)
+      return s.error().wrap("PCI slot " + std::to_string(i));
+    if (!dev.finished())
+      return Error("PCI slot " + std::to_string(i) + " (" + name + "): state does not fit", EINVAL);
+  }
+  return {};
+}
+
 }  // namespace runvm::vmm

@@ -55,6 +55,12 @@ class PciRoot : public BusDevice {
   // start_threads() of every added device (before the guest runs).
   [[nodiscard]] Status start_device_threads(const ThreadStartHook& on_start);
 
+  // Snapshot: CONFIG_ADDRESS, then each device in slot order under its name. Restore
+  // needs the same devices in the same slots; the first one that is not, or whose
+  // state does not fit, is the error. snapshot_blocker(): the first device's reason.
+  std::string snapshot_blocker() const;
+  void save_state(snapshot::StateWriter& w) const override;
+  [[nodiscard]] Status restore_devices(snapshot::StateReader& r);
   // BusDevice on ports 0xCF8..0xCFF: offset 0..3 = CONFIG_ADDRESS, 4..7 = CONFIG_DATA.
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;
   void bus_write(uint64_t offset, std::span<const uint8_t> data) override;
@@ -78,7 +84,7 @@ class PciRoot : public BusDevice {
   std::shared_ptr<PciDevice> host_bridge_;
   std::vector<Slot> slots_;  // index = device number; [0] is the host bridge
 
-  std::mutex mu_;  // guards config_address_ and serialises config cycles
+  mutable std::mutex mu_;  // guards config_address_ and serialises config cycles
   uint32_t config_address_ = 0;
 };
 

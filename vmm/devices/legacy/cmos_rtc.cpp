@@ -76,4 +76,15 @@ void CmosRtc::bus_write(uint64_t offset, std::span<const uint8_t> data) {
   }
 }
 
+void CmosRtc::save_state(snapshot::StateWriter& w) const {
+  std::lock_guard lk(mu_);
+  w.put(index_);
+  w.put(ram_);
+}
+
+bool CmosRtc::restore_state(snapshot::StateReader& r) {
+  std::lock_guard lk(mu_);
+  return r.get(&index_) && r.get(&ram_);
+}
+
 }  // namespace runvm::vmm

@@ -17,13 +17,15 @@ class CmosRtc : public BusDevice {
   CmosRtc();
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;
   void bus_write(uint64_t offset, std::span<const uint8_t> data) override;
+  void save_state(snapshot::StateWriter& w) const override;
+  [[nodiscard]] bool restore_state(snapshot::StateReader& r) override;
 
   static constexpr uint16_t kBase = 0x70;
   static constexpr uint16_t kLen = 2;
 
  private:
   uint8_t read_data(uint8_t index);
-  std::mutex mu_;
+  mutable std::mutex mu_;
   uint8_t index_ = 0;
   uint8_t ram_[128] = {};
 };

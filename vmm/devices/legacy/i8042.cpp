@@ -81,4 +81,20 @@ void I8042::bus_write(uint64_t offset, std::span<const uint8_t> data) {
   if (reset && on_reset_) on_reset_();
 }
 
+void I8042::save_state(snapshot::StateWriter& w) const {
+  std::lock_guard lk(mu_);
+  w.put<uint8_t>(out_ ? 1 : 0);
+  w.put<uint8_t>(out_.value_or(0));
+  w.put(ctr_);
+  w.put(pending_cmd_);
+}
+
+bool I8042::restore_state(snapshot::StateReader& r) {
+  std::lock_guard lk(mu_);
+  uint8_t has = 0, out = 0;
+  if (!r.get(&has) || !r.get(&out) || !r.get(&ctr_) || !r.get(&pending_cmd_)) return false;
+  out_ = has ? std::optional<uint8_t>(out) : std::nullopt;
+  return true;
+}
+
 }  // namespace runvm::vmm

@@ -20,13 +20,15 @@ class I8042 : public BusDevice {
 
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;
   void bus_write(uint64_t offset, std::span<const uint8_t> data) override;
+  void save_state(snapshot::StateWriter& w) const override;
+  [[nodiscard]] bool restore_state(snapshot::StateReader& r) override;
 
   static constexpr uint16_t kBase = 0x60;
   static constexpr uint16_t kLen = 5;
 
  private:
   std::function<void()> on_reset_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::optional<uint8_t> out_;  // output buffer (OBF when set)
   uint8_t ctr_ = 0x30;          // both ports disabled, no interrupts
   uint8_t pending_cmd_ = 0;     // a command waiting for its data byte

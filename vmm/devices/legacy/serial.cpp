@@ -163,4 +163,21 @@ void Serial8250::bus_write(uint64_t offset, std::span<const uint8_t> data) {
   update_irq_locked();
 }
 
+void Serial8250::save_state(snapshot::StateWriter& w) const {
+  std::lock_guard lk(mu_);
+  for (uint8_t v : {ier_, lcr_, mcr_, scr_, fcr_, dll_, dlm_, uint8_t{thr_pending_}}) w.put(v);
+}
+
+bool Serial8250::restore_state(snapshot::StateReader& r) {
+  std::lock_guard lk(mu_);
+  uint8_t thr = 0;
+  if (!r.get(&ier_) || !r.get(&lcr_) || !r.get(&mcr_) || !r.get(&scr_) || !r.get(&fcr_) ||
+      !r.get(&dll_) || !r.get(&dlm_) || !r.get(&thr))
+    return false;
+  thr_pending_ = thr != 0;
+  irq_level_ = false;
+  update_irq_locked();
+  return true;
+}
+
 }  // namespace runvm::vmm

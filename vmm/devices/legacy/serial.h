@@ -28,6 +28,9 @@ class Serial8250 : public BusDevice {
 
   void bus_read(uint64_t offset, std::span<uint8_t> data) override;
   void bus_write(uint64_t offset, std::span<const uint8_t> data) override;
+  // The registers the driver programmed; queued input is not carried.
+  void save_state(snapshot::StateWriter& w) const override;
+  [[nodiscard]] bool restore_state(snapshot::StateReader& r) override;
 
   // Queues guest input; returns how many bytes fit (the FIFO holds kFifoSize).
   size_t enqueue_input(std::span<const uint8_t> bytes);

@@ -49,4 +49,15 @@ void PvPanicPci::bar_write(int bar, uint64_t offset, std::span<const uint8_t> da
   if (!panicked_.exchange(true) && on_panic_) on_panic_();
 }
 
+void PvPanicPci::save_state(snapshot::StateWriter& w) const {
+  std::lock_guard lk(mu_);
+  cfg_.save(w);
+}
+
+Status PvPanicPci::restore_state(snapshot::StateReader& r) {
+  std::lock_guard lk(mu_);
+  if (!cfg_.restore(r)) return Error("pvpanic-pci: truncated state", EINVAL);
+  return {};
+}
+
 }  // namespace runvm::vmm

@@ -32,13 +32,15 @@ class PvPanicPci : public PciDevice {
   void config_write(uint32_t offset, std::span<const uint8_t> data) override;
   void bar_read(int bar, uint64_t offset, std::span<uint8_t> data) override;
   void bar_write(int bar, uint64_t offset, std::span<const uint8_t> data) override;
+  void save_state(snapshot::StateWriter& w) const override;
+  [[nodiscard]] Status restore_state(snapshot::StateReader& r) override;
 
   bool panicked() const { return panicked_.load(); }
 
  private:
   std::function<void()> on_panic_;
   std::atomic<bool> panicked_{false};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   pci::ConfigSpace cfg_;
 };
 

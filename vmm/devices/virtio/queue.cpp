@@ -72,6 +72,12 @@ uint16_t Queue::avail_flags() const {
   return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+void Queue::resume_from_used_ring() {
+  uint16_t idx = 0;
+  if (!mem_->read(used_ + 2, &idx, sizeof idx)) return;  // create() checked the ring
+  next_avail_ = next_used_ = signalled_used_ = idx;
+}
+
 bool Queue::has_available() const {
   return !broken_ && avail_idx_acquire() != next_avail_;
 }

@@ -116,6 +116,9 @@ class Queue {
   // Returns true when chains arrived meanwhile: the caller must look again
   // instead of waiting. Without EVENT_IDX the driver kicks anyway: false.
   [[nodiscard]] bool arm_kick();
+  // After a snapshot's restore: the device held no chain when it was saved, so it had
+  // consumed exactly what it returned; both indices continue from used->idx.
+  void resume_from_used_ring();
   // True if any chain is waiting in the avail ring.
   bool has_available() const;
 

@@ -90,6 +90,11 @@ class VirtioDevice {
   // Anything the device can tell about its work for a stuck-or-slow post-mortem (SIGUSR1,
   // vmm/main/README.md), on one line; "" for nothing.
   virtual std::string debug_state() const { return {}; }
+  // Why the device's state cannot go into a snapshot now ("" when it can). The
+  // transport saves queues as their used rings show them, so a device may be saved
+  // only while it holds no chain it popped, and no session state (a FUSE session,
+  // 9P fids, vsock connections) the guest relies on.
+  virtual std::string snapshot_blocker() const { return {}; }
 };
 
 }  // namespace runvm::vmm::virtio

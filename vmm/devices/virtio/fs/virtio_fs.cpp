@@ -67,6 +67,11 @@ std::string VirtioFs::debug_state() const {
   return "fuse: " + server_->stats().summary();
 }
 
+std::string VirtioFs::snapshot_blocker() const {
+  std::lock_guard lk(mu_);
+  return server_->initialized() ? "virtio-fs " + tag_ + " is mounted in the guest" : "";
+}
+
 void VirtioFs::queue_notify(uint16_t) {
   workers_.kick();
 }

@@ -49,6 +49,8 @@ class VirtioFs final : public VirtioDevice {
   // "fuse: LOOKUP=n/ms ..." of the current session (RequestStats).
   [[nodiscard]] Status start_threads(const ThreadStartHook& on_start) override;
   std::string debug_state() const override;
+  // A mounted share: the guest holds node ids only this session's server knows.
+  std::string snapshot_blocker() const override;
 
   const std::string& tag() const { return tag_; }
 

@@ -86,6 +86,8 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   void queue_notify(uint16_t index) override;
   // Also turns the tap's offloads off until the next driver acks features.
   void reset() override;
+  // The guest's receive buffers are held here (rx_chains_) and the tap is this VM's.
+  std::string snapshot_blocker() const override;
 
   // Test visibility.
   Stats stats();
@@ -128,7 +130,7 @@ class VirtioNet : public VirtioDevice, public std::enable_shared_from_this<Virti
   const uint16_t mtu_;
   EventLoop& loop_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   uint64_t acked_ = 0;                          // GUARDED_BY(mu_)
   std::optional<Queue> rx_, tx_;                // GUARDED_BY(mu_)
   std::shared_ptr<VirtioInterrupt> interrupt_;  // GUARDED_BY(mu_)

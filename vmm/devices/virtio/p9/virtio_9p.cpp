@@ -50,6 +50,12 @@ Status Virtio9p::activate(const GuestMemory&, std::vector<std::optional<Queue>> 
   return {};
 }
 
+std::string Virtio9p::snapshot_blocker() const {
+  std::lock_guard lk(mu_);
+  return server_ && server_->fid_count() > 0 ? "virtio-9p " + tag_ + " is attached in the guest"
+                                             : "";
+}
+
 void Virtio9p::reset() {
   std::lock_guard lk(mu_);
   workers_.stop();

@@ -42,6 +42,8 @@ class Virtio9p final : public VirtioDevice {
                                 std::shared_ptr<VirtioInterrupt> interrupt) override;
   void queue_notify(uint16_t) override { workers_.kick(); }
   void reset() override;
+  // An attached share: the guest's fids live in this session's server only.
+  std::string snapshot_blocker() const override;
 
  private:
   Virtio9p(std::string tag, std::shared_ptr<fs::FileSystem> fs, unsigned workers);
@@ -49,7 +51,7 @@ class Virtio9p final : public VirtioDevice {
   const std::string tag_;
   const std::shared_ptr<fs::FileSystem> fs_;
   const unsigned nworkers_;
-  std::mutex mu_;                     // serialises activate/reset
+  mutable std::mutex mu_;             // serialises activate/reset
   std::shared_ptr<P9Server> server_;  // GUARDED_BY(mu_); replaced on reset
   fs::RequestWorkers workers_;
 };

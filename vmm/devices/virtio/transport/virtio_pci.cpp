@@ -517,7 +517,7 @@ void VirtioPciDevice::set_status(uint8_t v) {
   }
 }
 
-void VirtioPciDevice::activate_locked() {
+bool VirtioPciDevice::activate_locked(bool resume) {
   std::vector<std::optional<Queue>> queues;
   for (uint32_t i = 0; i < num_queues_; ++i) {
     const QueueRegs& r = queues_[i];
@@ -530,8 +530,9 @@ void VirtioPciDevice::activate_locked() {
       log_error("queue " + std::to_string(i) + ": " + q.error().what());
       status_ |= kStatusNeedsReset;
       interrupt_->notify_config();
-      return;
+      return false;
     }
+    if (resume) q->resume_from_used_ring();
     // Only devices that offer EVENT_IDX get it: they call Queue::arm_kick()
     // before waiting for a kick (a device that does not could wait forever).
     if (driver_features_ & kFeatureRingEventIdx) q->enable_event_idx();
@@ -542,9 +543,73 @@ void VirtioPciDevice::activate_locked() {
     log_error("activate: " + st.error().what());
     status_ |= kStatusNeedsReset;
     interrupt_->notify_config();
-    return;
+    return false;
   }
   activated_ = true;
+  return true;
+}
+
+void VirtioPciDevice::save_state(snapshot::StateWriter& w) const {
+  std::lock_guard lk(mu_);
+  w.put_string(device_->name());
+  cfg_.save(w);
+  w.put(device_feature_select_);
+  w.put(driver_feature_select_);
+  w.put(driver_features_);
+  w.put(status_);
+  w.put(config_generation_);
+  w.put(queue_select_);
+  w.put<uint8_t>(activated_.load() ? 1 : 0);
+  w.put(interrupt_->config_vector());
+  w.put(num_queues_);
+  for (const QueueRegs& q : queues_) {
+    w.put(q.size);
+    w.put(q.msix_vector);
+    w.put<uint8_t>(q.enabled ? 1 : 0);
+    w.put(q.desc);
+    w.put(q.driver);
+    w.put(q.device);
+  }
+  msix_->save(w);
+}
+
+Status VirtioPciDevice::restore_state(snapshot::StateReader& r) {
+  std::lock_guard lk(mu_);
+  std::string dev;
+  uint8_t activated = 0;
+  uint16_t config_vector = 0;
+  uint32_t nq = 0;
+  if (!r.get_string(&dev, 64) || dev != device_->name())
+    return Error("the snapshot has a " + dev + " device here, this VM a " + device_->name(),
+                 EINVAL);
+  if (!cfg_.restore(r) || !r.get(&device_feature_select_) || !r.get(&driver_feature_select_) ||
+      !r.get(&driver_features_) || !r.get(&status_) || !r.get(&config_generation_) ||
+      !r.get(&queue_select_) || !r.get(&activated) || !r.get(&config_vector) || !r.get(&nq))
+    return Error(name() + ": truncated state", EINVAL);
+  if (nq != num_queues_)
+    return Error(name() + ": " + std::to_string(nq) + " queues in the snapshot, " +
+                     std::to_string(num_queues_) + " here",
+                 EINVAL);
+  interrupt_->set_config_vector(config_vector < msix_->num_vectors() ? config_vector
+                                                                     : kMsixNoVector);
+  for (uint32_t i = 0; i < num_queues_; ++i) {
+    QueueRegs& q = queues_[i];
+    uint8_t enabled = 0;
+    if (!r.get(&q.size) || !r.get(&q.msix_vector) || !r.get(&enabled) || !r.get(&q.desc) ||
+        !r.get(&q.driver) || !r.get(&q.device))
+      return Error(name() + ": truncated queue state", EINVAL);
+    q.enabled = enabled != 0;
+    if (q.msix_vector >= msix_->num_vectors()) q.msix_vector = kMsixNoVector;
+    interrupt_->set_queue_vector(static_cast<uint16_t>(i), q.msix_vector);
+  }
+  if (!msix_->restore(r)) return Error(name() + ": bad MSI-X state", EINVAL);
+  uint16_t ctrl = cfg_.u16(kMsixCapOffset + 2);
+  msix_->set_control(ctrl & pci::kMsixCtrlEnable, ctrl & pci::kMsixCtrlFunctionMask);
+  interrupt_->set_intx_disabled(cfg_.u16(pci::kCfgCommand) & pci::kCommandIntxDisable);
+  if (status_ & kStatusFeaturesOk) device_->ack_features(driver_features_);
+  if (activated && !activate_locked(/*resume=*/true))
+    return Error(name() + ": could not resume the device", EIO);
+  return {};
 }
 
 void VirtioPciDevice::log_error(const std::string& msg) {

@@ -112,6 +112,12 @@ class VirtioPciDevice : public PciDevice {
   [[nodiscard]] Status start_threads(const ThreadStartHook& on_start) override {
     return device_->start_threads(on_start);
   }
+  // Snapshot: config space, transport registers, queue registers and the MSI-X table.
+  // Restore re-activates a running device with its queues resumed from the used rings
+  // (Queue::resume_from_used_ring), its doorbells and interrupt routes made anew.
+  std::string snapshot_blocker() const override { return device_->snapshot_blocker(); }
+  void save_state(snapshot::StateWriter& w) const override;
+  [[nodiscard]] Status restore_state(snapshot::StateReader& r) override;
 
   // Test visibility.
   uint8_t status() const;
@@ -140,7 +146,8 @@ class VirtioPciDevice : public PciDevice {
   void set_status(uint8_t v);
   void reset_locked();
   void log_error(const std::string& msg);
-  void activate_locked();
+  // `resume`: the queues continue from their used rings (a snapshot's restore).
+  bool activate_locked(bool resume = false);
   void kick(uint16_t queue);
   void register_doorbells();
   void unregister_doorbells();

@@ -104,6 +104,12 @@ Status VirtioVsock::activate(const GuestMemory&, std::vector<std::optional<Queue
   return {};
 }
 
+std::string VirtioVsock::snapshot_blocker() const {
+  std::lock_guard lk(mu_);
+  const size_t n = muxer_.connection_count();
+  return n ? "virtio-vsock has " + std::to_string(n) + " open connection(s)" : "";
+}
+
 void VirtioVsock::reset() {
   std::lock_guard lk(mu_);
   muxer_.reset();

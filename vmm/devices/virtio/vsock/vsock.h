@@ -45,6 +45,8 @@ class VirtioVsock : public VirtioDevice,
                                 std::shared_ptr<VirtioInterrupt> interrupt) override;
   void queue_notify(uint16_t index) override;
   void reset() override;
+  // Open connections: their peers are this VM's host sockets.
+  std::string snapshot_blocker() const override;
 
   // Test visibility.
   size_t connection_count();
@@ -61,7 +63,7 @@ class VirtioVsock : public VirtioDevice,
 
   uint64_t guest_cid_;
   EventLoop& loop_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   vsock::Muxer muxer_;
   std::unordered_map<int, uint32_t> watched_;  // fd -> registered epoll events
   int timer_fd_ = -1;
