@@ -42,6 +42,7 @@
 #include "runtime/vm/start_trace.h"
 #include "runtime/vm/vm_layout.h"
 #include "runtime/vm/vm_settings.h"
+#include "runtime/vm/vm_template.h"
 #include "runtime/vm/volumes.h"
 #include "runtime/vm/vsock_connect.h"
 
@@ -70,8 +71,9 @@ constexpr int kVmmTapFd = 3;
 // ~0.75 s of a 2.6 s boot to /init in the nested test host (docs/performance.md).
 constexpr const char* kBootTuning = "cryptomgr.notests initcall_blacklist=crypto_kdf108_init ";
 
-Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMounts& shared,
-                        const net::Tap* tap, const std::string& guest_mac) {
+// runvm-vmm's argv for booting this container's VM.
+std::vector<std::string> vmm_args(const VmLayout& l, const VmPlan& plan, const SharedMounts& shared,
+                                  const net::Tap* tap, const std::string& guest_mac) {
   const VmSettings& s = plan.settings;
   std::string shares = guest_share_words(shared);
   if (plan.pod.role == pod::PodRole::kSandbox)
@@ -126,6 +128,11 @@ Result<pid_t> spawn_vmm(const VmLayout& l, const VmPlan& plan, const SharedMount
     args.push_back("--net");
     args.push_back("tap-fd=" + std::to_string(kVmmTapFd) + ",mac=" + guest_mac);
   }
+  return args;
+}
+
+Result<pid_t> spawn_vmm(const VmLayout& l, std::vector<std::string> args,
+                        const SharedMounts& shared, const net::Tap* tap) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -231,8 +238,60 @@ class Supervisor {
            {l_.dir() + "/pod", pod::pod_rootfs_dir(l_.dir()), pod::pod_volumes_dir(l_.dir())})
         if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
           return Error::from_errno("mkdir " + d);
+    const auto args = vmm_args(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
+    // From a template VM's snapshot where this VM's shape has one (vm_template.h).
+    std::string restore_dir;
+    if (plan_.settings.snapshots && !tap_) {
+      auto t = ensure_template(plan_.settings.snapshot_dir, args, plan_.settings.boot_timeout_s);
+      if (t)
+        restore_dir = *t;
+      else
+        std::fprintf(stderr, "runvm: booting without a snapshot: %s\n", t.error().what().c_str());
+    }
     trace_.vmm_spawn = monotonic_ns();
-    auto pid = spawn_vmm(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
+    auto fd = boot_vm(args, *shared, restore_dir);
+    if (!fd && !restore_dir.empty() && vmm_exited()) {
+      // A snapshot this runvm-vmm refused (vmm.log says why): boot instead, and let
+      // the next start build the template anew.
+      std::fprintf(stderr, "runvm: the snapshot in %s did not start (%s): booting\n",
+                   restore_dir.c_str(), tail_of(l_.vmm_log(), 300).c_str());
+      discard_template(restore_dir);
+      restore_dir.clear();
+      vmm_ = -1;
+      vmm_done_ = false;
+      ::unlink(l_.vsock_socket().c_str());
+      fd = boot_vm(args, *shared, restore_dir);
+    }
+    if (!fd) return fd.error();
+    agent_fd_ = *fd;
+    client_.emplace(agent_fd_);
+    auto hello = client_->hello();
+    if (!hello) return hello.error().wrap("agent hello");
+    trace_.agent_ready = monotonic_ns();
+    if (!restore_dir.empty()) {
+      // Fresh entropy and time, then the mounts the template left for later.
+      if (auto r = client_->restored(); !r) return r.error();
+      std::fprintf(stderr, "runvm: started from the snapshot %s\n", restore_dir.c_str());
+    } else if (hello->boot) {
+      place_guest_times(*hello->boot, trace_.agent_ready, trace_);
+    }
+    // The VMM prints its line before the guest runs: the log's head holds it.
+    (void)parse_vmm_start_line(head_of(l_.vmm_log(), 64 << 10), trace_);
+    auto info = client_->create(plan_.id, config, /*stdin=*/true);
+    if (!info) return info.error().wrap("agent create");
+    trace_.created = monotonic_ns();
+    // From now on a guest that stops answering fails the request (within the control
+    // socket's own 120 s) instead of holding the supervisor, and with it kill and delete.
+    client_->set_call_timeout(kAgentCallTimeoutMs);
+    return created(*info, config);
+  }
+
+  // Starts runvm-vmm (booting, or from the snapshot in `restore_dir`) and connects to
+  // its guest agent.
+  Result<int> boot_vm(const std::vector<std::string>& args, const SharedMounts& shared,
+                      const std::string& restore_dir) {
+    auto pid = spawn_vmm(l_, restore_dir.empty() ? args : restore_args(args, restore_dir), shared,
+                         tap_ ? &*tap_ : nullptr);
     if (!pid) return pid.error();
     vmm_ = *pid;
     // The VMM holds the tap now; ours would keep the device alive after the VMM is gone.
@@ -254,21 +313,7 @@ class Supervisor {
       if (!vmm_exited()) e.message += "; console: " + tail_of(l_.console_log(), 800);
       return e;
     }
-    agent_fd_ = *fd;
-    client_.emplace(agent_fd_);
-    auto hello = client_->hello();
-    if (!hello) return hello.error().wrap("agent hello");
-    trace_.agent_ready = monotonic_ns();
-    if (hello->boot) place_guest_times(*hello->boot, trace_.agent_ready, trace_);
-    // The VMM prints its line before the guest runs: the log's head holds it.
-    (void)parse_vmm_start_line(head_of(l_.vmm_log(), 64 << 10), trace_);
-    auto info = client_->create(plan_.id, config, /*stdin=*/true);
-    if (!info) return info.error().wrap("agent create");
-    trace_.created = monotonic_ns();
-    // From now on a guest that stops answering fails the request (within the control
-    // socket's own 120 s) instead of holding the supervisor, and with it kill and delete.
-    client_->set_call_timeout(kAgentCallTimeoutMs);
-    return created(*info, config);
+    return *fd;
   }
 
   // A pod member: no VM of its own. create placed its rootfs and mounts in the pod VM

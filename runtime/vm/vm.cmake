@@ -19,6 +19,7 @@ target_sources(runvm_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/vm_settings.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_sizing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vm_teardown.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/vm_template.cpp
   ${CMAKE_CURRENT_LIST_DIR}/volumes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/vsock_connect.cpp
 )

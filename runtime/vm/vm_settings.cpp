@@ -172,7 +172,15 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
                        : s.image_dir) = path;
     return {};
   }
-  if (key == "vmm_seccomp" || key == "rootfs_writeback" || key == "uncompressed_kernel") {
+  if (key == "snapshot_dir") {
+    if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
+        v.get_ref<const std::string&>()[0] != '/')
+      return bad("must be an absolute directory");
+    s.snapshot_dir = v.get<std::string>();
+    return {};
+  }
+  if (key == "vmm_seccomp" || key == "rootfs_writeback" || key == "uncompressed_kernel" ||
+      key == "snapshots") {
     // Annotations are strings: "true"/"false" count as booleans.
     bool b = false;
     if (v.is_boolean())
@@ -183,6 +191,7 @@ Status apply(VmSettings& s, const std::string& key, const nlohmann::json& v,
       return bad("must be true or false");
     (key == "vmm_seccomp"        ? s.vmm_seccomp
      : key == "rootfs_writeback" ? s.rootfs_writeback
+     : key == "snapshots"        ? s.snapshots
                                  : s.uncompressed_kernel) = b;
     return {};
   }
@@ -281,7 +290,9 @@ nlohmann::json VmSettings::to_json() const {
                       {"rootfs_cache", rootfs_cache},
                       {"rootfs_writeback", rootfs_writeback},
                       {"volume_cache", volume_cache},
-                      {"uncompressed_kernel", uncompressed_kernel}};
+                      {"uncompressed_kernel", uncompressed_kernel},
+                      {"snapshots", snapshots},
+                      {"snapshot_dir", snapshot_dir}};
   if (!image_dir.empty()) j["image_dir"] = image_dir;
   if (!boot_kernel.empty()) j["boot_kernel"] = boot_kernel;
   return j;
@@ -336,7 +347,7 @@ Result<VmSettings> resolve_vm_settings(const std::map<std::string, std::string>&
     // Which binary runs as the VMM is the host's choice, never the bundle's.
     const std::string key = k.substr(prefix.size());
     if (key == "vmm" || key == "max_memory_mib" || key == "max_vcpus" || key == "vmm_seccomp" ||
-        key == "vmm_user" || key == "image_dir")
+        key == "vmm_user" || key == "image_dir" || key == "snapshots" || key == "snapshot_dir")
       return Error("annotation " + k + ": not allowed (the host's choice)", EPERM);
     // A bundle naming any host file as kernel or initrd would load it into guest
     // memory, where the guest can read it: only files in the allowed directories.

@@ -2,7 +2,8 @@
 // kernel, initramfs, memory and vCPUs. Defaults, then /etc/runvm/config.json
 // ({"vmm","kernel","initrd","image_dir","memory_mib","vcpus","boot_timeout_s",
 // "max_memory_mib","max_vcpus","vmm_seccomp","vmm_user","annotation_dirs","rootfs_cache",
-// "rootfs_writeback","volume_cache","uncompressed_kernel"}; "kernel" may be a
+// "rootfs_writeback","volume_cache","uncompressed_kernel","snapshots","snapshot_dir"};
+// "kernel" may be a
 // glob: the newest match), then the bundle's `io.runvm.vm.<key>`
 // annotations, later ones winning. Annotations may not choose the VMM or the
 // maxima, may not ask for more memory or vCPUs than the maxima (default: the
@@ -36,6 +37,8 @@ inline constexpr const char* kVarImageDir = "/var/lib/runvm";
 
 inline constexpr const char* kDefaultRootfsCache = "always";
 inline constexpr bool kDefaultRootfsWriteback = false;
+// Where template VMs are saved (runtime/vm/vm_template.h).
+inline constexpr const char* kDefaultSnapshotDir = "/var/lib/runvm/templates";
 
 struct VmSettings {
   std::string vmm;     // runvm-vmm binary
@@ -59,6 +62,10 @@ struct VmSettings {
   // Boot the kernel's extracted ELF copy when the guest image's directory has a current one
   // (uncompressed_kernel.h); false boots the bzImage itself.
   bool uncompressed_kernel = true;
+  // Start containers from a template VM's snapshot where their VM's shape allows
+  // (runtime/vm/vm_template.h); false always boots. Both are the host's choice.
+  bool snapshots = true;
+  std::string snapshot_dir = kDefaultSnapshotDir;
   // What runvm-vmm boots: `kernel` or that copy (set by resolve_vm_settings only).
   std::string boot_kernel;
 

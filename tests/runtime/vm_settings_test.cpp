@@ -332,7 +332,8 @@ TEST_F(VmSettingsTest, EveryAdvertisedAnnotationIsHonoured) {
     EXPECT_NE(s->to_json()[key], base->to_json()[key]) << knob.name << " changed nothing";
   }
   const std::set<std::string> host_only = {
-      "vmm", "max_memory_mib", "max_vcpus", "vmm_seccomp", "vmm_user", "image_dir", "boot_kernel"};
+      "vmm",      "max_memory_mib", "max_vcpus", "vmm_seccomp", "vmm_user", "image_dir",
+      "boot_kernel", "snapshots", "snapshot_dir"};
   const nlohmann::json all = base->to_json();
   for (const auto& [key, value] : all.items())
     EXPECT_TRUE(host_only.count(key) || oci::find_vm_knob("io.runvm.vm." + key))

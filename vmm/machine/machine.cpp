@@ -174,9 +174,7 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
   if (saving &&
       !pio.insert(std::make_shared<snapshot::SnapshotPoint>(stop), snapshot::kSnapshotPointPort, 1))
     return Error("snapshot point port in use");
-  if (restore) {
-    if (auto s = snapshot::restore_device_state(*restore, devices); !s) return s.error();
-  }
+
   int sig_fd = sfd.get();
   if (!loop.add(sig_fd, EPOLLIN, [sig_fd, &stop, &devices](uint32_t) {
         signalfd_siginfo si{};
@@ -225,7 +223,6 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
     std::vector<kvm::Vcpu*> raw;
     for (auto& v : vcpus) raw.push_back(v.get());
     if (auto s = snapshot::restore_cpu_state(*restore, vm->fd(), raw); !s) return s.error();
-    restore.reset();
   }
 
   // 7. Confine the VMM before the guest runs a single instruction; still one thread.
@@ -255,6 +252,12 @@ Result<MachineResult> run_machine(const VmConfig& cfg, const AddDevicesFn& add_d
       });
       !s)
     return s.error().wrap("device threads");
+  // A restored VM's devices resume once their threads exist (a device activated
+  // earlier would start threads of its own, outside their role's filter).
+  if (restore) {
+    if (auto s = snapshot::restore_device_state(*restore, devices); !s) return s.error();
+    restore.reset();
+  }
   if (cfg.started_ns != 0)
     std::fprintf(stderr, "runvm-vmm: start trace: main=%llu guest_entry=%llu\n",
                  static_cast<unsigned long long>(cfg.started_ns),

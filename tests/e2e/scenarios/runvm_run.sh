@@ -41,7 +41,7 @@ while [ -z "$vmm_exe" ] && [ $i -lt "$T" ] && kill -0 $run3 2>/dev/null; do
   for d in /proc/[0-9]*; do
     cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline")
     case $cmd in
-      *--kernel*"$ROOT/c3/"*) vmm_exe=$(readlink "$d/exe"); vmm_cmd=$cmd; break ;;
+      *--vsock-uds*"$ROOT/c3/"*) vmm_exe=$(readlink "$d/exe"); vmm_cmd=$cmd; break ;;
     esac
   done
   [ -n "$vmm_exe" ] || { sleep 1; i=$((i + 1)); }
@@ -53,7 +53,15 @@ rc=$?
 out=$(cat out3.txt)
 echo "stdin run exit $rc: '$out' $(cat err3.txt); VMM $vmm_exe: $vmm_cmd"
 [ "$vmm_exe" = "$want_vmm" ] || fail "$mode runvm started VMM '$vmm_exe', want $want_vmm"
-case "$vmm_cmd" in *"--initrd $want_image "*) ;; *) fail "$mode runvm's VMM did not boot $want_image: $vmm_cmd" ;; esac
+# Booted, or restored from a template VM that booted it (runtime/vm/vm_template.h).
+case "$vmm_cmd" in
+  *"--initrd $want_image "*) ;;
+  *"--restore "*)
+    tdir=$(echo "$vmm_cmd" | sed 's/.*--restore \([^ ]*\).*/\1/')
+    grep -q -- "^--initrd=$want_image:" "$tdir/shape.txt" ||
+      fail "$mode runvm's VMM restored $tdir, whose template did not boot $want_image: $(cat "$tdir/shape.txt")" ;;
+  *) fail "$mode runvm's VMM did not boot $want_image: $vmm_cmd" ;;
+esac
 [ "$out" = hi-through-stdin ] || fail "stdin not echoed (exit $rc): '$out' $(tail -c 1000 err3.txt)"
 [ "$rc" = 0 ] || fail "cat exited $rc, want 0 (EOF must reach it)"
 # Volumes: host directories bind-mounted into the container reach it as extra virtio-fs
