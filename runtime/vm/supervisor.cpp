@@ -238,10 +238,16 @@ class Supervisor {
            {l_.dir() + "/pod", pod::pod_rootfs_dir(l_.dir()), pod::pod_volumes_dir(l_.dir())})
         if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
           return Error::from_errno("mkdir " + d);
+    // A NIC restored from a template has the template's MAC (vm_template.h); the
+    // agent finds it by that MAC and gives it the container link's.
+    if (plan_.settings.snapshots && tap_) {
+      guest_mac_ = kTemplateGuestMac;
+      attachment_.emplace(tap_->name, tap_->ifindex, guest_mac_);
+    }
     const auto args = vmm_args(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
     // From a template VM's snapshot where this VM's shape has one (vm_template.h).
     std::string restore_dir;
-    if (plan_.settings.snapshots && !tap_) {
+    if (plan_.settings.snapshots) {
       auto t = ensure_template(plan_.settings.snapshot_dir, args, plan_.settings.boot_timeout_s);
       if (t)
         restore_dir = *t;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -13,8 +14,11 @@
 #include <fstream>
 #include <thread>
 
+#include <sched.h>
+
 #include "base/remove_tree.h"
 #include "base/unique_fd.h"
+#include "runtime/net/tap_device.h"
 
 namespace runvm::runtime::vm {
 
@@ -58,6 +62,23 @@ std::string file_identity(const std::string& path) {
          std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
 }
 
+// `tap-fd=N,mac=M,mtu=U` without the tap and the MAC (",mtu=U" or "").
+std::string net_options_but_tap_and_mac(const std::string& v) {
+  std::string out;
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = v.find(',', at);
+    if (comma == std::string::npos) comma = v.size();
+    const std::string opt = v.substr(at, comma - at);
+    if (opt.rfind("tap-fd=", 0) != 0 && opt.rfind("mac=", 0) != 0 && !opt.empty()) out += "," + opt;
+    at = comma + 1;
+  }
+  return out;
+}
+
+// The fd number the template VM's tap gets (`--net tap-fd=`).
+constexpr int kTemplateTapFd = 3;
+
 // What the guest of a VM with these arguments saw before its snapshot point.
 std::string shape_of(const std::vector<std::string>& args) {
   std::string shape = "vmm=" + (args.empty() ? "" : file_identity(args[0]));
@@ -65,6 +86,8 @@ std::string shape_of(const std::vector<std::string>& args) {
     if (per_vm_value(f)) continue;
     if (f == "--kernel" || f == "--initrd")
       shape += "\n" + f + "=" + file_identity(v);
+    else if (f == "--net")
+      shape += "\n--net" + net_options_but_tap_and_mac(v);
     else if (f == "--fs")
       shape += "\n--fs=" + v.substr(0, v.find('='));  // the tag; the directory is this VM's
     else
@@ -105,6 +128,9 @@ std::vector<std::string> build_args(const std::vector<std::string>& args, const 
       const size_t colon = v.find(':', eq);
       v = v.substr(0, eq) + "=" + tmp + "/empty" +
           (colon == std::string::npos ? "" : v.substr(colon));
+    } else if (f == "--net") {
+      v = "tap-fd=" + std::to_string(kTemplateTapFd) + ",mac=" + kTemplateGuestMac +
+          net_options_but_tap_and_mac(v);
     } else if (f == "--vsock-uds") {
       v = tmp + "/vsock.sock";
     } else if (f == "--console") {
@@ -132,11 +158,28 @@ Status run_template_vm(const std::vector<std::string>& args, const std::string& 
     ::close(fd);
     return Error::from_errno("template: fork runvm-vmm");
   }
+  const bool nic = std::find(args.begin(), args.end(), "--net") != args.end();
   if (pid == 0) {
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ::dup2(null, 0);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    if (nic) {
+      // A tap nobody else sees, in a network namespace of the template VM's own.
+      if (::unshare(CLONE_NEWNET) != 0) {
+        std::fprintf(stderr, "template: unshare(CLONE_NEWNET): %s\n", std::strerror(errno));
+        ::_exit(126);
+      }
+      auto tap = net::open_tap();
+      if (!tap) {
+        std::fprintf(stderr, "template: %s\n", tap.error().what().c_str());
+        ::_exit(126);
+      }
+      if (tap->fd.get() == kTemplateTapFd)
+        ::fcntl(kTemplateTapFd, F_SETFD, 0);
+      else
+        ::dup2(tap->fd.get(), kTemplateTapFd);
+    }
     ::execv(argv[0], argv.data());
     std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);

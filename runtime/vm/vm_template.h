@@ -7,8 +7,10 @@
 // and initrd (path, size, mtime), the command line, memory, vCPUs, the vsock CID
 // and the virtio-fs tags in order. Its hash names the template's directory under
 // the snapshot directory, so a change in any of them makes a new template and the
-// old one is never used. A VM with a NIC has no template (the device holds the
-// guest's receive buffers, and the tap is the container's).
+// old one is never used. A NIC is part of the shape, not its tap or MAC: the
+// template VM gets a throwaway tap in a network namespace of its own and the MAC
+// kTemplateGuestMac, which every VM restored from it offers too (the agent then
+// gives the NIC the container link's MAC, as after a boot).
 #pragma once
 
 #include <string>
@@ -17,6 +19,8 @@
 #include "base/result.h"
 
 namespace runvm::runtime::vm {
+
+inline constexpr const char* kTemplateGuestMac = "02:72:76:6d:00:01";
 
 // The template directory for a VM started with `vmm_args` (argv of runvm-vmm,
 // booting), built first when missing: a template VM with the same shape whose

@@ -53,6 +53,15 @@ TEST_F(VmTemplateTest, TheShapeIsWhatTheGuestSawNotWhereThisVmLives) {
   auto more = args("/bin/true", "c1");
   more.insert(more.end(), {"--fs", "runvm-vol0=/srv:cache=auto"});
   EXPECT_NE(a, template_key(more));
+  // A NIC is part of the shape, its tap and MAC are not; its MTU is.
+  auto nic = args("/bin/true", "c1");
+  nic.insert(nic.end(), {"--net", "tap-fd=3,mac=02:00:00:00:00:01"});
+  auto nic2 = args("/bin/true", "c2");
+  nic2.insert(nic2.end(), {"--net", "tap-fd=5,mac=02:00:00:00:00:02"});
+  EXPECT_NE(a, template_key(nic));
+  EXPECT_EQ(template_key(nic), template_key(nic2));
+  nic2.back() += ",mtu=1400";
+  EXPECT_NE(template_key(nic), template_key(nic2));
   // A new kernel (another size or mtime) is another shape: the old template is never used.
   std::ofstream(dir_ + "/kernel") << "kernel v2";
   EXPECT_NE(a, template_key(args("/bin/true", "c1")));

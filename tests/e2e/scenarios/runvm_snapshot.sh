@@ -20,9 +20,16 @@ snap=$PWD/templates
 cfg_with "\"snapshot_dir\": \"$snap\"" snap.json
 export RUNVM_CONFIG=$PWD/snap.json
 
-make_bundle "$PWD/b" '["/bin/sh","-c","echo rand=$(od -An -tx1 -N16 /dev/urandom | tr -d \" \\n\") now=$(date +%s)"]'
+make_bundle "$PWD/b" '["/bin/sh","/bin/snapinfo.sh"]'
+# 16 random bytes as hex and the guest's clock (a script: make_bundle's sed takes no "|").
+cat >"$PWD/b/rootfs/bin/snapinfo.sh" <<'SCRIPT'
+set -- $(od -An -tx1 -N16 /dev/urandom)
+r=
+for b in "$@"; do r=$r$b; done
+echo "rand=$r now=$(date +%s)"
+SCRIPT
 t0=$(date +%s)
-timeout "$T" runvm --root "$ROOT" --debug --log "$PWD/first.log" run -b "$PWD/b" s0 >out0.txt 2>err0.txt
+timeout "$T" runvm --root "$ROOT" --debug --log "$PWD/first.log" run -b "$PWD/b" s0 >out0.txt 2>err0.txt </dev/null
 rc=$?
 t1=$(date +%s)
 echo "first run (template build + restore): exit $rc in $((t1 - t0))s: $(cat out0.txt) $(tail -c 300 err0.txt)"
@@ -37,7 +44,7 @@ note "template $(basename "$tdir"): $(du -sk "$tdir/memory" | cut -f1) KiB of me
 t0=$(date +%s)
 i=1
 while [ $i -le 10 ]; do
-  timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" "s$i" >"out$i.txt" 2>"err$i.txt" &
+  timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" "s$i" >"out$i.txt" 2>"err$i.txt" </dev/null &
   i=$((i + 1))
 done
 wait
@@ -61,19 +68,19 @@ note "10 restored containers at once in $((t1 - t0))s; 11 distinct random seeds;
 
 # A damaged template: runvm-vmm refuses it, runvm boots, and the next start rebuilds it.
 printf 'garbage' | dd of="$tdir/vm.state" bs=1 seek=40 conv=notrunc 2>/dev/null
-timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" sbad >outb.txt 2>errb.txt
+timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" sbad >outb.txt 2>errb.txt </dev/null
 rc=$?
 echo "run on a damaged template: exit $rc: $(cat outb.txt) $(tail -c 400 errb.txt)"
 [ "$rc" = 0 ] && grep -q "^rand=" outb.txt || fail "no fallback to a boot: $(tail -c 1500 errb.txt)"
 grep -q "did not start.*checksum" errb.txt || fail "the damaged snapshot was not named: $(tail -c 800 errb.txt)"
 [ -e "$tdir" ] && fail "the damaged template was kept"
-timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" sre >outr.txt 2>errr.txt || fail "run after the fallback failed: $(tail -c 800 errr.txt)"
+timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" sre >outr.txt 2>errr.txt </dev/null || fail "run after the fallback failed: $(tail -c 800 errr.txt)"
 grep -q "started from the snapshot" errr.txt || fail "the template was not rebuilt: $(tail -c 600 errr.txt)"
 note "damaged template refused, booted instead, rebuilt on the next start"
 
 # Switched off: a boot, no template touched.
 cfg_with "\"snapshots\": false, \"snapshot_dir\": \"$PWD/unused\"" off.json
-RUNVM_CONFIG=$PWD/off.json timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" soff >outo.txt 2>erro.txt || fail "run with snapshots off failed: $(tail -c 800 erro.txt)"
+RUNVM_CONFIG=$PWD/off.json timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" soff >outo.txt 2>erro.txt </dev/null || fail "run with snapshots off failed: $(tail -c 800 erro.txt)"
 grep -q "snapshot" erro.txt && fail "snapshots off still used one: $(cat erro.txt)"
 [ -e "$PWD/unused" ] && fail "snapshots off made $PWD/unused"
 grep -q "^rand=" outo.txt || fail "no output with snapshots off"

@@ -107,11 +107,6 @@ Status VirtioNet::activate(const GuestMemory&, std::vector<std::optional<Queue>>
   return {};
 }
 
-std::string VirtioNet::snapshot_blocker() const {
-  std::lock_guard lk(mu_);
-  return rx_ || tx_ ? "virtio-net is running (snapshots carry no NIC)" : "";
-}
-
 void VirtioNet::reset() {
   std::lock_guard lk(mu_);
   unwatch_locked();
