@@ -17,7 +17,7 @@ mkdir -p "$out"
 log=$out/start-bench.log
 E2E_OUT=$out E2E_TIMEOUT=${E2E_TIMEOUT:-120} \
   E2E_APPEND="start.n=$n start.mem=${START_MEM:-256}${START_PEERS:+ start.peers=$START_PEERS}" \
-  E2E_TOTAL_TIMEOUT=${E2E_TOTAL_TIMEOUT:-$((n * 3 * 120 + 600))} \
+  E2E_TOTAL_TIMEOUT=${E2E_TOTAL_TIMEOUT:-$((n * 5 * 120 + 900))} \
   "$top/tests/e2e/run-e2e.sh" "$build" --bench "$top/bench/start/in-host-start-bench.sh" --log "$log" --no-fail >"$out/run.out" 2>&1 || {
   cat "$out/run.out"; exit 1; }
 grep -a -m1 '^E2E-BENCH start config' "$log" | tr -d '\r' || { echo "no benchmark output; see $log"; exit 1; }
@@ -71,5 +71,9 @@ grep -a '^E2E-BENCH start peer=' "$log" | tr -d '\r' | awk '!seen[$0]++' | awk '
     }
   }'
 echo
-grep -a '^E2E-BENCH start-mem' "$log" | tr -d '\r' | awk '!seen[$0]++' | sed 's/^E2E-BENCH start-mem //' || echo "no memory lines"
+grep -a '^E2E-BENCH start-template' "$log" | tr -d '\r' | awk '!seen[$0]++' | sed 's/^E2E-BENCH //' || true
+grep -a '^E2E-BENCH start-mem ' "$log" | tr -d '\r' | awk '!seen[$0]++' | sed 's/^E2E-BENCH start-mem //' || echo "no memory lines"
+grep -a '^E2E-BENCH start-mem10 ' "$log" | tr -d '\r' | awk '!seen[$0]++' | sed 's/^E2E-BENCH start-mem10 /10 idle: /' | awk '
+  { print; for (i = 1; i <= NF; i++) if ($i ~ /^pss_kb=/) { split($i, kv, "="); pss[$3] = kv[2] } }
+  END { if (pss["peer=runvm"] && pss["peer=runvm-cold"]) printf "10 idle, PSS: snapshot / cold = %.2fx\n", pss["peer=runvm"] / pss["peer=runvm-cold"] }' || true
 echo "full log: $log"

@@ -5,7 +5,10 @@
 # All times in ms from spawning the command (tests/e2e/tools/vmrun.c): out = the container's
 # line appeared, exit = the command exited. Steps:
 #   runvm                  `runvm --debug run`'s start trace (runtime/vm/start_trace.h), whose
-#                          origin is the run command's start, a few ms after the spawn
+#                          origin is the run command's start, a few ms after the spawn; the VM
+#                          starts from the template VM's snapshot (runtime/vm/vm_template.h),
+#                          built by one warm-up run first (its time: E2E-BENCH start-template)
+#   runvm-cold             the same with "snapshots": false: the VM boots its kernel
 #   runvm-bzimage          the same, booting the compressed bzImage rather than the
 #                          uncompressed copy beside the guest image (uncompressed_kernel=false)
 #   qemu-microvm-virtiofsd QEMU -M microvm,pcie=on or q35, with vhost-user-fs-pci
@@ -17,11 +20,14 @@
 #   E2E-BENCH start-mem peer=<p> vmm_rss_kb=.. guest_ram_rss_kb=.. overhead_kb=.. helper_kb=..
 # overhead = the VMM's RSS minus its largest mapping (guest RAM); helper = the RSS of the
 # runvm supervisor, or of virtiofsd without its own mapping of guest RAM.
+# Then ten idle containers at once, from the snapshot and booted, and the sum of their
+# VMMs' proportional set sizes (pages of the template's memory file count once, shared):
+#   E2E-BENCH start-mem10 peer=<runvm|runvm-cold> vms=<n> pss_kb=.. rss_kb=..
 # Test-host command line: start.n=N start.mem=MiB start.peers=a,b
 . /e2e/lib.sh
 N=$(arg start.n 5)
 MEM=$(arg start.mem 256)
-PEERS=$(arg start.peers runvm,runvm-bzimage,qemu-microvm-virtiofsd,qemu-q35-virtiofsd | tr , ' ')
+PEERS=$(arg start.peers runvm,runvm-cold,runvm-bzimage,qemu-microvm-virtiofsd,qemu-q35-virtiofsd | tr , ' ')
 T=${E2E_TIMEOUT:-300}
 top=/tmp/startbench
 mkdir -p $top
@@ -37,6 +43,17 @@ make_bundle $top/hello-bz '["/bin/echo","hello-from-start-bench"]'
 size_vm $top/hello-bz ', "io.runvm.vm.uncompressed_kernel": "false"'
 make_bundle $top/idle '["/bin/sleep","600"]'
 size_vm $top/idle
+# "snapshots": false in front of the system config's keys (busybox sed: head/tail).
+if [ -f /etc/runvm/config.json ]; then
+  { echo '{"snapshots": false,'; tail -c +2 /etc/runvm/config.json; } >$top/cold.json
+else
+  echo '{"snapshots": false}' >$top/cold.json
+fi
+# The template VM for this shape, built once before any timed run.
+w0=$(date +%s)
+runvm --root "$ROOT" run -b $top/hello warmup >$top/warmup.out 2>&1 </dev/null
+wrc=$?
+echo "E2E-BENCH start-template build_and_first_run_s=$(($(date +%s) - w0)) status=$wrc $(grep -o 'started from the snapshot.*' $top/warmup.out | head -n1)"
 
 # qemu_script MACHINE CMD: virtiofsd on the hello bundle's rootfs, then QEMU, as one shell
 # script, so that vmrun's clock counts starting virtiofsd too (a Kata-style start does).
@@ -77,10 +94,11 @@ while [ $i -le "$N" ]; do
     cd "$d"
     steps=""
     case $p in
-      runvm | runvm-bzimage)
-        b=$top/hello
-        [ $p = runvm ] || b=$top/hello-bz
-        vmrun -t "$T" -m hello-from-start-bench -o console.log -- \
+      runvm | runvm-cold | runvm-bzimage)
+        b=$top/hello cfg=${RUNVM_CONFIG:-/etc/runvm/config.json}
+        [ $p != runvm-bzimage ] || b=$top/hello-bz
+        [ $p = runvm ] || cfg=$top/cold.json
+        RUNVM_CONFIG=$cfg vmrun -t "$T" -m hello-from-start-bench -o console.log -- \
           runvm --debug --log "$d/runvm.log" --root "$ROOT" run -b $b "s$i" \
           >vmrun.out 2>run.err
         vmrun_parse
@@ -110,7 +128,7 @@ done
 
 # Memory of one idle container per peer.
 for p in $PEERS; do
-  [ $p != runvm-bzimage ] || continue
+  [ $p != runvm-bzimage ] && [ $p != runvm-cold ] || continue
   d=$top/$p-mem
   mkdir -p "$d"
   cd "$d"
@@ -156,4 +174,35 @@ for p in $PEERS; do
       pkill -x virtiofsd 2>/dev/null
       ;;
   esac
+done
+
+# Ten idle containers at once, from the snapshot and booted: the sum of the VMMs' PSS.
+for p in runvm runvm-cold; do
+  case " $PEERS " in *" $p "*) ;; *) continue ;; esac
+  cfg=${RUNVM_CONFIG:-/etc/runvm/config.json}
+  [ $p = runvm ] || cfg=$top/cold.json
+  k=1
+  while [ $k -le 10 ]; do
+    RUNVM_CONFIG=$cfg runvm --root "$ROOT" run -d -b $top/idle "m$k" >$top/m$k.out 2>&1 </dev/null ||
+      echo "E2E-BENCH-LOG $p idle m$k: $(tail -c 300 $top/m$k.out)"
+    k=$((k + 1))
+  done
+  sleep 3
+  pss=0 rss=0 vms=0
+  for v in $(pidof runvm-vmm); do
+    set -- $(awk '/^Pss:/ { p = $2 } /^Rss:/ { r = $2 } END { print p + 0, r + 0 }' "/proc/$v/smaps_rollup" 2>/dev/null)
+    pss=$((pss + ${1:-0})) rss=$((rss + ${2:-0})) vms=$((vms + 1))
+  done
+  echo "E2E-BENCH start-mem10 peer=$p vms=$vms pss_kb=$pss rss_kb=$rss"
+  k=1
+  while [ $k -le 10 ]; do
+    runvm --root "$ROOT" kill "m$k" KILL >/dev/null 2>&1
+    k=$((k + 1))
+  done
+  sleep 1
+  k=1
+  while [ $k -le 10 ]; do
+    runvm --root "$ROOT" delete -f "m$k" >/dev/null 2>&1
+    k=$((k + 1))
+  done
 done
