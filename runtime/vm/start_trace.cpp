@@ -12,6 +12,7 @@ using json = nlohmann::json;
 // The steps in time order, with their names in the JSON file and the debug line.
 template <typename Trace, typename Fn>
 void each_step(Trace& t, Fn fn) {
+  fn("template_ready", t.template_ready);
   fn("vmm_spawn", t.vmm_spawn);
   fn("vmm_main", t.vmm_main);
   fn("guest_entry", t.guest_entry);
@@ -20,6 +21,7 @@ void each_step(Trace& t, Fn fn) {
   fn("guest_rootfs", t.guest_rootfs);
   fn("agent_listen", t.agent_listen);
   fn("agent_ready", t.agent_ready);
+  fn("restored", t.restored);
   fn("created", t.created);
   fn("start_asked", t.start_asked);
   fn("started", t.started);

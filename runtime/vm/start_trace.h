@@ -21,18 +21,20 @@
 namespace runvm::runtime::vm {
 
 struct StartTrace {
-  uint64_t vmm_spawn = 0;      // supervisor forks runvm-vmm
-  uint64_t vmm_main = 0;       // runvm-vmm's main()
-  uint64_t guest_entry = 0;    // VMM set up, vCPUs about to enter the guest kernel
-  uint64_t guest_init = 0;     // guest PID 1 (runvm-init) started
-  uint64_t guest_modules = 0;  // its kernel modules loaded
-  uint64_t guest_rootfs = 0;   // shares and the container's root mounted
-  uint64_t agent_listen = 0;   // agent listening on vsock
-  uint64_t agent_ready = 0;    // the supervisor has the agent's hello reply
-  uint64_t created = 0;        // agent created the container
-  uint64_t start_asked = 0;    // the supervisor got `start` (runvm's create work is done)
-  uint64_t started = 0;        // agent started its process
-  uint64_t exited = 0;         // the supervisor has the process's exit
+  uint64_t vmm_spawn = 0;       // supervisor forks runvm-vmm
+  uint64_t vmm_main = 0;        // runvm-vmm's main()
+  uint64_t guest_entry = 0;     // VMM set up, vCPUs about to enter the guest kernel
+  uint64_t guest_init = 0;      // guest PID 1 (runvm-init) started
+  uint64_t guest_modules = 0;   // its kernel modules loaded
+  uint64_t guest_rootfs = 0;    // shares and the container's root mounted
+  uint64_t agent_listen = 0;    // agent listening on vsock
+  uint64_t template_ready = 0;  // a template VM's snapshot found or built (vm_template.h)
+  uint64_t agent_ready = 0;     // the supervisor has the agent's hello reply
+  uint64_t restored = 0;        // a VM from a snapshot: the agent took `restored`
+  uint64_t created = 0;         // agent created the container
+  uint64_t start_asked = 0;     // the supervisor got `start` (runvm's create work is done)
+  uint64_t started = 0;         // agent started its process
+  uint64_t exited = 0;          // the supervisor has the process's exit
   bool operator==(const StartTrace&) const = default;
 };
 

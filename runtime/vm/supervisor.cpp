@@ -249,9 +249,10 @@ class Supervisor {
     std::string restore_dir;
     if (plan_.settings.snapshots) {
       auto t = ensure_template(plan_.settings.snapshot_dir, args, plan_.settings.boot_timeout_s);
-      if (t)
+      if (t) {
         restore_dir = *t;
-      else
+        trace_.template_ready = monotonic_ns();
+      } else
         std::fprintf(stderr, "runvm: booting without a snapshot: %s\n", t.error().what().c_str());
     }
     trace_.vmm_spawn = monotonic_ns();
@@ -269,6 +270,8 @@ class Supervisor {
       fd = boot_vm(args, *shared, restore_dir);
     }
     if (!fd) return fd.error();
+    // The VMM holds the tap now; ours would keep the device alive after the VMM is gone.
+    if (tap_) tap_->fd.close();
     agent_fd_ = *fd;
     client_.emplace(agent_fd_);
     auto hello = client_->hello();
@@ -277,7 +280,7 @@ class Supervisor {
     if (!restore_dir.empty()) {
       // Fresh entropy and time, then the mounts the template left for later.
       if (auto r = client_->restored(); !r) return r.error();
-      std::fprintf(stderr, "runvm: started from the snapshot %s\n", restore_dir.c_str());
+      trace_.restored = monotonic_ns();
     } else if (hello->boot) {
       place_guest_times(*hello->boot, trace_.agent_ready, trace_);
     }
@@ -300,8 +303,6 @@ class Supervisor {
                          tap_ ? &*tap_ : nullptr);
     if (!pid) return pid.error();
     vmm_ = *pid;
-    // The VMM holds the tap now; ours would keep the device alive after the VMM is gone.
-    if (tap_) tap_->fd.close();
     auto fd = vsock_connect_retry(
         l_.vsock_socket(), agent::kAgentVsockPort,
         std::chrono::seconds(plan_.settings.boot_timeout_s), [this]() -> Status {

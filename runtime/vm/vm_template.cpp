@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -232,8 +233,9 @@ Result<std::string> ensure_template(const std::string& snapshot_dir,
   const std::string key = template_key(vmm_args);
   const std::string dir = snapshot_dir + "/" + key;
   if (exists(dir + "/vm.state")) return dir;
-  if (::mkdir(snapshot_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return Error::from_errno("template: mkdir " + snapshot_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(snapshot_dir, ec);
+  if (ec) return Error("template: mkdir " + snapshot_dir + ": " + ec.message(), ec.value());
   // One builder per shape; the others wait for it and use what it made.
   const std::string lock_path = dir + ".lock";
   UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));

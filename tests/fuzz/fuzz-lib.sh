@@ -10,7 +10,7 @@ fuzz_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Targets of tests/fuzz/CMakeLists.txt.
 fuzzers=(virtqueue_fuzzer vsock_fuzzer vsock_device_fuzzer net_fuzzer agent_client_fuzzer pci_fuzzer
-  legacy_io_fuzzer)
+  legacy_io_fuzzer snapshot_fuzzer)
 # Other areas' fuzzers join when their target exists in this tree.
 fuzz_optional=(oci_config_fuzzer fuse_fuzzer fs_workers_fuzzer p9_fuzzer p9_workers_fuzzer)
 # Seed corpora: read-only inputs beside the fuzzer sources.

@@ -85,15 +85,16 @@ TEST_F(VmTemplateTest, ARestoreKeepsTheDevicesAndDropsTheBoot) {
 }
 
 TEST_F(VmTemplateTest, AFailedTemplateVmIsAnErrorAndLeavesNothing) {
-  auto t = ensure_template(dir_ + "/templates", args("/bin/false", "c1"), 10);
+  // The snapshot directory's parents are made too (/var/lib/runvm may not exist yet).
+  auto t = ensure_template(dir_ + "/var/templates", args("/bin/false", "c1"), 10);
   ASSERT_FALSE(t);
   EXPECT_NE(t.error().what().find("template VM failed (exit 1)"), std::string::npos)
       << t.error().what();
   // A VMM that exits 0 without saving is refused too.
-  t = ensure_template(dir_ + "/templates", args("/bin/true", "c1"), 10);
+  t = ensure_template(dir_ + "/var/templates", args("/bin/true", "c1"), 10);
   ASSERT_FALSE(t);
   EXPECT_NE(t.error().what().find("ended without saving"), std::string::npos) << t.error().what();
-  for (const auto& e : fs::directory_iterator(dir_ + "/templates"))
+  for (const auto& e : fs::directory_iterator(dir_ + "/var/templates"))
     EXPECT_EQ(e.path().extension(), ".lock") << e.path();
 }
 

@@ -34,7 +34,10 @@ rc=$?
 t1=$(date +%s)
 echo "first run (template build + restore): exit $rc in $((t1 - t0))s: $(cat out0.txt) $(tail -c 300 err0.txt)"
 [ "$rc" = 0 ] || fail "first run exited $rc: $(tail -c 1500 err0.txt)"
-grep -q "started from the snapshot" err0.txt first.log 2>/dev/null || fail "the first run did not start from a snapshot: $(tail -c 1500 err0.txt)"
+# `runvm --debug`'s start trace has the step `restored` only for a VM from a snapshot.
+restored() { grep -a -q 'start trace (ms):.* restored=' "$1" 2>/dev/null; }
+restored first.log || fail "the first run did not start from a snapshot: $(tail -c 1500 err0.txt) $(grep -a 'start trace' first.log)"
+grep -a -o 'start trace (ms): .*' first.log | head -n 1
 set -- "$snap"/*/vm.state
 [ -f "$1" ] || fail "no template in $snap: $(ls -la "$snap" 2>&1)"
 tdir=$(dirname "$1")
@@ -44,7 +47,7 @@ note "template $(basename "$tdir"): $(du -sk "$tdir/memory" | cut -f1) KiB of me
 t0=$(date +%s)
 i=1
 while [ $i -le 10 ]; do
-  timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" "s$i" >"out$i.txt" 2>"err$i.txt" </dev/null &
+  timeout "$T" runvm --root "$ROOT" --debug --log "$PWD/log$i" run -b "$PWD/b" "s$i" >"out$i.txt" 2>"err$i.txt" </dev/null &
   i=$((i + 1))
 done
 wait
@@ -52,7 +55,7 @@ t1=$(date +%s)
 i=1
 while [ $i -le 10 ]; do
   grep -q "^rand=[0-9a-f]\{32\} now=" "out$i.txt" || fail "container s$i printed '$(cat "out$i.txt")': $(tail -c 800 "err$i.txt")"
-  grep -q "started from the snapshot" "err$i.txt" || fail "s$i booted instead of restoring: $(tail -c 600 "err$i.txt")"
+  restored "log$i" || fail "s$i booted instead of restoring: $(tail -c 600 "err$i.txt")"
   [ -e "$ROOT/s$i" ] && fail "state of s$i left behind"
   i=$((i + 1))
 done
@@ -74,14 +77,15 @@ echo "run on a damaged template: exit $rc: $(cat outb.txt) $(tail -c 400 errb.tx
 [ "$rc" = 0 ] && grep -q "^rand=" outb.txt || fail "no fallback to a boot: $(tail -c 1500 errb.txt)"
 grep -q "did not start.*checksum" errb.txt || fail "the damaged snapshot was not named: $(tail -c 800 errb.txt)"
 [ -e "$tdir" ] && fail "the damaged template was kept"
-timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" sre >outr.txt 2>errr.txt </dev/null || fail "run after the fallback failed: $(tail -c 800 errr.txt)"
-grep -q "started from the snapshot" errr.txt || fail "the template was not rebuilt: $(tail -c 600 errr.txt)"
+timeout "$T" runvm --root "$ROOT" --debug --log "$PWD/logr" run -b "$PWD/b" sre >outr.txt 2>errr.txt </dev/null || fail "run after the fallback failed: $(tail -c 800 errr.txt)"
+restored logr || fail "the template was not rebuilt: $(tail -c 600 errr.txt)"
 note "damaged template refused, booted instead, rebuilt on the next start"
 
 # Switched off: a boot, no template touched.
 cfg_with "\"snapshots\": false, \"snapshot_dir\": \"$PWD/unused\"" off.json
-RUNVM_CONFIG=$PWD/off.json timeout "$T" runvm --root "$ROOT" run -b "$PWD/b" soff >outo.txt 2>erro.txt </dev/null || fail "run with snapshots off failed: $(tail -c 800 erro.txt)"
-grep -q "snapshot" erro.txt && fail "snapshots off still used one: $(cat erro.txt)"
+RUNVM_CONFIG=$PWD/off.json timeout "$T" runvm --root "$ROOT" --debug --log "$PWD/logo" run -b "$PWD/b" soff >outo.txt 2>erro.txt </dev/null || fail "run with snapshots off failed: $(tail -c 800 erro.txt)"
+restored logo && fail "snapshots off still restored: $(grep -a 'start trace' logo)"
+grep -q "snapshot" erro.txt && fail "snapshots off still looked for one: $(cat erro.txt)"
 [ -e "$PWD/unused" ] && fail "snapshots off made $PWD/unused"
 grep -q "^rand=" outo.txt || fail "no output with snapshots off"
 note "snapshots off: booted"
