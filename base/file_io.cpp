@@ -113,4 +113,13 @@ Status write_all(int fd, std::string_view data) {
   return {};
 }
 
+std::string log_tail(const std::string& path, size_t max) {
+  auto all = read_file(path);
+  if (!all) return "";
+  std::string t = all->size() > max ? all->substr(all->size() - max) : *all;
+  for (char& c : t)
+    if (c == '\n' || c == '\r') c = ' ';
+  return t;
+}
+
 }  // namespace runvm

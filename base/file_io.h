@@ -11,6 +11,9 @@ namespace runvm {
 
 // Whole file as a string. Error.err carries errno ("open <path>: ...").
 [[nodiscard]] Result<std::string> read_file(const std::string& path);
+// The last `max` bytes of a log file on one line (newlines become spaces), for error
+// messages; "" when it cannot be read.
+[[nodiscard]] std::string log_tail(const std::string& path, size_t max);
 
 // Writes `data` atomically: a temp file in the same directory, fsync, rename over
 // `path`, fsync of the directory. Readers see the old or the new file, never a

@@ -27,6 +27,7 @@
 
 #include "agent/guest_contract.h"
 #include "agent/host_client.h"
+#include "base/file_io.h"
 #include "base/monotonic.h"
 #include "base/new_pid_namespace.h"
 #include "base/unique_fd.h"
@@ -199,15 +200,6 @@ std::string head_of(const std::string& path, size_t max) {
   return out;
 }
 
-std::string tail_of(const std::string& path, size_t max) {
-  std::ifstream in(path);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (all.size() > max) all = all.substr(all.size() - max);
-  for (char& c : all)
-    if (c == '\n' || c == '\r') c = ' ';
-  return all;
-}
-
 constexpr int kAgentCallTimeoutMs = 90000;
 
 class Supervisor {
@@ -261,7 +253,7 @@ class Supervisor {
       // A snapshot this runvm-vmm refused (vmm.log says why): boot instead, and let
       // the next start build the template anew.
       std::fprintf(stderr, "runvm: the snapshot in %s did not start (%s): booting\n",
-                   restore_dir.c_str(), tail_of(l_.vmm_log(), 300).c_str());
+                   restore_dir.c_str(), log_tail(l_.vmm_log(), 300).c_str());
       discard_template(restore_dir);
       restore_dir.clear();
       vmm_ = -1;
@@ -308,8 +300,8 @@ class Supervisor {
         std::chrono::seconds(plan_.settings.boot_timeout_s), [this]() -> Status {
           if (vmm_exited()) {
             return Error("the microVM exited during boot (" + vmm_end() +
-                             "); vmm: " + tail_of(l_.vmm_log(), 300) +
-                             " console: " + tail_of(l_.console_log(), 600),
+                             "); vmm: " + log_tail(l_.vmm_log(), 300) +
+                             " console: " + log_tail(l_.console_log(), 600),
                          EIO);
           }
           return {};
@@ -317,7 +309,7 @@ class Supervisor {
     if (!fd) {
       // The guest's console says why its agent never came up.
       Error e = fd.error().wrap("boot");
-      if (!vmm_exited()) e.message += "; console: " + tail_of(l_.console_log(), 800);
+      if (!vmm_exited()) e.message += "; console: " + log_tail(l_.console_log(), 800);
       return e;
     }
     return *fd;

@@ -17,6 +17,8 @@
 
 #include <sched.h>
 
+#include "base/file_io.h"
+#include "base/fnv1a.h"
 #include "base/remove_tree.h"
 #include "base/unique_fd.h"
 #include "runtime/net/tap_device.h"
@@ -108,15 +110,6 @@ bool exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-std::string tail_of(const std::string& path, size_t max) {
-  std::ifstream in(path);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (all.size() > max) all = all.substr(all.size() - max);
-  for (char& c : all)
-    if (c == '\n') c = ' ';
-  return all;
-}
-
 // The template VM's arguments: the same shape, its shares empty, its sockets and
 // console in `tmp`, saved into `tmp` at the snapshot point.
 std::vector<std::string> build_args(const std::vector<std::string>& args, const std::string& tmp) {
@@ -196,7 +189,7 @@ Status run_template_vm(const std::vector<std::string>& args, const std::string& 
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &ws, 0);
       return Error("template VM did not reach its snapshot point in " + std::to_string(timeout_s) +
-                       " s; console: " + tail_of(tmp + "/console.log", 400),
+                       " s; console: " + log_tail(tmp + "/console.log", 400),
                    ETIMEDOUT);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -205,13 +198,14 @@ Status run_template_vm(const std::vector<std::string>& args, const std::string& 
     return Error("template VM failed (" +
                      (WIFEXITED(ws) ? "exit " + std::to_string(WEXITSTATUS(ws))
                                     : std::string("signal ") + strsignal(WTERMSIG(ws))) +
-                     "): " + tail_of(log, 300) + "; console: " + tail_of(tmp + "/console.log", 400),
+                     "): " + log_tail(log, 300) +
+                     "; console: " + log_tail(tmp + "/console.log", 400),
                  EIO);
   if (!exists(tmp + "/vm.state") || !exists(tmp + "/memory"))
     return Error(
         "template VM ended without saving (the guest never reached its snapshot "
         "point); console: " +
-            tail_of(tmp + "/console.log", 400),
+            log_tail(tmp + "/console.log", 400),
         EIO);
   return {};
 }
@@ -220,12 +214,7 @@ Status run_template_vm(const std::vector<std::string>& args, const std::string& 
 
 std::string template_key(const std::vector<std::string>& vmm_args) {
   const std::string shape = shape_of(vmm_args);
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : shape) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return hex64(h);
+  return hex64(fnv1a(shape.data(), shape.size()));
 }
 
 Result<std::string> ensure_template(const std::string& snapshot_dir,

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fnv1a.h"
 #include "vmm/snapshot/state_buffer.h"
 
 namespace runvm::vmm::snapshot {
@@ -16,16 +17,8 @@ constexpr char kMagic[8] = {'R', 'U', 'N', 'V', 'M', 'S', 'N', 'P'};
 constexpr uint32_t kMaxSections = 256;
 constexpr uint32_t kMaxNameBytes = 64;
 
-// FNV-1a: catches truncation and flipped bits; the file is not an authenticated input
-// (it lives in runvm's own root-owned directory).
-uint64_t fnv1a(const uint8_t* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
+// The checksum (base/fnv1a.h) catches truncation and flipped bits; the file is not an
+// authenticated input (it lives in runvm's own root-owned directory).
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "base/fnv1a.h"
 #include "vmm/snapshot/memory_file.h"
 #include "vmm/snapshot/state_buffer.h"
 #include "vmm/snapshot/vcpu_state.h"
@@ -38,13 +39,7 @@ uint64_t hash_cpuid(const std::vector<kvm_cpuid_entry2>& in) {
     if (e.function == 1) e.ebx &= 0x00ffffffu;
     if (e.function == 0xb || e.function == 0x1f) e.edx = 0;
   }
-  uint64_t h = 0xcbf29ce484222325ull;
-  const auto* p = reinterpret_cast<const uint8_t*>(cpuid.data());
-  for (size_t i = 0; i < cpuid.size() * sizeof(kvm_cpuid_entry2); ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
+  return fnv1a(cpuid.data(), cpuid.size() * sizeof(kvm_cpuid_entry2));
 }
 
 Result<SaveFiles> open_save_files(const std::string& dir) {
