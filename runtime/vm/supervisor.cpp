@@ -230,12 +230,6 @@ class Supervisor {
            {l_.dir() + "/pod", pod::pod_rootfs_dir(l_.dir()), pod::pod_volumes_dir(l_.dir())})
         if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
           return Error::from_errno("mkdir " + d);
-    // A NIC restored from a template has the template's MAC (vm_template.h); the
-    // agent finds it by that MAC and gives it the container link's.
-    if (plan_.settings.snapshots && tap_) {
-      guest_mac_ = kTemplateGuestMac;
-      attachment_.emplace(tap_->name, tap_->ifindex, guest_mac_);
-    }
     const auto args = vmm_args(l_, plan_, *shared, tap_ ? &*tap_ : nullptr, guest_mac_);
     // From a template VM's snapshot where this VM's shape has one (vm_template.h).
     std::string restore_dir;
@@ -420,7 +414,10 @@ class Supervisor {
     }
     auto tap = net::open_tap();
     if (!tap) return tap.error().wrap("guest NIC");
-    guest_mac_ = net::random_guest_mac();
+    // A NIC restored from a template has the template's MAC (vm_template.h), so with
+    // snapshots every VM offers that one; the agent finds the NIC by it and gives it the
+    // container link's MAC.
+    guest_mac_ = plan_.settings.snapshots ? kTemplateGuestMac : net::random_guest_mac();
     attachment_.emplace(tap->name, tap->ifindex, guest_mac_);
     tap_ = std::move(*tap);
     return {};
